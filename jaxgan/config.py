@@ -1,0 +1,359 @@
+"""The config schema, preset lookup, dotted KEY=VALUE overrides and validation.
+
+A config is a tree of frozen-free dataclasses so that presets are plain Python, a run's
+resolved config serializes to ``config.json`` losslessly, and every field has a type that
+overrides are checked against. Validation happens here, before anything is compiled or
+written, so that a typo costs one line on stderr instead of a traceback minutes later.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A user-facing configuration mistake; the CLI prints it as one line and exits 2."""
+
+
+@dataclass
+class ModelConfig:
+    """Generator and discriminator architecture, looked up by name in `jaxgan.models`."""
+
+    generator: str = "dcgan"
+    discriminator: str = "dcgan"
+    latent_dim: int = 100
+    g_width: int = 64  # DCGAN: channels of the last generator block (ngf)
+    d_width: int = 64  # DCGAN: channels of the first discriminator block (ndf)
+    mlp_hidden: int = 128
+    mlp_depth: int = 2
+    upsample: str = "subpixel"  # "subpixel" (fast, same function class) or "transpose"
+    spectral_norm: bool = False
+    num_classes: int = 0  # > 0 for class-conditional models
+
+
+@dataclass
+class DataConfig:
+    """Where training data comes from; see `jaxgan.data.make_source`."""
+
+    source: str = "digits"  # digits | tfds | folder | npz | toy_ring | toy_grid
+    name: str = ""  # tfds catalog name for source=tfds
+    path: str = ""  # folder or .npz path; for tfds, an optional data_dir
+    split: str = "train"
+    resolution: int = 32
+    channels: int = 1
+
+
+@dataclass
+class LossConfig:
+    """The adversarial loss; see `jaxgan.losses.LOSSES`."""
+
+    name: str = "non_saturating"
+
+
+@dataclass
+class OptimConfig:
+    """One player's optax optimizer. TTUR is simply different `lr` for G and D."""
+
+    name: str = "adam"  # adam | adamw | sgd | rmsprop
+    lr: float = 2e-4
+    b1: float = 0.5
+    b2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    grad_clip: float = 0.0  # global-norm clipping, 0 disables
+
+
+@dataclass
+class OptimPair:
+    g: OptimConfig = field(default_factory=OptimConfig)
+    d: OptimConfig = field(default_factory=OptimConfig)
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000
+    batch_size: int = 64  # global batch, split evenly over all devices
+    n_critic: int = 1  # discriminator updates per generator update
+    steps_per_call: int = 1  # GAN iterations per compiled dispatch (lax.scan)
+    ema_decay: float = 0.999  # 0 disables the EMA generator
+    log_every: int = 50
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3
+    num_samples: int = 64  # size of the fixed-noise sample grid
+    precision: str = "float32"  # float32 | bf16
+    on_nan: str = "stop"  # stop | rollback
+    max_rollbacks: int = 3
+    progress: bool = True
+
+
+@dataclass
+class EvalConfig:
+    every: int = 0  # 0: no evaluation during training
+    metrics: list[str] = field(default_factory=list)
+    num_samples: int = 1000
+
+
+@dataclass
+class HealthConfig:
+    enabled: bool = True
+    on_failure: str = "warn"  # warn | stop
+    window: int = 10  # log points per detector window
+
+
+@dataclass
+class Config:
+    """The whole run. `seed` drives parameter init, the data order and every step's RNG."""
+
+    name: str = "custom"
+    seed: int = 0
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimPair = field(default_factory=OptimPair)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+
+# Values with a closed set of choices; checked by `validate`.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "data.source": ("digits", "tfds", "folder", "npz", "toy_ring", "toy_grid"),
+    "loss.name": ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares"),
+    "optim.g.name": ("adam", "adamw", "sgd", "rmsprop"),
+    "optim.d.name": ("adam", "adamw", "sgd", "rmsprop"),
+    "model.upsample": ("subpixel", "transpose"),
+    "train.precision": ("float32", "bf16"),
+    "train.on_nan": ("stop", "rollback"),
+    "health.on_failure": ("warn", "stop"),
+}
+
+PRESET_DIR = Path(__file__).parent / "configs"
+DEFAULT_PRESET = "dcgan_digits"
+
+
+def list_presets() -> list[str]:
+    return sorted(p.stem for p in PRESET_DIR.glob("*.py") if not p.stem.startswith("_"))
+
+
+def load_preset(name_or_path: str | None) -> Config:
+    """A preset by name (`jaxgan/configs/NAME.py`) or a Python/JSON file defining one."""
+    name_or_path = name_or_path or DEFAULT_PRESET
+    path = Path(name_or_path)
+    if path.suffix == ".json":
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        try:
+            raw = json.loads(path.read_text())
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"config file {path} is not valid JSON: {e.msg} at line {e.lineno}")
+        return from_dict(raw)
+    if path.suffix == ".py":
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        spec = importlib.util.spec_from_file_location(f"_jaxgan_cfg_{path.stem}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        if name_or_path not in list_presets():
+            raise ConfigError(
+                f"unknown preset {name_or_path!r}; choose one of: {', '.join(list_presets())}"
+                " or pass a .py/.json config file"
+            )
+        module = importlib.import_module(f"jaxgan.configs.{name_or_path}")
+    if not hasattr(module, "get_config"):
+        raise ConfigError(f"config {name_or_path} defines no get_config()")
+    cfg = module.get_config()
+    if not isinstance(cfg, Config):
+        raise ConfigError(f"get_config() in {name_or_path} must return a jaxgan.config.Config")
+    return cfg
+
+
+def _field_types(obj: Any) -> dict[str, Any]:
+    return typing.get_type_hints(type(obj))
+
+
+def _coerce(value: Any, typ: Any, key: str) -> Any:
+    """Convert an override string or JSON value to the field's declared type, or refuse."""
+    origin = typing.get_origin(typ)
+    if typ is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
+            return True
+        if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
+            return False
+        raise ConfigError(f"{key} must be true or false, got {value!r}")
+    if typ is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key} must be an integer, got {value!r}")
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        if isinstance(value, str):
+            try:
+                f = float(value)
+            except ValueError:
+                raise ConfigError(f"{key} must be an integer, got {value!r}") from None
+            if f.is_integer() and abs(f) < 2**62:
+                return int(f)
+        raise ConfigError(f"{key} must be an integer, got {value!r}")
+    if typ is float:
+        if isinstance(value, bool):
+            raise ConfigError(f"{key} must be a number, got {value!r}")
+        if isinstance(value, (int, float)):
+            return float(value)
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"{key} must be a number, got {value!r}") from None
+    if typ is str:
+        if isinstance(value, str):
+            return value
+        raise ConfigError(f"{key} must be a string, got {value!r}")
+    if origin is list:
+        (item_t,) = typing.get_args(typ)
+        if isinstance(value, str):
+            items = [v for v in value.split(",") if v] if value.strip() else []
+        elif isinstance(value, list):
+            items = value
+        else:
+            raise ConfigError(f"{key} must be a comma-separated list, got {value!r}")
+        return [_coerce(v, item_t, key) for v in items]
+    raise ConfigError(f"{key} has an unsupported type {typ}")
+
+
+def _set(cfg: Any, dotted: str, value: Any, full_key: str) -> None:
+    head, _, rest = dotted.partition(".")
+    hints = _field_types(cfg)
+    if head not in hints:
+        allowed = ", ".join(sorted(hints))
+        raise ConfigError(f"unknown config key {full_key!r}; {_prefix(full_key, dotted)}"
+                          f"allowed: {allowed}")
+    typ = hints[head]
+    if dataclasses.is_dataclass(typ):
+        if not rest:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    _set(getattr(cfg, head), k, v, f"{full_key}.{k}")
+                return
+            raise ConfigError(f"{full_key} is a section; set one of its keys, e.g. {full_key}."
+                              f"{next(iter(_field_types(getattr(cfg, head))))}=...")
+        _set(getattr(cfg, head), rest, value, full_key)
+        return
+    if rest:
+        raise ConfigError(f"unknown config key {full_key!r}: {head} is not a section")
+    setattr(cfg, head, _coerce(value, typ, full_key))
+
+
+def _prefix(full_key: str, dotted: str) -> str:
+    parent = full_key[: len(full_key) - len(dotted)].rstrip(".")
+    return f"in section {parent!r} " if parent else ""
+
+
+def from_dict(raw: dict[str, Any]) -> Config:
+    """A Config from a (possibly partial) nested dict, e.g. a saved config.json."""
+    if not isinstance(raw, dict):
+        raise ConfigError("a config must be a JSON object of sections")
+    cfg = Config()
+    for k, v in raw.items():
+        _set(cfg, k, v, k)
+    return cfg
+
+
+def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
+    """Apply `KEY=VALUE` strings (dotted keys) in order; returns a new Config."""
+    cfg = from_dict(cfg.to_dict())
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like KEY=VALUE, e.g. train.steps=2000")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        if not key:
+            raise ConfigError(f"override {item!r} has an empty key")
+        _set(cfg, key, value, key)
+    return cfg
+
+
+def _is_pow2(n: int) -> bool:
+    return n > 0 and (n & (n - 1)) == 0
+
+
+def validate(cfg: Config, device_count: int | None = None) -> Config:
+    """Check ranges and choices; raise ConfigError naming the key and what is allowed."""
+    flat = _flatten(cfg.to_dict())
+    for key, allowed in CHOICES.items():
+        if flat[key] not in allowed:
+            raise ConfigError(f"{key}={flat[key]!r} is not allowed; choose one of: "
+                              f"{', '.join(allowed)}")
+    positive = ["train.steps", "train.batch_size", "train.n_critic", "train.steps_per_call",
+                "train.log_every", "train.sample_every", "train.checkpoint_every",
+                "train.keep_checkpoints", "train.num_samples", "model.latent_dim",
+                "model.g_width", "model.d_width", "model.mlp_hidden", "model.mlp_depth",
+                "data.channels", "health.window"]
+    for key in positive:
+        if flat[key] <= 0:
+            raise ConfigError(f"{key} must be a positive integer, got {flat[key]}")
+    for key in ("optim.g.lr", "optim.d.lr"):
+        if not flat[key] > 0:
+            raise ConfigError(f"{key} must be a positive learning rate, got {flat[key]}")
+    for key in ("optim.g.b1", "optim.d.b1", "optim.g.b2", "optim.d.b2", "train.ema_decay"):
+        if not 0.0 <= flat[key] < 1.0:
+            raise ConfigError(f"{key} must be in [0, 1), got {flat[key]}")
+    for key in ("optim.g.eps", "optim.d.eps", "optim.g.weight_decay", "optim.d.weight_decay",
+                "optim.g.grad_clip", "optim.d.grad_clip", "eval.every", "train.max_rollbacks",
+                "model.num_classes"):
+        if flat[key] < 0:
+            raise ConfigError(f"{key} must be >= 0, got {flat[key]}")
+    if not cfg.data.source.startswith("toy"):
+        if not _is_pow2(cfg.data.resolution) or not 8 <= cfg.data.resolution <= 256:
+            raise ConfigError(f"data.resolution must be a power of two from 8 to 256, got "
+                              f"{cfg.data.resolution}")
+        if cfg.data.channels not in (1, 3):
+            raise ConfigError(f"data.channels must be 1 or 3, got {cfg.data.channels}")
+    if cfg.data.source == "tfds" and not cfg.data.name:
+        raise ConfigError("data.name must name a tfds dataset (e.g. mnist) when data.source=tfds")
+    if cfg.data.source in ("folder", "npz") and not cfg.data.path:
+        raise ConfigError(f"data.path must point to the {cfg.data.source} when "
+                          f"data.source={cfg.data.source}")
+    if device_count is not None and cfg.train.batch_size % device_count:
+        raise ConfigError(f"train.batch_size={cfg.train.batch_size} must be divisible by the "
+                          f"device count {device_count} (the batch is split over devices)")
+    return cfg
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+def resolve(preset: str | None, overrides: list[str] | tuple[str, ...] = (),
+            device_count: int | None = None) -> Config:
+    """Preset + overrides + validation: the one way the CLI and notebooks build a config."""
+    return validate(apply_overrides(load_preset(preset), list(overrides)), device_count)
+
+
+__all__ = ["Config", "ConfigError", "ModelConfig", "DataConfig", "LossConfig", "OptimConfig",
+           "OptimPair", "TrainConfig", "EvalConfig", "HealthConfig", "resolve", "load_preset",
+           "apply_overrides", "validate", "from_dict", "list_presets"]
