@@ -1,0 +1,34 @@
+"""Training health: on-device signals, failure-mode detectors and the `jaxgan doctor` report.
+
+The step computes the signals (`signals`), the trainer feeds each log record to a
+`HealthMonitor` (`monitor`, rules in `detectors`), and `diagnose`/`write_report` (`doctor`)
+replay a run's `metrics.jsonl` after the fact.
+"""
+
+from jaxgan.diagnostics.detectors import (
+    DETECTORS,
+    Finding,
+    LossProfile,
+    detect_convergence_failure,
+    detect_diverged,
+    detect_mode_collapse,
+    detect_oscillation,
+    detect_vanishing_gradient,
+    profile_for,
+)
+from jaxgan.diagnostics.monitor import REMEDIES, VERDICTS, HealthMonitor, Verdict
+from jaxgan.diagnostics.signals import (
+    batch_diversity,
+    disc_stats,
+    global_norm,
+    nonfinite,
+    per_layer_norms,
+    update_ratio,
+)
+
+__all__ = [
+    "DETECTORS", "REMEDIES", "VERDICTS", "Finding", "HealthMonitor", "LossProfile", "Verdict",
+    "batch_diversity", "detect_convergence_failure", "detect_diverged", "detect_mode_collapse",
+    "detect_oscillation", "detect_vanishing_gradient", "disc_stats", "global_norm",
+    "nonfinite", "per_layer_norms", "profile_for", "update_ratio",
+]

@@ -1,0 +1,474 @@
+"""Failure-mode detectors: practitioners' rules of thumb over a sliding window of log records.
+
+Each record is one line of `metrics.jsonl`: the means over one log interval of the signals
+from `jaxgan.diagnostics.signals` (see the README for the list). Each detector is a pure
+function `(window, baseline, profile, active) -> Finding | None`:
+
+* `window`: the recent records after warm-up (oldest first);
+* `baseline`: medians of every signal over the warm-up records, the run's "early value";
+* `profile`: what the run's loss makes meaningful (probabilities only for the two
+  sigmoid-cross-entropy losses, accuracies wherever the sign of D's output is its decision,
+  a loss floor wherever a perfect D scores zero);
+* `active`: whether this verdict is the current one, which relaxes the rule (hysteresis) so
+  that a verdict does not flicker on and off around a threshold.
+
+A sustained condition must hold in `FIRE_FRAC` of the window's records, including the latest
+one, to fire, and keeps firing while it holds in `HOLD_FRAC` of them. The thresholds are the
+module constants below; the README has the same table.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = Mapping[str, Any]
+
+# --- how "sustained" is decided -------------------------------------------------------------
+# A failure is a trend, not a bad log interval: 7 of 10 records, the latest among them, means
+# it has persisted for most of the window and is still going; once raised, the verdict stays
+# until fewer than half the window shows it, so noise near a threshold cannot make it flicker.
+FIRE_FRAC = 0.7
+HOLD_FRAC = 0.5
+MIN_EVIDENCE_RECORDS = 3  # never judge a trend from fewer post-warm-up records than this
+
+# --- diverged ----------------------------------------------------------------------------------
+# A NaN/Inf anywhere is terminal for plain SGD-style training: reported on the very record.
+# Gradient norms jumping two orders of magnitude above their early median precede NaNs in
+# practice (the "loss spike" of large-model training); one spike can be a bad batch, so two
+# consecutive records are needed.
+EXPLODE_FACTOR = 100.0
+EXPLODE_RECORDS = 2
+
+# --- convergence failure (the discriminator wins outright) ------------------------------------
+# Stable GANs keep D at ~70-80 % accuracy; >= 95 % on both real and fake means D separates
+# the two almost perfectly and G has lost the game.
+D_WIN_ACC = 0.95
+# `d_loss` is the SUM of the real and fake terms (batch means). For the sigmoid losses a
+# balanced game sits near 2 ln 2 = 1.39 and a stable one at ~1.0-1.4; 0.15 means each term is
+# ~0.07, i.e. D(x) > 0.93 and D(G(z)) < 0.07. Hinge: 0 once every margin is met (healthy
+# ~1-2). Least squares (targets 0/1): 0.05 puts both outputs within ~0.16 of their targets.
+D_LOSS_FLOOR = {"non_saturating": 0.15, "minimax": 0.15, "hinge": 0.1, "least_squares": 0.05}
+# G loss "climbing": its window mean is above its early median by half its scale, or above a
+# level no healthy run stays at: -log D(G(z)) > 3 means D(G(z)) < 0.05 (healthy G loss is
+# ~1-2); for minimax, log(1 - D(G(z))) > -0.05 means the same.
+G_CLIMB_MARGIN = 0.5
+G_LOSS_HIGH = {"non_saturating": 3.0, "minimax": -0.05}
+# Wasserstein has no floor and no meaningful sign: the critic winning shows as its
+# Wasserstein estimate -(d_loss) growing steadily, here 3x within one window.
+WGAN_W_GROWTH = 3.0
+
+# --- vanishing generator gradient -------------------------------------------------------------
+# G's gradient norm down to a tenth of its early median while D is confident (mean
+# D(G(z)) <= 0.05, or >= 95 % fake accuracy where probabilities mean nothing).
+VANISH_FRAC = 0.1
+D_CONFIDENT_PROB = 0.05
+# Minimax: G's gradient is proportional to D(G(z)); below 1 % it is ~50x smaller than in a
+# balanced game (D = 0.5) whatever the norm says, the textbook saturation of Goodfellow 2014.
+SATURATED_PROB = 0.01
+# Where D's confidence cannot be read (wasserstein, unknown losses) only a 100x collapse counts.
+VANISH_FRAC_UNCONFIRMED = 0.01
+
+# --- mode collapse -----------------------------------------------------------------------------
+# Generated batch less than 30 % as spread as the real batch in D's feature space (healthy
+# runs sit near 0.6-1.2), or > 30 % of generated samples with a near-duplicate in the batch
+# beyond what the real batch has, or (2-D toys) fewer than half the modes captured.
+DIVERSITY_RATIO_MIN = 0.3
+DUP_FRAC_MAX = 0.3
+MODES_MIN_FRAC = 0.5
+
+# --- oscillation -------------------------------------------------------------------------------
+# The players trading wins: a D accuracy swinging by >= 0.3 (e.g. 55 % <-> 85 %), or the gap
+# g_loss - d_loss swinging by >= 0.8 of the losses' typical size, crossing its median >= 4
+# times in the window (two full cycles) and not damping (the second half of the window swings
+# at least half as much as the first). Needs 6 records to see two cycles.
+OSC_MIN_RECORDS = 6
+OSC_ACC_AMPLITUDE = 0.3
+OSC_LOSS_REL_AMPLITUDE = 0.8
+OSC_MIN_CROSSINGS = 4
+OSC_SETTLE_FRAC = 0.5
+OSC_BAND_FRAC = 0.25  # a crossing must go from +-1/4 of the required amplitude to the other
+OSC_HOLD_FACTOR = 0.7  # an active oscillation verdict holds down to 70 % of the amplitudes
+
+# Keys whose non-finite value means the training itself went non-finite.
+_CORE_SIGNALS = (
+    "d_loss", "g_loss", "d_loss_real", "d_loss_fake", "g_grad_norm", "d_grad_norm",
+    "g_param_norm", "d_param_norm", "g_update_ratio", "d_update_ratio",
+)
+
+
+@dataclass(frozen=True)
+class LossProfile:
+    """What a loss's numbers mean, so probability rules run only where they are meaningful."""
+
+    name: str
+    probabilistic: bool = False  # sigmoid(D) is a probability (minimax, non-saturating)
+    accuracy_meaningful: bool = False  # the sign of D's output is its real/fake decision
+    saturating: bool = False  # G's gradient shrinks with D(G(z)) (minimax)
+    d_loss_floor: float | None = None
+    g_loss_high: float | None = None
+
+
+def _profile(name: str, **kw: bool) -> LossProfile:
+    return LossProfile(name, d_loss_floor=D_LOSS_FLOOR.get(name),
+                       g_loss_high=G_LOSS_HIGH.get(name), **kw)
+
+
+PROFILES: dict[str, LossProfile] = {
+    "non_saturating": _profile("non_saturating", probabilistic=True, accuracy_meaningful=True),
+    "minimax": _profile("minimax", probabilistic=True, accuracy_meaningful=True,
+                        saturating=True),
+    "hinge": _profile("hinge", accuracy_meaningful=True),
+    # Targets 0/1: D's decision boundary is at 0.5, so the logit-sign accuracy is not its
+    # decision and is ignored; the loss floor carries the rule.
+    "least_squares": _profile("least_squares"),
+    # The critic's offset is arbitrary: no sign, no probability, no floor.
+    "wasserstein": _profile("wasserstein"),
+}
+
+
+def profile_for(loss_name: str | None) -> LossProfile:
+    """The profile of a loss; an unknown (user-defined) loss gets accuracy/grad rules only."""
+    if loss_name in PROFILES:
+        return PROFILES[loss_name]
+    return LossProfile(str(loss_name or "unknown"), accuracy_meaningful=True)
+
+
+@dataclass
+class Finding:
+    """A detector's positive answer: the verdict name and the evidence behind it."""
+
+    name: str
+    evidence: list[str] = field(default_factory=list)
+
+
+def value(record: Record, key: str) -> float | None:
+    """A record's signal as a float, or None when absent or not a number."""
+    v = record.get(key)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v)
+
+
+def fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3g}"
+
+
+def make_baseline(records: Sequence[Record]) -> dict[str, float]:
+    """Median of each finite numeric signal over `records` (the warm-up): the early values."""
+    keys = {k for r in records for k in r}
+    base = {}
+    for k in keys:
+        vals = [v for r in records if (v := value(r, k)) is not None and math.isfinite(v)]
+        if vals:
+            base[k] = statistics.median(vals)
+    return base
+
+
+def _count(window: Sequence[Record], pred: Callable[[Record], bool | None]) -> tuple[int, int]:
+    """(records where pred holds, records where it could be evaluated)."""
+    results = [pred(r) for r in window]
+    known = [x for x in results if x is not None]
+    return sum(bool(x) for x in known), len(known)
+
+
+def _sustained(window: Sequence[Record], pred: Callable[[Record], bool | None],
+               active: bool) -> tuple[bool, str]:
+    hits, n = _count(window, pred)
+    if n < MIN_EVIDENCE_RECORDS:
+        return False, ""
+    if active:
+        ok = hits >= HOLD_FRAC * n
+    else:
+        ok = hits >= FIRE_FRAC * n and bool(pred(window[-1]))
+    return ok, f"in {hits}/{n} records"
+
+
+def nonfinite_signals(record: Record) -> list[str]:
+    """Which training signals of a record are NaN/Inf (including the `nonfinite` flag)."""
+    bad = [k for k, v in record.items()
+           if (k in _CORE_SIGNALS or k.startswith(("g_grad_norm/", "d_grad_norm/")))
+           and isinstance(v, float) and not math.isfinite(v)]
+    flag = value(record, "nonfinite")
+    if flag is not None and (flag > 0 or not math.isfinite(flag)):
+        bad.insert(0, "nonfinite")
+    return bad
+
+
+def _layer_extreme(record: Record, baseline: Mapping[str, float], prefix: str,
+                   largest: bool) -> str | None:
+    """The layer whose gradient norm moved most relative to its own early median."""
+    ratios = {}
+    for k in record:
+        if k.startswith(prefix + "/") and (v := value(record, k)) is not None:
+            if baseline.get(k, 0.0) > 0 and math.isfinite(v):
+                ratios[k] = v / baseline[k]
+    if not ratios:
+        return None
+    k = (max if largest else min)(ratios, key=ratios.get)
+    return f"{k}={fmt(value(record, k))} ({fmt(ratios[k])}x its early median)"
+
+
+def detect_diverged(window: Sequence[Record], baseline: Mapping[str, float],
+                    profile: LossProfile, active: bool = False) -> Finding | None:
+    """NaN/Inf in the latest record, or gradient norms > EXPLODE_FACTOR x early median."""
+    if not window:
+        return None
+    last = window[-1]
+    bad = nonfinite_signals(last)
+    if bad:
+        return Finding("diverged", [f"non-finite values at step {last.get('step')}: "
+                                    + ", ".join(bad)])
+    recent = window[-EXPLODE_RECORDS:]
+    if len(recent) < EXPLODE_RECORDS:
+        return None
+    for key in ("g_grad_norm", "d_grad_norm"):
+        base = baseline.get(key)
+        if not base or base <= 0:
+            continue
+        vals = [value(r, key) for r in recent]
+        if all(v is not None and v > EXPLODE_FACTOR * base for v in vals):
+            ev = [f"{key}={fmt(vals[-1])} > {EXPLODE_FACTOR:g}x its early median "
+                  f"{fmt(base)} for {EXPLODE_RECORDS} records"]
+            if (layer := _layer_extreme(last, baseline, key, largest=True)) is not None:
+                ev.append(f"largest growth: {layer}")
+            return Finding("diverged", ev)
+    return None
+
+
+def g_grad_vanished(record: Record, baseline: Mapping[str, float],
+                    profile: LossProfile) -> bool | None:
+    """G's gradient has collapsed (or, for minimax, is saturated by D(G(z)) ~ 0)."""
+    if profile.saturating and (p := value(record, "d_fake_prob")) is not None:
+        if p <= SATURATED_PROB:
+            return True
+    g, base = value(record, "g_grad_norm"), baseline.get("g_grad_norm")
+    if g is None or not base or base <= 0:
+        return None
+    return g < VANISH_FRAC * base
+
+
+def d_confident(record: Record, profile: LossProfile) -> bool | None:
+    """D is sure about the fakes, judged by whichever signal the loss makes meaningful."""
+    if profile.probabilistic and (p := value(record, "d_fake_prob")) is not None:
+        return p <= D_CONFIDENT_PROB
+    if profile.accuracy_meaningful and (a := value(record, "d_fake_acc")) is not None:
+        return a >= D_WIN_ACC
+    if profile.d_loss_floor is not None and (d := value(record, "d_loss")) is not None:
+        return d < profile.d_loss_floor
+    return None
+
+
+def _d_dominates(record: Record, profile: LossProfile) -> bool | None:
+    conds = []
+    if profile.d_loss_floor is not None:
+        if (d := value(record, "d_loss")) is None:
+            return None
+        conds.append(d < profile.d_loss_floor)
+    if profile.accuracy_meaningful:
+        ra, fa = value(record, "d_real_acc"), value(record, "d_fake_acc")
+        if ra is None or fa is None:
+            return None
+        conds.append(ra >= D_WIN_ACC and fa >= D_WIN_ACC)
+    return all(conds) if conds else None
+
+
+def _wasserstein_estimate(record: Record) -> float | None:
+    real, fake = value(record, "d_loss_real"), value(record, "d_loss_fake")
+    if real is not None and fake is not None:
+        return -(real + fake)
+    d = value(record, "d_loss")
+    return None if d is None else -d
+
+
+def _wgan_convergence_failure(window: Sequence[Record], active: bool) -> Finding | None:
+    w = [x for r in window if (x := _wasserstein_estimate(r)) is not None]
+    if len(w) < OSC_MIN_RECORDS or w[0] <= 0:
+        return None
+    rises = sum(b > a for a, b in zip(w, w[1:], strict=False))
+    growth = w[-1] / w[0]
+    need = (HOLD_FRAC if active else FIRE_FRAC) * (len(w) - 1)
+    if rises >= need and growth >= (math.sqrt(WGAN_W_GROWTH) if active else WGAN_W_GROWTH):
+        return Finding("convergence_failure", [
+            f"critic's Wasserstein estimate grew {fmt(w[0])} -> {fmt(w[-1])} "
+            f"({fmt(growth)}x, rising in {rises}/{len(w) - 1} intervals)"])
+    return None
+
+
+def detect_convergence_failure(window: Sequence[Record], baseline: Mapping[str, float],
+                               profile: LossProfile, active: bool = False) -> Finding | None:
+    """D wins outright (loss ~0, ~100 % accuracy on both) while G's loss climbs, sustained.
+
+    If G's gradient has also collapsed the run is reported as `vanishing_gradient` instead:
+    the difference between the two is whether G still gets a signal to learn from, and the
+    remedies differ (fix the loss vs. weaken D).
+    """
+    if profile.name == "wasserstein":
+        return _wgan_convergence_failure(window, active)
+    ok, where = _sustained(window, lambda r: _d_dominates(r, profile), active)
+    if not ok:
+        return None
+    # G's loss over the records where D dominates: has it climbed?
+    g = [v for r in window if _d_dominates(r, profile) and (v := value(r, "g_loss")) is not None]
+    if not g:
+        return None
+    g_mean, g_med, g_base = statistics.fmean(g), statistics.median(g), baseline.get("g_loss")
+    climbed = g_base is not None and g_mean - g_base > G_CLIMB_MARGIN * max(1.0, abs(g_base))
+    high = profile.g_loss_high is not None and g_med > profile.g_loss_high
+    if not (climbed or high):
+        return None
+    vanished, n = _count(window, lambda r: g_grad_vanished(r, baseline, profile))
+    if n and vanished >= HOLD_FRAC * n:
+        return None
+    last = window[-1]
+    ev = []
+    if profile.d_loss_floor is not None:
+        ev.append(f"d_loss={fmt(value(last, 'd_loss'))} < {profile.d_loss_floor:g} {where}")
+    if profile.accuracy_meaningful:
+        ev.append(f"d_real_acc={fmt(value(last, 'd_real_acc'))}, d_fake_acc="
+                  f"{fmt(value(last, 'd_fake_acc'))} >= {D_WIN_ACC:g} {where}")
+    ev.append(f"g_loss climbing: {fmt(g_mean)} while D dominates vs early median {fmt(g_base)}")
+    return Finding("convergence_failure", ev)
+
+
+def detect_vanishing_gradient(window: Sequence[Record], baseline: Mapping[str, float],
+                              profile: LossProfile, active: bool = False) -> Finding | None:
+    """G's gradient norm collapsed below VANISH_FRAC of its early median while D is confident."""
+    base = baseline.get("g_grad_norm")
+
+    def cond(r: Record) -> bool | None:
+        vanished = g_grad_vanished(r, baseline, profile)
+        if vanished is None:
+            return None
+        confident = d_confident(r, profile)
+        if confident is None:
+            g = value(r, "g_grad_norm")
+            return g is not None and bool(base) and g < VANISH_FRAC_UNCONFIRMED * base
+        return vanished and confident
+
+    ok, where = _sustained(window, cond, active)
+    if not ok:
+        return None
+    last = window[-1]
+    g = value(last, "g_grad_norm")
+    ratio = f" ({fmt(100 * g / base)}% of early median {fmt(base)})" if g and base else ""
+    ev = [f"g_grad_norm={fmt(g)}{ratio} {where}"]
+    if profile.probabilistic:
+        ev.append(f"d_fake_prob={fmt(value(last, 'd_fake_prob'))} (D confident)")
+    elif profile.accuracy_meaningful:
+        ev.append(f"d_fake_acc={fmt(value(last, 'd_fake_acc'))} (D confident)")
+    if profile.saturating:
+        ev.append("minimax G loss saturates: its gradient scales with D(G(z))")
+    if (layer := _layer_extreme(last, baseline, "g_grad_norm", largest=False)) is not None:
+        ev.append(f"smallest: {layer}")
+    return Finding("vanishing_gradient", ev)
+
+
+def _collapse_signs(record: Record) -> list[str] | None:
+    """Which diversity signals of a record say 'collapsed' ([] = none; None = no data)."""
+    ratio, dup = value(record, "diversity_ratio"), value(record, "dup_frac")
+    captured, modes = value(record, "modes_captured"), value(record, "num_modes")
+    if ratio is None and dup is None and (captured is None or not modes):
+        return None
+    signs = []
+    if ratio is not None and ratio < DIVERSITY_RATIO_MIN:
+        signs.append(f"diversity_ratio={fmt(ratio)} < {DIVERSITY_RATIO_MIN:g}")
+    if dup is not None:
+        excess = dup - (value(record, "real_dup_frac") or 0.0)
+        if excess > DUP_FRAC_MAX:
+            signs.append(f"dup_frac={fmt(dup)} ({fmt(excess)} above the real batch's) "
+                         f"> {DUP_FRAC_MAX:g}")
+    if captured is not None and modes and captured < MODES_MIN_FRAC * modes:
+        signs.append(f"modes_captured={captured:g}/{modes:g} < {MODES_MIN_FRAC:g} of the modes")
+    return signs
+
+
+def detect_mode_collapse(window: Sequence[Record], baseline: Mapping[str, float],
+                         profile: LossProfile, active: bool = False) -> Finding | None:
+    """Generated diversity far below real diversity, near-duplicates, or modes lost; sustained.
+
+    Oscillating losses are added as supporting evidence by the monitor: a collapsed G often
+    hops from mode to mode as D learns to reject each one.
+    """
+    def cond(r: Record) -> bool | None:
+        signs = _collapse_signs(r)
+        return None if signs is None else bool(signs)
+
+    ok, where = _sustained(window, cond, active)
+    if not ok:
+        return None
+    signs = _collapse_signs(window[-1]) or []
+    return Finding("mode_collapse", [f"{s} {where}" for s in signs] or [f"collapsed {where}"])
+
+
+def _swing(xs: Sequence[float], band: float) -> tuple[float, int, float]:
+    """(peak-to-peak, crossings, 2nd-half p2p / 1st-half p2p) of a series.
+
+    A crossing is a move from above `mid + band` to below `mid - band` or back, `mid` being
+    the middle of the range (not the median, which sits on the plateau of a lopsided cycle):
+    the dead band keeps small noise around `mid` from counting as trading wins.
+    """
+    mid = (max(xs) + min(xs)) / 2
+    states = [x > mid for x in xs if abs(x - mid) > band]
+    crossings = sum(a != b for a, b in zip(states, states[1:], strict=False))
+    half = len(xs) // 2
+    first, second = xs[:half + 1], xs[half:]
+    p2p_first = max(first) - min(first)
+    settle = (max(second) - min(second)) / p2p_first if p2p_first > 0 else 1.0
+    return max(xs) - min(xs), crossings, settle
+
+
+def detect_oscillation(window: Sequence[Record], baseline: Mapping[str, float],
+                       profile: LossProfile, active: bool = False) -> Finding | None:
+    """The players trade wins: large, repeated, undamped swings of D accuracy or loss gap."""
+    if len(window) < OSC_MIN_RECORDS:
+        return None
+    factor = OSC_HOLD_FACTOR if active else 1.0
+    series: list[tuple[str, list[float], float, float]] = []
+    if profile.accuracy_meaningful:
+        for key in ("d_real_acc", "d_fake_acc"):
+            xs = [v for r in window if (v := value(r, key)) is not None]
+            series.append((key, xs, OSC_ACC_AMPLITUDE, 1.0))
+    if profile.name != "wasserstein":
+        pairs = [(g, d) for r in window
+                 if (g := value(r, "g_loss")) is not None and (d := value(r, "d_loss")) is not None]
+        scale = (statistics.median(abs(g) for g, _ in pairs)
+                 + statistics.median(abs(d) for _, d in pairs)) if pairs else 0.0
+        if scale > 1e-6:
+            series.append(("g_loss - d_loss", [g - d for g, d in pairs],
+                           OSC_LOSS_REL_AMPLITUDE, scale))
+    ev = []
+    for key, xs, amp, scale in series:
+        if len(xs) < OSC_MIN_RECORDS or not all(math.isfinite(x) for x in xs):
+            continue
+        need = factor * amp * scale
+        p2p, crossings, settle = _swing(xs, OSC_BAND_FRAC * need)
+        if (p2p >= need and crossings >= OSC_MIN_CROSSINGS - (1 if active else 0)
+                and settle >= OSC_SETTLE_FRAC * factor):
+            size = fmt(p2p) if scale == 1.0 else f"{fmt(p2p)} ({fmt(p2p / scale)}x loss scale)"
+            ev.append(f"{key} swings by {size}, crossing mid-range {crossings} times in "
+                      f"{len(xs)} records without damping")
+    return Finding("oscillation", ev) if ev else None
+
+
+# Highest priority first: the verdict the monitor reports when several detectors fire.
+DETECTORS: tuple[tuple[str, Callable[..., Finding | None]], ...] = (
+    ("diverged", detect_diverged),
+    ("convergence_failure", detect_convergence_failure),
+    ("vanishing_gradient", detect_vanishing_gradient),
+    ("mode_collapse", detect_mode_collapse),
+    ("oscillation", detect_oscillation),
+)
+
+
+def __getattr__(name: str) -> Any:
+    # The monitor lives in `monitor.py` (this module holds the rules); keep the import path
+    # `jaxgan.diagnostics.detectors.HealthMonitor` working without a circular import.
+    if name in ("HealthMonitor", "Verdict"):
+        from jaxgan.diagnostics import monitor
+
+        return getattr(monitor, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
