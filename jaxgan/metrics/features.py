@@ -1,0 +1,131 @@
+"""Streaming, jit-compiled, device-sharded Inception feature extraction.
+
+Why this shape: 50,000 images must never sit in memory at once, the compiled network must be
+reused (one compile per input size), and every device must get work. Images arrive as any
+iterable of uint8 arrays (single HWC images or NHWC batches); they are regrouped into fixed
+size batches per image size (the last batch padded and the padding dropped), each batch is
+placed with a ``NamedSharding`` over a 1-D ``data`` mesh of all devices, and the next batch
+is dispatched before the previous result is copied back, so host decoding overlaps device
+compute. Items of the iterable with 4 dimensions are NHWC batches (grayscale as NHW1);
+items with 2 or 3 dimensions are one HW or HWC image. Results come back per batch as
+float32 numpy arrays, in arrival order within one image size; images of a rare size (past
+``max_sizes`` distinct sizes) are resized on the host and share one 299x299 batch stream,
+so a folder of many sizes still compiles few times.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+from jaxgan.metrics.errors import MetricsError
+from jaxgan.metrics.inception import FEATURE_DIM, NUM_LOGITS, FIDInceptionV3
+from jaxgan.metrics.preprocess import to_inception_input, to_inception_input_np, to_rgb
+from jaxgan.metrics.weights import load_params
+
+_HOST_RESIZED = "host-resized"
+
+
+@partial(jax.jit, static_argnames=("with_logits",))
+def _forward(params, x, with_logits: bool = True):
+    if x.dtype == jnp.uint8:
+        x = to_inception_input(x)
+    pool3, logits = FIDInceptionV3().apply({"params": params}, x)
+    return (pool3, logits) if with_logits else (pool3, None)
+
+
+class InceptionFeatures:
+    """Callable pool3 / logits extractor over a stream of uint8 images.
+
+    ``weights`` is a path (see :func:`jaxgan.metrics.weights.find_weights`); ``params`` lets
+    callers pass already-loaded Flax params instead.
+    """
+
+    def __init__(
+        self,
+        weights: str | os.PathLike | None = None,
+        batch_size: int = 50,
+        params: dict | None = None,
+        devices: list | None = None,
+        max_sizes: int = 4,
+    ):
+        self.devices = list(devices or jax.devices())
+        n = len(self.devices)
+        self.batch_size = max(n, -(-batch_size // n) * n)  # a multiple of the device count
+        self.max_sizes = max_sizes
+        mesh = Mesh(np.array(self.devices), ("data",))
+        self._data_sharding = NamedSharding(mesh, PartitionSpec("data"))
+        params = params if params is not None else load_params(weights)
+        self.params = jax.device_put(params, NamedSharding(mesh, PartitionSpec()))
+
+    def _run(self, batch: np.ndarray, with_logits: bool):
+        x = jax.device_put(batch, self._data_sharding)
+        return _forward(self.params, x, with_logits=with_logits)
+
+    def batches(
+        self, images: Iterable[np.ndarray], with_logits: bool = True
+    ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
+        """Yield ``(pool3 (b, 2048), logits (b, 1008) or None)`` per processed batch."""
+        bs = self.batch_size
+        buffers: dict = {}  # key -> (array of bs images, count)
+        in_flight = None
+
+        def collect(result):
+            out, count = result
+            pool3, logits = out
+            pool3 = np.asarray(pool3)[:count]
+            return pool3, (np.asarray(logits)[:count] if logits is not None else None)
+
+        def submit(key):
+            nonlocal in_flight
+            buf, count = buffers.pop(key)
+            result = (self._run(buf, with_logits), count)  # dispatch is asynchronous
+            previous, in_flight = in_flight, result
+            return collect(previous) if previous is not None else None
+
+        for item in images:
+            arr = np.asarray(item)
+            if arr.dtype != np.uint8:
+                raise MetricsError(f"images have dtype {arr.dtype}; expected uint8 in [0, 255]")
+            batch = to_rgb(arr[None] if arr.ndim in (2, 3) else arr)
+            for img in batch:
+                key = img.shape
+                if key not in buffers and len({*buffers} - {_HOST_RESIZED}) >= self.max_sizes:
+                    key, img = _HOST_RESIZED, to_inception_input_np(img)
+                if key not in buffers:
+                    shape = (bs, *img.shape)
+                    buffers[key] = (np.zeros(shape, dtype=img.dtype), 0)
+                buf, count = buffers[key]
+                buf[count] = img
+                buffers[key] = (buf, count + 1)
+                if count + 1 == bs:
+                    done = submit(key)
+                    if done is not None:
+                        yield done
+        for key in list(buffers):
+            if buffers[key][1]:
+                done = submit(key)
+                if done is not None:
+                    yield done
+        if in_flight is not None:
+            yield collect(in_flight)
+
+    def __call__(
+        self, images: Iterable[np.ndarray], with_logits: bool = True
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """All features at once (for small sets; use :meth:`batches` to stream)."""
+        pools, logits = [], []
+        for p, lg in self.batches(images, with_logits=with_logits):
+            pools.append(p)
+            logits.append(lg)
+        if not pools:
+            return np.zeros((0, FEATURE_DIM), np.float32), (
+                np.zeros((0, NUM_LOGITS), np.float32) if with_logits else None
+            )
+        return np.concatenate(pools), (np.concatenate(logits) if with_logits else None)
