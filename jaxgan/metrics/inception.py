@@ -11,7 +11,9 @@ name alone (see :mod:`jaxgan.metrics.weights`).
 Batch norm uses the running statistics with eps 1e-3 (the TF graph's value); the loader
 folds each batch norm into its convolution, so a conv here carries a bias and no norm.
 The input is an NHWC float batch in [-1, 1] at 299x299; the output is the 2048-d pool3
-feature and the 1008 logits of the final layer (used by the Inception Score).
+feature and the 1008 logits of the final layer *without its bias*: the reference Inception
+Score code (improved-GAN's, which torch-fidelity calls ``logits_unbiased``) multiplies pool3
+by the softmax weights only, so the bias is left out to match it.
 """
 
 from __future__ import annotations
@@ -168,5 +170,5 @@ class FIDInceptionV3(nn.Module):
         x = InceptionE(name="Mixed_7b")(x)
         x = InceptionE(max_pool=True, name="Mixed_7c")(x)
         pool3 = jnp.mean(x, axis=(1, 2))
-        logits = nn.Dense(NUM_LOGITS, name="fc")(pool3)
+        logits = nn.Dense(NUM_LOGITS, use_bias=False, name="fc")(pool3)
         return pool3, logits

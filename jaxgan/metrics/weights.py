@@ -146,8 +146,7 @@ def convert_state_dict(state: dict[str, np.ndarray], source: str = "weights") ->
             flat[path] = (w * scale[:, None, None, None]).transpose(2, 3, 1, 0)
             flat[path[:-1] + ("bias",)] = beta - mean * scale
         elif path == ("fc", "kernel"):
-            flat[path] = get("fc.weight", (shape[1], shape[0])).T
-            flat[("fc", "bias")] = get("fc.bias", (shape[1],))
+            flat[path] = get("fc.weight", (shape[1], shape[0])).T  # fc.bias unused (see IS)
     return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in flat.items()}
 
 
@@ -204,5 +203,5 @@ def random_state_dict(seed: int = 0) -> dict[str, np.ndarray]:
             state[f"{prefix}.bn.num_batches_tracked"] = np.array(0, dtype=np.int64)
         elif path == ("fc", "kernel"):
             state["fc.weight"] = rng.normal(0, np.sqrt(1.0 / shape[0]), (shape[1], shape[0]))
-            state["fc.bias"] = rng.normal(0, 0.01, shape[1])
+            state["fc.bias"] = rng.normal(0, 0.01, shape[1])  # unused, kept for torch
     return {k: v if v.dtype == np.int64 else v.astype(np.float32) for k, v in state.items()}
