@@ -74,7 +74,11 @@ def load_npz_arrays(path: str) -> tuple[np.ndarray, np.ndarray | None]:
     if not p.is_file():
         raise _npz_error(path, "file does not exist" if not p.exists() else "is not a file")
     try:
-        with np.load(p, allow_pickle=False) as z:
+        loaded = np.load(p, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise _npz_error(path, "holds a single array, not an .npz archive (save it with "
+                                   "np.savez(path, images=...))")
+        with loaded as z:
             keys = list(z.files)
             if "images" not in keys:
                 raise _npz_error(path, f"has no 'images' array (found keys: "

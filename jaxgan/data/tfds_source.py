@@ -108,12 +108,16 @@ def load_tfds_arrays(name: str, split: str, resolution: int, channels: int,
 
     builder = prepare_builder(name, data_dir)
     image_key, label_key, num_classes = _feature_keys(builder, name)
+    known = sorted(builder.info.splits.keys())
+    wanted = {part.split("[")[0].strip() for part in split.split("+")}
+    if known and not wanted <= set(known):
+        raise DataError(f"tfds dataset {name!r} has no split {split!r}; available splits: "
+                        f"{', '.join(known)} (slices like 'train[:90%]' work too)")
     try:
         ds = builder.as_dataset(split=split, shuffle_files=False)
-    except (ValueError, KeyError) as e:
-        splits = ", ".join(sorted(builder.info.splits.keys())) or "unknown"
-        raise DataError(f"tfds dataset {name!r} has no split {split!r} ({_one_line(e)}); "
-                        f"available splits: {splits}") from None
+    except (ValueError, KeyError, AssertionError) as e:
+        raise DataError(f"tfds dataset {name!r} cannot read split {split!r} ({_one_line(e)}); "
+                        f"available splits: {', '.join(known) or 'unknown'}") from None
     keys = [image_key] + ([label_key] if label_key else [])
     ds = ds.map(lambda ex: {k: ex[k] for k in keys})
     fixed = builder.info.features[image_key].shape
