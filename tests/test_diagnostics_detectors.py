@@ -25,7 +25,7 @@ LEVELS = {
     "non_saturating": (1.2, 1.5, 0.6, 0.6),
     "minimax": (1.2, -0.6, 0.6, 0.6),
     "hinge": (1.4, 0.6, 0.7, 0.7),
-    "least_squares": (0.4, 0.3, 0.2, 0.2),
+    "least_squares": (0.3, 0.15, 0.15, 0.15),
     "wasserstein": (-2.0, 1.0, -5.0, 3.0),
 }
 
@@ -191,8 +191,18 @@ def test_hysteresis_keeps_the_verdict_through_a_short_recovery():
     assert v[-1].name == "healthy"  # recovers once the failure has left most of the window
 
 
+def test_convergence_failure_with_one_sided_label_smoothing():
+    # Real target 0.9: the real BCE term cannot go below H(0.9) = 0.33, so neither can d_loss.
+    recs = d_wins(healthy(50), ONSET)
+    edit(recs, ONSET, d_loss_real=0.33, d_loss=lambda r, i: 0.33 + r["d_loss_fake"])
+    v = replay(recs)
+    assert v[-1].name == "convergence_failure"
+    assert v[-1].since_step == (ONSET + LAG) * EVERY
+
+
 def test_least_squares_convergence_failure_ignores_logit_sign_accuracy():
-    recs = edit(healthy(50, "least_squares"), ONSET, d_loss=0.02, g_loss=0.95,
+    recs = edit(healthy(50, "least_squares"), ONSET, d_loss=0.02, g_loss=0.45,
+                d_loss_real=0.01, d_loss_fake=0.01,
                 d_real_acc=1.0, d_fake_acc=0.5)  # fakes sit at ~0: half have logit < 0
     v = replay(recs)
     assert v[-1].name == "convergence_failure"
@@ -320,6 +330,11 @@ def test_damped_swings_settle_and_are_not_oscillation():
     recs = edit(healthy(50), ONSET, d_fake_acc=lambda r, i: 0.72 + 0.4 * 0.6 ** (i - ONSET)
                 * (1 if i % 2 else -1))
     assert "oscillation" not in names(replay(recs)[ONSET + W:])
+
+
+def test_single_excursion_is_not_oscillation():
+    recs = edit(healthy(50), ONSET, ONSET + 2, d_fake_acc=0.2)
+    assert names(replay(recs)) == {"healthy"}
 
 
 def test_slow_trend_is_not_oscillation():

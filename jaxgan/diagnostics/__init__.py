@@ -16,6 +16,16 @@ from jaxgan.diagnostics.detectors import (
     detect_vanishing_gradient,
     profile_for,
 )
+from jaxgan.diagnostics.doctor import (
+    DiagnosticsError,
+    DoctorReport,
+    Segment,
+    add_doctor_parser,
+    diagnose,
+    format_timeline,
+    run_doctor,
+    write_report,
+)
 from jaxgan.diagnostics.monitor import REMEDIES, VERDICTS, HealthMonitor, Verdict
 from jaxgan.diagnostics.signals import (
     batch_diversity,
@@ -27,6 +37,8 @@ from jaxgan.diagnostics.signals import (
 )
 
 __all__ = [
+    "DiagnosticsError", "DoctorReport", "Segment", "add_doctor_parser", "diagnose",
+    "format_timeline", "run_doctor", "write_report",
     "DETECTORS", "REMEDIES", "VERDICTS", "Finding", "HealthMonitor", "LossProfile", "Verdict",
     "batch_diversity", "detect_convergence_failure", "detect_diverged", "detect_mode_collapse",
     "detect_oscillation", "detect_vanishing_gradient", "disc_stats", "global_norm",

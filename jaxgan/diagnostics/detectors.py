@@ -22,10 +22,19 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-Record = Mapping[str, Any]
+from jaxgan.diagnostics.records import (
+    Finding,
+    Record,
+    count,
+    fmt,
+    layer_extreme,
+    nonfinite_signals,
+    swing,
+    value,
+)
 
 # --- how "sustained" is decided -------------------------------------------------------------
 # A failure is a trend, not a bad log interval: 7 of 10 records, the latest among them, means
@@ -50,13 +59,17 @@ D_WIN_ACC = 0.95
 # `d_loss` is the SUM of the real and fake terms (batch means). For the sigmoid losses a
 # balanced game sits near 2 ln 2 = 1.39 and a stable one at ~1.0-1.4; 0.15 means each term is
 # ~0.07, i.e. D(x) > 0.93 and D(G(z)) < 0.07. Hinge: 0 once every margin is met (healthy
-# ~1-2). Least squares (targets 0/1): 0.05 puts both outputs within ~0.16 of their targets.
+# ~1-2). Least squares (jaxgan's 0-1-1 coding with the 1/2 factor, balanced ~0.25): 0.05 puts
+# both outputs within ~0.22 of their targets. Each of `d_loss_real` and `d_loss_fake` must be
+# below half the floor; for the sigmoid losses the real side is judged by accuracy instead,
+# because one-sided label smoothing (target 0.9) keeps the real BCE term above H(0.9) = 0.33.
 D_LOSS_FLOOR = {"non_saturating": 0.15, "minimax": 0.15, "hinge": 0.1, "least_squares": 0.05}
-# G loss "climbing": its window mean is above its early median by half its scale, or above a
-# level no healthy run stays at: -log D(G(z)) > 3 means D(G(z)) < 0.05 (healthy G loss is
-# ~1-2); for minimax, log(1 - D(G(z))) > -0.05 means the same.
+# G loss "climbing": over the records where D dominates, its mean is above its early median by
+# half its scale, or above a level no healthy run stays at: -log D(G(z)) > 3 means
+# D(G(z)) < 0.05 (healthy G loss is ~1-2); for minimax, log(1 - D(G(z))) > -0.05 means the
+# same; least squares 0.5 (D(G(z)) - 1)^2 > 0.4 means D(G(z)) < 0.1 (balanced: 0.125).
 G_CLIMB_MARGIN = 0.5
-G_LOSS_HIGH = {"non_saturating": 3.0, "minimax": -0.05}
+G_LOSS_HIGH = {"non_saturating": 3.0, "minimax": -0.05, "least_squares": 0.4}
 # Wasserstein has no floor and no meaningful sign: the critic winning shows as its
 # Wasserstein estimate -(d_loss) growing steadily, here 3x within one window.
 WGAN_W_GROWTH = 3.0
@@ -92,13 +105,6 @@ OSC_MIN_CROSSINGS = 4
 OSC_SETTLE_FRAC = 0.5
 OSC_BAND_FRAC = 0.25  # a crossing must go from +-1/4 of the required amplitude to the other
 OSC_HOLD_FACTOR = 0.7  # an active oscillation verdict holds down to 70 % of the amplitudes
-
-# Keys whose non-finite value means the training itself went non-finite.
-_CORE_SIGNALS = (
-    "d_loss", "g_loss", "d_loss_real", "d_loss_fake", "g_grad_norm", "d_grad_norm",
-    "g_param_norm", "d_param_norm", "g_update_ratio", "d_update_ratio",
-)
-
 
 @dataclass(frozen=True)
 class LossProfile:
@@ -137,79 +143,21 @@ def profile_for(loss_name: str | None) -> LossProfile:
     return LossProfile(str(loss_name or "unknown"), accuracy_meaningful=True)
 
 
-@dataclass
-class Finding:
-    """A detector's positive answer: the verdict name and the evidence behind it."""
-
-    name: str
-    evidence: list[str] = field(default_factory=list)
-
-
-def value(record: Record, key: str) -> float | None:
-    """A record's signal as a float, or None when absent or not a number."""
-    v = record.get(key)
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return None
-    return float(v)
-
-
-def fmt(x: float | None) -> str:
-    return "n/a" if x is None else f"{x:.3g}"
-
-
-def make_baseline(records: Sequence[Record]) -> dict[str, float]:
-    """Median of each finite numeric signal over `records` (the warm-up): the early values."""
-    keys = {k for r in records for k in r}
-    base = {}
-    for k in keys:
-        vals = [v for r in records if (v := value(r, k)) is not None and math.isfinite(v)]
-        if vals:
-            base[k] = statistics.median(vals)
-    return base
-
-
-def _count(window: Sequence[Record], pred: Callable[[Record], bool | None]) -> tuple[int, int]:
-    """(records where pred holds, records where it could be evaluated)."""
-    results = [pred(r) for r in window]
-    known = [x for x in results if x is not None]
-    return sum(bool(x) for x in known), len(known)
-
-
 def _sustained(window: Sequence[Record], pred: Callable[[Record], bool | None],
                active: bool) -> tuple[bool, str]:
-    hits, n = _count(window, pred)
+    hits, n = count(window, pred)
     if n < MIN_EVIDENCE_RECORDS:
         return False, ""
     if active:
         ok = hits >= HOLD_FRAC * n
     else:
         ok = hits >= FIRE_FRAC * n and bool(pred(window[-1]))
-    return ok, f"in {hits}/{n} records"
-
-
-def nonfinite_signals(record: Record) -> list[str]:
-    """Which training signals of a record are NaN/Inf (including the `nonfinite` flag)."""
-    bad = [k for k, v in record.items()
-           if (k in _CORE_SIGNALS or k.startswith(("g_grad_norm/", "d_grad_norm/")))
-           and isinstance(v, float) and not math.isfinite(v)]
-    flag = value(record, "nonfinite")
-    if flag is not None and (flag > 0 or not math.isfinite(flag)):
-        bad.insert(0, "nonfinite")
-    return bad
-
-
-def _layer_extreme(record: Record, baseline: Mapping[str, float], prefix: str,
-                   largest: bool) -> str | None:
-    """The layer whose gradient norm moved most relative to its own early median."""
-    ratios = {}
-    for k in record:
-        if k.startswith(prefix + "/") and (v := value(record, k)) is not None:
-            if baseline.get(k, 0.0) > 0 and math.isfinite(v):
-                ratios[k] = v / baseline[k]
-    if not ratios:
-        return None
-    k = (max if largest else min)(ratios, key=ratios.get)
-    return f"{k}={fmt(value(record, k))} ({fmt(ratios[k])}x its early median)"
+    onset = None  # first step of the trailing run of records showing the condition
+    for r in reversed(window):
+        if not pred(r):
+            break
+        onset = r.get("step")
+    return ok, f"in {hits}/{n} records" + (f", since step {onset}" if onset is not None else "")
 
 
 def detect_diverged(window: Sequence[Record], baseline: Mapping[str, float],
@@ -233,7 +181,7 @@ def detect_diverged(window: Sequence[Record], baseline: Mapping[str, float],
         if all(v is not None and v > EXPLODE_FACTOR * base for v in vals):
             ev = [f"{key}={fmt(vals[-1])} > {EXPLODE_FACTOR:g}x its early median "
                   f"{fmt(base)} for {EXPLODE_RECORDS} records"]
-            if (layer := _layer_extreme(last, baseline, key, largest=True)) is not None:
+            if (layer := layer_extreme(last, baseline, key, largest=True)) is not None:
                 ev.append(f"largest growth: {layer}")
             return Finding("diverged", ev)
     return None
@@ -264,10 +212,16 @@ def d_confident(record: Record, profile: LossProfile) -> bool | None:
 
 def _d_dominates(record: Record, profile: LossProfile) -> bool | None:
     conds = []
-    if profile.d_loss_floor is not None:
-        if (d := value(record, "d_loss")) is None:
+    if (floor := profile.d_loss_floor) is not None:
+        real, fake = value(record, "d_loss_real"), value(record, "d_loss_fake")
+        if real is not None and fake is not None:
+            conds.append(fake < floor / 2)
+            if not profile.probabilistic:
+                conds.append(real < floor / 2)
+        elif (d := value(record, "d_loss")) is not None:
+            conds.append(d < floor)
+        else:
             return None
-        conds.append(d < profile.d_loss_floor)
     if profile.accuracy_meaningful:
         ra, fa = value(record, "d_real_acc"), value(record, "d_fake_acc")
         if ra is None or fa is None:
@@ -320,16 +274,19 @@ def detect_convergence_failure(window: Sequence[Record], baseline: Mapping[str, 
     high = profile.g_loss_high is not None and g_med > profile.g_loss_high
     if not (climbed or high):
         return None
-    vanished, n = _count(window, lambda r: g_grad_vanished(r, baseline, profile))
+    vanished, n = count(window, lambda r: g_grad_vanished(r, baseline, profile))
     if n and vanished >= HOLD_FRAC * n:
         return None
     last = window[-1]
     ev = []
     if profile.d_loss_floor is not None:
-        ev.append(f"d_loss={fmt(value(last, 'd_loss'))} < {profile.d_loss_floor:g} {where}")
+        ev.append(f"d_loss={fmt(value(last, 'd_loss'))} (real {fmt(value(last, 'd_loss_real'))}"
+                  f", fake {fmt(value(last, 'd_loss_fake'))}; floor {profile.d_loss_floor:g}) "
+                  f"{where}")
     if profile.accuracy_meaningful:
         ev.append(f"d_real_acc={fmt(value(last, 'd_real_acc'))}, d_fake_acc="
-                  f"{fmt(value(last, 'd_fake_acc'))} >= {D_WIN_ACC:g} {where}")
+                  f"{fmt(value(last, 'd_fake_acc'))} >= {D_WIN_ACC:g}"
+                  + ("" if ev else f" {where}"))
     ev.append(f"g_loss climbing: {fmt(g_mean)} while D dominates vs early median {fmt(g_base)}")
     return Finding("convergence_failure", ev)
 
@@ -362,7 +319,7 @@ def detect_vanishing_gradient(window: Sequence[Record], baseline: Mapping[str, f
         ev.append(f"d_fake_acc={fmt(value(last, 'd_fake_acc'))} (D confident)")
     if profile.saturating:
         ev.append("minimax G loss saturates: its gradient scales with D(G(z))")
-    if (layer := _layer_extreme(last, baseline, "g_grad_norm", largest=False)) is not None:
+    if (layer := layer_extreme(last, baseline, "g_grad_norm", largest=False)) is not None:
         ev.append(f"smallest: {layer}")
     return Finding("vanishing_gradient", ev)
 
@@ -404,23 +361,6 @@ def detect_mode_collapse(window: Sequence[Record], baseline: Mapping[str, float]
     return Finding("mode_collapse", [f"{s} {where}" for s in signs] or [f"collapsed {where}"])
 
 
-def _swing(xs: Sequence[float], band: float) -> tuple[float, int, float]:
-    """(peak-to-peak, crossings, 2nd-half p2p / 1st-half p2p) of a series.
-
-    A crossing is a move from above `mid + band` to below `mid - band` or back, `mid` being
-    the middle of the range (not the median, which sits on the plateau of a lopsided cycle):
-    the dead band keeps small noise around `mid` from counting as trading wins.
-    """
-    mid = (max(xs) + min(xs)) / 2
-    states = [x > mid for x in xs if abs(x - mid) > band]
-    crossings = sum(a != b for a, b in zip(states, states[1:], strict=False))
-    half = len(xs) // 2
-    first, second = xs[:half + 1], xs[half:]
-    p2p_first = max(first) - min(first)
-    settle = (max(second) - min(second)) / p2p_first if p2p_first > 0 else 1.0
-    return max(xs) - min(xs), crossings, settle
-
-
 def detect_oscillation(window: Sequence[Record], baseline: Mapping[str, float],
                        profile: LossProfile, active: bool = False) -> Finding | None:
     """The players trade wins: large, repeated, undamped swings of D accuracy or loss gap."""
@@ -445,7 +385,7 @@ def detect_oscillation(window: Sequence[Record], baseline: Mapping[str, float],
         if len(xs) < OSC_MIN_RECORDS or not all(math.isfinite(x) for x in xs):
             continue
         need = factor * amp * scale
-        p2p, crossings, settle = _swing(xs, OSC_BAND_FRAC * need)
+        p2p, crossings, settle = swing(xs, OSC_BAND_FRAC * need)
         if (p2p >= need and crossings >= OSC_MIN_CROSSINGS - (1 if active else 0)
                 and settle >= OSC_SETTLE_FRAC * factor):
             size = fmt(p2p) if scale == 1.0 else f"{fmt(p2p)} ({fmt(p2p / scale)}x loss scale)"

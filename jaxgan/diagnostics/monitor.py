@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jaxgan.diagnostics import detectors as det
+from jaxgan.diagnostics.records import make_baseline
 
 VERDICTS = ("healthy", "diverged", "convergence_failure", "vanishing_gradient",
             "mode_collapse", "oscillation")
@@ -136,7 +137,7 @@ class HealthMonitor:
         if warming or not self._early:
             if not det.nonfinite_signals(record):
                 self._early.append(record)
-                self._baseline = det.make_baseline(self._early)
+                self._baseline = make_baseline(self._early)
         if warming:
             found = det.detect_diverged([record], self._baseline, profile)
             if found is None:

@@ -1,0 +1,101 @@
+"""Reading log records: numeric access, early baselines, window counts and swing statistics.
+
+The generic window mechanics under the detectors, kept apart from the rules themselves so
+that `detectors.py` reads as the list of rules and thresholds it is.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+Record = Mapping[str, Any]
+
+# Keys whose non-finite value means the training itself went non-finite.
+_CORE_SIGNALS = (
+    "d_loss", "g_loss", "d_loss_real", "d_loss_fake", "g_grad_norm", "d_grad_norm",
+    "g_param_norm", "d_param_norm", "g_update_ratio", "d_update_ratio",
+)
+
+
+@dataclass
+class Finding:
+    """A detector's positive answer: the verdict name and the evidence behind it."""
+
+    name: str
+    evidence: list[str] = field(default_factory=list)
+
+
+def value(record: Record, key: str) -> float | None:
+    """A record's signal as a float, or None when absent or not a number."""
+    v = record.get(key)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v)
+
+
+def fmt(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.3g}"
+
+
+def make_baseline(records: Sequence[Record]) -> dict[str, float]:
+    """Median of each finite numeric signal over `records` (the warm-up): the early values."""
+    keys = {k for r in records for k in r}
+    base = {}
+    for k in keys:
+        vals = [v for r in records if (v := value(r, k)) is not None and math.isfinite(v)]
+        if vals:
+            base[k] = statistics.median(vals)
+    return base
+
+
+def count(window: Sequence[Record], pred: Callable[[Record], bool | None]) -> tuple[int, int]:
+    """(records where pred holds, records where it could be evaluated)."""
+    results = [pred(r) for r in window]
+    known = [x for x in results if x is not None]
+    return sum(bool(x) for x in known), len(known)
+
+
+def nonfinite_signals(record: Record) -> list[str]:
+    """Which training signals of a record are NaN/Inf (including the `nonfinite` flag)."""
+    bad = [k for k, v in record.items()
+           if (k in _CORE_SIGNALS or k.startswith(("g_grad_norm/", "d_grad_norm/")))
+           and isinstance(v, float) and not math.isfinite(v)]
+    flag = value(record, "nonfinite")
+    if flag is not None and (flag > 0 or not math.isfinite(flag)):
+        bad.insert(0, "nonfinite")
+    return bad
+
+
+def layer_extreme(record: Record, baseline: Mapping[str, float], prefix: str,
+                   largest: bool) -> str | None:
+    """The layer whose gradient norm moved most relative to its own early median."""
+    ratios = {}
+    for k in record:
+        if k.startswith(prefix + "/") and (v := value(record, k)) is not None:
+            if baseline.get(k, 0.0) > 0 and math.isfinite(v):
+                ratios[k] = v / baseline[k]
+    if not ratios:
+        return None
+    k = (max if largest else min)(ratios, key=ratios.get)
+    return f"{k}={fmt(value(record, k))} ({fmt(ratios[k])}x its early median)"
+
+
+def swing(xs: Sequence[float], band: float) -> tuple[float, int, float]:
+    """(peak-to-peak, crossings, 2nd-half p2p / 1st-half p2p) of a series.
+
+    A crossing is a move from above `mid + band` to below `mid - band` or back, `mid` being
+    the middle of the range (not the median, which sits on the plateau of a lopsided cycle):
+    the dead band keeps small noise around `mid` from counting as trading wins.
+    """
+    mid = (max(xs) + min(xs)) / 2
+    states = [x > mid for x in xs if abs(x - mid) > band]
+    crossings = sum(a != b for a, b in zip(states, states[1:], strict=False))
+    half = len(xs) // 2
+    first, second = xs[:half + 1], xs[half:]
+    p2p_first = max(first) - min(first)
+    settle = (max(second) - min(second)) / p2p_first if p2p_first > 0 else 1.0
+    return max(xs) - min(xs), crossings, settle
