@@ -85,6 +85,22 @@ def test_resumed_run_relogging_steps_keeps_the_latest(tmp_path):
     assert rep.num_records == 40
     steps = [r["step"] for r in rep.records]
     assert steps == sorted(steps) and len(set(steps)) == 40
+    assert rep.warnings == ["the run went back to step 1000 (rollback or resume); the "
+                            "replaced records up to step 1450 are not in the timeline"]
+
+
+def test_rollback_after_nan_is_noted(tmp_path):
+    rng = np.random.default_rng(2)
+    run = tmp_path / "run"
+    run.mkdir()
+    nan = {**record(30, rng), "d_loss": float("nan"), "nonfinite": 1.0, "verdict": "diverged"}
+    recs = [record(i, rng) for i in range(30)] + [nan] + [record(i, rng) for i in range(21, 40)]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    rep = diagnose(run)
+    assert rep.final.name == "healthy"
+    assert rep.warnings[0].startswith("non-finite values at step 1500; the run went back to "
+                                      "step 1050")
+    assert "non-finite values at step 1500" in format_timeline(rep)
 
 
 def test_window_from_config_json(tmp_path):

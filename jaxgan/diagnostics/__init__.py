@@ -32,6 +32,7 @@ from jaxgan.diagnostics.signals import (
     disc_stats,
     global_norm,
     nonfinite,
+    norms_by_layer,
     per_layer_norms,
     update_ratio,
 )
@@ -42,5 +43,5 @@ __all__ = [
     "DETECTORS", "REMEDIES", "VERDICTS", "Finding", "HealthMonitor", "LossProfile", "Verdict",
     "batch_diversity", "detect_convergence_failure", "detect_diverged", "detect_mode_collapse",
     "detect_oscillation", "detect_vanishing_gradient", "disc_stats", "global_norm",
-    "nonfinite", "per_layer_norms", "profile_for", "update_ratio",
+    "nonfinite", "norms_by_layer", "per_layer_norms", "profile_for", "update_ratio",
 ]

@@ -87,18 +87,28 @@ class DoctorReport:
         return json.dumps(self.to_dict(), indent=indent)
 
 
-def read_metrics(path: Path) -> tuple[list[dict[str, Any]], int, bool]:
-    """Training records of a metrics.jsonl, oldest first, plus (skipped lines, truncated?).
+@dataclass
+class MetricsLog:
+    """The training records of a metrics.jsonl and what reading it ran into."""
+
+    records: list[dict[str, Any]]
+    skipped_lines: int = 0
+    truncated_last_line: bool = False
+    notes: list[str] = field(default_factory=list)
+
+
+def read_metrics(path: Path) -> MetricsLog:
+    """Training records of a metrics.jsonl, oldest first.
 
     Robust to what real runs leave behind: a last line still being written (skipped, not an
     error), unreadable lines (counted), records that are not training records (evaluation
-    lines; ignored), and a resumed or rolled-back run that logs some steps again (the later
-    records replace the earlier ones from that step on, as the run itself did).
+    lines; ignored), and a rolled-back or resumed run that logs some steps again (the later
+    records replace the earlier ones from that step on, as the run itself did; a note keeps
+    the replaced divergence visible).
     """
     text = path.read_bytes().decode("utf-8", errors="replace")
     lines = text.split("\n")
-    truncated, skipped = False, 0
-    records: list[dict[str, Any]] = []
+    log = MetricsLog([])
     for i, line in enumerate(lines):
         if not line.strip():
             continue
@@ -106,20 +116,27 @@ def read_metrics(path: Path) -> tuple[list[dict[str, Any]], int, bool]:
             rec = json.loads(line)
         except json.JSONDecodeError:
             if i == len(lines) - 1:
-                truncated = True
+                log.truncated_last_line = True
             else:
-                skipped += 1
+                log.skipped_lines += 1
             continue
         if not isinstance(rec, dict) or det.value(rec, "step") is None:
-            skipped += 1
+            log.skipped_lines += 1
             continue
         if not any(k in rec for k in _TRAINING_KEYS):
             continue
         rec["step"] = int(rec["step"])
-        while records and records[-1]["step"] >= rec["step"]:
-            records.pop()
-        records.append(rec)
-    return records, skipped, truncated
+        replaced = []
+        while log.records and log.records[-1]["step"] >= rec["step"]:
+            replaced.append(log.records.pop())
+        if replaced:
+            bad = [r["step"] for r in replaced if det.nonfinite_signals(r)]
+            what = f"non-finite values at step {min(bad)}; " if bad else ""
+            log.notes.append(f"{what}the run went back to step {rec['step']} (rollback or "
+                             f"resume); the replaced records up to step "
+                             f"{max(r['step'] for r in replaced)} are not in the timeline")
+        log.records.append(rec)
+    return log
 
 
 def _health_config(workdir: Path, warnings: list[str]) -> dict[str, Any]:
@@ -178,11 +195,12 @@ def diagnose(workdir: str | Path, window: int | None = None,
     if not path.is_file():
         raise DiagnosticsError(f"{workdir} has no {METRICS_FILE}; is it the WORKDIR of a "
                                "jaxgan training run?")
-    records, skipped, truncated = read_metrics(path)
+    log = read_metrics(path)
+    records, skipped = log.records, log.skipped_lines
     if not records:
         raise DiagnosticsError(f"{path} holds no training records yet (the first is written "
                                "after train.log_every steps)")
-    warnings: list[str] = []
+    warnings: list[str] = list(log.notes)
     cfg = _health_config(workdir, warnings)
     window = window if window is not None else cfg.get("window", 10)
     warmup = warmup if warmup is not None else cfg.get("warmup", 5)
@@ -200,7 +218,8 @@ def diagnose(workdir: str | Path, window: int | None = None,
         loss_name=str(loss_name or "unknown"), window=window, warmup=warmup,
         num_records=len(records), first_step=int(records[0]["step"]),
         last_step=int(records[-1]["step"]), skipped_lines=skipped,
-        truncated_last_line=truncated, warnings=warnings, records=records, verdicts=verdicts)
+        truncated_last_line=log.truncated_last_line, warnings=warnings, records=records,
+        verdicts=verdicts)
 
 
 def format_timeline(report: DoctorReport) -> str:
@@ -304,7 +323,7 @@ def run_doctor(args: argparse.Namespace) -> int:
                 raise DiagnosticsError(f"cannot write the report under {args.workdir}: "
                                        f"{e.strerror or e}") from None
     except DiagnosticsError as e:
-        print(f"jaxgan doctor: error: {e}", file=sys.stderr)
+        print(f"jaxgan: {e}", file=sys.stderr)
         return 2
     if getattr(args, "json", False):
         d = report.to_dict()
