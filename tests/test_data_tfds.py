@@ -82,12 +82,14 @@ def test_tfds_path_with_a_real_prepared_builder(digits_dir):
 def test_tfds_download_failure_is_one_line(monkeypatch, tmp_path):
 
     def offline(self, *args, **kwargs):
-        raise requests.exceptions.ConnectionError("Failed to resolve 'storage.googleapis.com'")
+        raise requests.exceptions.ConnectionError(
+            "HTTPSConnectionPool(host='storage.googleapis.com', port=443): Max retries exceeded "
+            "(Caused by NameResolutionError(\"Failed to resolve 'storage.googleapis.com'\"))")
 
     monkeypatch.setattr(tfds.core.DatasetBuilder, "download_and_prepare", offline)
     with pytest.raises(DataError) as e:
         make_source(DataConfig(source="tfds", name="mnist", path=str(tmp_path)), seed=0)
     msg = str(e.value)
     assert "\n" not in msg
-    assert "'mnist' could not be downloaded" in msg
+    assert "'mnist' could not be downloaded (cannot resolve storage.googleapis.com)" in msg
     assert "tfds build mnist" in msg and "data.path=DIR" in msg and "data.source=npz" in msg

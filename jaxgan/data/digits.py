@@ -8,7 +8,9 @@ directly) means the embedded default exercises the same code path as any tfds da
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +39,27 @@ def default_data_dir() -> str:
     if env:
         return env
     return str(Path.home() / ".cache" / "jaxgan" / "tfds")
+
+
+@contextlib.contextmanager
+def prepare_lock(data_dir: str, name: str) -> Iterator[None]:
+    """Serialize dataset preparation between processes sharing `data_dir`.
+
+    Two processes of one multi-process run on one machine would otherwise both build the
+    dataset and race on tfds's final rename. Remote (`gs://...`) dirs are not locked.
+    """
+    if "://" in data_dir:
+        yield
+        return
+    import fcntl
+
+    os.makedirs(data_dir, exist_ok=True)
+    with open(os.path.join(data_dir, f".{name}.lock"), "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def sklearn_digits_uint8() -> tuple[np.ndarray, np.ndarray]:
@@ -86,8 +109,10 @@ class JaxganDigits(tfds.core.GeneratorBasedBuilder):
 def load_digits_arrays(data_dir: str | None = None,
                        split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Prepare `jaxgan_digits` (once, no network) and return its uint8 images and labels."""
-    builder = JaxganDigits(data_dir=data_dir or default_data_dir())
-    builder.download_and_prepare()
+    data_dir = data_dir or default_data_dir()
+    with prepare_lock(data_dir, "jaxgan_digits"):
+        builder = JaxganDigits(data_dir=data_dir)
+        builder.download_and_prepare()
     data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1))
     return data["image"], data["label"]
 

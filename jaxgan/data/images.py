@@ -9,7 +9,9 @@ process or N processes see the same global batch (each takes a contiguous slice)
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
@@ -64,6 +66,24 @@ def resize_image(image: np.ndarray, resolution: int) -> np.ndarray:
     return out.reshape(resolution, resolution, c)
 
 
+def _resize_all(images: np.ndarray, resolution: int) -> np.ndarray:
+    """`resize_image` over a batch; threads help because PIL releases the GIL to resample."""
+    out = np.empty((len(images), resolution, resolution, images.shape[-1]), np.uint8)
+
+    def work(lo: int, hi: int) -> None:
+        for i in range(lo, hi):
+            out[i] = resize_image(images[i], resolution)
+
+    workers = min(8, os.cpu_count() or 1)
+    if workers == 1 or len(images) < 512:
+        work(0, len(images))
+        return out
+    bounds = np.linspace(0, len(images), workers * 4 + 1).astype(int)
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(work, bounds[:-1], bounds[1:]))
+    return out
+
+
 def to_resolution(images: np.ndarray, resolution: int, channels: int) -> np.ndarray:
     """uint8 (N, H, W, C) -> uint8 (N, R, R, channels), done once at load time.
 
@@ -77,8 +97,7 @@ def to_resolution(images: np.ndarray, resolution: int, channels: int) -> np.ndar
     if images.shape[-1] > channels:
         images = convert_channels(images, channels)
     if images.shape[1:3] != (resolution, resolution):
-        images = np.stack([resize_image(im, resolution) for im in images]) if len(images) \
-            else np.zeros((0, resolution, resolution, images.shape[-1]), np.uint8)
+        images = _resize_all(images, resolution)
     return np.ascontiguousarray(convert_channels(images, channels))
 
 

@@ -12,6 +12,7 @@ retries and any failure becomes one `DataError` line saying how to supply the da
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 
 import numpy as np
@@ -48,6 +49,16 @@ def _how_to_supply(name: str) -> str:
             f"data.path=FILE.npz")
 
 
+def _network_reason(e: BaseException) -> str:
+    """A short cause, e.g. 'cannot resolve storage.googleapis.com' instead of urllib3's essay."""
+    text = str(e)
+    host = re.search(r"host='([^']+)'", text)
+    if host:
+        verb = "cannot resolve" if "resolve" in text.lower() else "cannot reach"
+        return f"{verb} {host.group(1)}"
+    return _one_line(e)[:160]
+
+
 def _is_network_error(e: BaseException) -> bool:
     import tensorflow_datasets as tfds
 
@@ -77,8 +88,8 @@ def prepare_builder(name: str, data_dir: str | None = None):
                         f"(pip install {e.name})") from None
     except Exception as e:  # noqa: BLE001 - any failure is the user's data to supply
         if _is_network_error(e):
-            raise DataError(f"tfds dataset {name!r} could not be downloaded ({_one_line(e)}); "
-                            f"{_how_to_supply(name)}") from None
+            raise DataError(f"tfds dataset {name!r} could not be downloaded "
+                            f"({_network_reason(e)}); {_how_to_supply(name)}") from None
         raise DataError(f"tfds could not prepare {name!r} ({_one_line(e)}); "
                         f"{_how_to_supply(name)}") from None
     return builder
