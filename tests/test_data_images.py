@@ -113,3 +113,10 @@ def test_bad_images_are_refused():
         ImageSource(np.zeros((2, 4, 4, 1), np.float32))
     with pytest.raises(DataError, match="3 labels for 2 images"):
         ImageSource(np.zeros((2, 4, 4, 1), np.uint8), np.zeros(3), 2)
+
+
+def test_num_classes_is_inferred_and_checked():
+    images = np.zeros((4, 2, 2, 1), np.uint8)
+    assert ImageSource(images, np.array([0, 3, 1, 1])).num_classes == 4
+    with pytest.raises(DataError, match=r"labels must be in \[0, 2\)"):
+        ImageSource(images, np.array([0, 3, 1, 1]), 2)

@@ -126,6 +126,11 @@ class ImageSource:
                                 f"{images.shape[0]} images")
         self.images = images
         self.labels = labels
+        if labels is not None and num_classes <= 0:  # infer: classes are 0..max
+            num_classes = int(labels.max()) + 1
+        if labels is not None and (labels.min() < 0 or labels.max() >= num_classes):
+            raise DataError(f"{name or 'the dataset'}: labels must be in [0, {num_classes}), "
+                            f"got [{labels.min()}, {labels.max()}]")
         self.num_classes = int(num_classes) if labels is not None else 0
         self.seed = int(seed)
         self.name = name
