@@ -85,7 +85,9 @@ class Prefetcher(Generic[T]):
         self.close()
 
     def __del__(self) -> None:
-        self._stop.set()
+        stop = getattr(self, "_stop", None)  # absent if __init__ raised
+        if stop is not None:
+            stop.set()
 
 
 def prefetch(iterable: Iterable[T], size: int = 2) -> Prefetcher[T]:
