@@ -130,6 +130,15 @@ def test_exploding_grad_norm_borderline(factor, expected):
         assert "d_grad_norm" in v[-1].evidence[0]
 
 
+def test_slow_grad_norm_drift_is_not_divergence():
+    # Up 2x per 10 records, to ~2**7 = 128x the early median: drift, not explosion.
+    recs = edit(healthy(90), 20, d_grad_norm=lambda r, i: 2.0 * 2 ** ((i - 20) / 10))
+    m = HealthMonitor(window=W, warmup=WARMUP)
+    verdicts = [m.update(r) for r in recs]
+    assert recs[-2]["d_grad_norm"] > det.EXPLODE_FACTOR * m.baseline["d_grad_norm"]
+    assert names(verdicts) == {"healthy"}
+
+
 def test_single_grad_spike_is_not_divergence():
     recs = edit(healthy(40), ONSET, ONSET + 1, g_grad_norm=1e4)
     assert names(replay(recs)) == {"healthy"}
@@ -376,6 +385,16 @@ def test_monitor_validates_arguments_and_unknown_loss_uses_accuracy():
     for r in recs:
         r["loss_name"] = "my_research_loss"
     assert replay(recs)[-1].name == "convergence_failure"
+
+
+def test_rollback_rewinds_the_window_like_the_doctor():
+    recs = d_wins(healthy(40), ONSET)
+    m = HealthMonitor(window=W, warmup=WARMUP)
+    assert [m.update(r) for r in recs][-1].name == "convergence_failure"
+    # The run goes back to before the failure and continues healthy.
+    again = [m.update(r) for r in healthy(60, seed=5)[ONSET - 2:]]
+    assert names(again) == {"healthy"}
+    assert again[-1].since_step == (ONSET - 2) * EVERY
 
 
 def test_missing_signals_do_not_crash_or_fire():

@@ -128,8 +128,10 @@ class HealthMonitor:
 
     def update(self, record: Mapping[str, Any]) -> Verdict:
         """Take one log record, return the verdict as of its step."""
-        self._count += 1
         step = int(det.value(record, "step") or 0)
+        if self.verdict is not None and step <= self.verdict.step:
+            self._rewind(step)
+        self._count += 1
         if self._loss_name is None and isinstance(record.get("loss_name"), str):
             self._loss_name = record["loss_name"]
         profile = det.profile_for(self._loss_name)
@@ -146,6 +148,16 @@ class HealthMonitor:
             self._recent.append(record)
             found = self._judge(profile)
         return self._emit(found, step, warming, profile)
+
+    def _rewind(self, step: int) -> None:
+        """The run went back (rollback after a NaN, or a resume): forget records from `step`
+        on, as `jaxgan doctor` does when it reads the log, so live and replayed verdicts agree.
+        """
+        kept = [r for r in self._recent if int(det.value(r, "step") or 0) < step]
+        self._recent.clear()
+        self._recent.extend(kept)
+        if self.verdict is not None and self.verdict.since_step >= step:
+            self.verdict = None
 
     def _judge(self, profile: det.LossProfile) -> det.Finding:
         window = list(self._recent)
