@@ -303,6 +303,15 @@ def test_toy_modes_captured_borderline(captured, expected):
     assert replay(recs)[-1].name == expected
 
 
+def test_sparse_mode_counts_are_carried_between_evaluations():
+    recs = healthy(50)
+    for i in range(0, 50, 5):  # an evaluation every 5th log step
+        recs[i].update(num_modes=8, modes_captured=8 if i < ONSET else 2)
+    v = replay(recs)
+    assert v[-1].name == "mode_collapse" and "modes_captured=2/8" in v[-1].evidence[0]
+    assert v[-1].since_step == (ONSET + LAG) * EVERY
+
+
 def test_mode_collapse_notes_oscillating_losses():
     recs = edit(healthy(50), ONSET, diversity_ratio=0.1,
                 d_fake_acc=lambda r, i: 0.9 if i % 2 else 0.4,

@@ -333,41 +333,45 @@ def detect_vanishing_gradient(window: Sequence[Record], baseline: Mapping[str, f
     return Finding("vanishing_gradient", ev)
 
 
-def _collapse_signs(record: Record) -> list[str] | None:
-    """Which diversity signals of a record say 'collapsed' ([] = none; None = no data)."""
-    ratio, dup = value(record, "diversity_ratio"), value(record, "dup_frac")
-    captured, modes = value(record, "modes_captured"), value(record, "num_modes")
-    if ratio is None and dup is None and (captured is None or not modes):
-        return None
-    signs = []
-    if ratio is not None and ratio < DIVERSITY_RATIO_MIN:
-        signs.append(f"diversity_ratio={fmt(ratio)} < {DIVERSITY_RATIO_MIN:g}")
-    if dup is not None:
-        excess = dup - (value(record, "real_dup_frac") or 0.0)
-        if excess > DUP_FRAC_MAX:
-            signs.append(f"dup_frac={fmt(dup)} ({fmt(excess)} above the real batch's) "
-                         f"> {DUP_FRAC_MAX:g}")
-    if captured is not None and modes and captured < MODES_MIN_FRAC * modes:
-        signs.append(f"modes_captured={captured:g}/{modes:g} < {MODES_MIN_FRAC:g} of the modes")
-    return signs
+def _low_diversity(r: Record) -> bool | None:
+    ratio = value(r, "diversity_ratio")
+    return None if ratio is None else ratio < DIVERSITY_RATIO_MIN
+
+
+def _excess_dup(r: Record) -> float | None:
+    dup = value(r, "dup_frac")
+    return None if dup is None else dup - (value(r, "real_dup_frac") or 0.0)
+
+
+def _modes_lost(r: Record) -> bool | None:
+    captured, modes = value(r, "modes_captured"), value(r, "num_modes")
+    return None if captured is None or not modes else captured < MODES_MIN_FRAC * modes
 
 
 def detect_mode_collapse(window: Sequence[Record], baseline: Mapping[str, float],
                          profile: LossProfile, active: bool = False) -> Finding | None:
     """Generated diversity far below real diversity, near-duplicates, or modes lost; sustained.
 
-    Oscillating losses are added as supporting evidence by the monitor: a collapsed G often
-    hops from mode to mode as D learns to reject each one.
+    Each sign is judged over the records that carry it (mode counts come from evaluations,
+    which need not run at every log step). Oscillating losses are added as supporting
+    evidence by the monitor: a collapsed G often hops from mode to mode as D learns to
+    reject each one.
     """
-    def cond(r: Record) -> bool | None:
-        signs = _collapse_signs(r)
-        return None if signs is None else bool(signs)
-
-    ok, where = _sustained(window, cond, active)
-    if not ok:
-        return None
-    signs = _collapse_signs(window[-1]) or []
-    return Finding("mode_collapse", [f"{s} {where}" for s in signs] or [f"collapsed {where}"])
+    last, ev = window[-1] if window else {}, []
+    ok, where = _sustained(window, _low_diversity, active)
+    if ok:
+        ev.append(f"diversity_ratio={fmt(value(last, 'diversity_ratio'))} < "
+                  f"{DIVERSITY_RATIO_MIN:g} {where}")
+    ok, where = _sustained(window, lambda r: None if (x := _excess_dup(r)) is None
+                           else x > DUP_FRAC_MAX, active)
+    if ok:
+        ev.append(f"dup_frac={fmt(value(last, 'dup_frac'))} ({fmt(_excess_dup(last))} above "
+                  f"the real batch's) > {DUP_FRAC_MAX:g} {where}")
+    ok, where = _sustained(window, _modes_lost, active)
+    if ok:
+        ev.append(f"modes_captured={fmt(value(last, 'modes_captured'))}/"
+                  f"{fmt(value(last, 'num_modes'))} < {MODES_MIN_FRAC:g} of the modes {where}")
+    return Finding("mode_collapse", ev) if ev else None
 
 
 def detect_oscillation(window: Sequence[Record], baseline: Mapping[str, float],

@@ -16,6 +16,10 @@ from typing import Any
 from jaxgan.diagnostics import detectors as det
 from jaxgan.diagnostics.records import make_baseline
 
+# Signals that come from evaluations rather than every log step: the latest value stands
+# until the next evaluation, so records without them inherit it.
+SPARSE_SIGNALS = ("modes_captured", "num_modes")
+
 VERDICTS = ("healthy", "diverged", "convergence_failure", "vanishing_gradient",
             "mode_collapse", "oscillation")
 
@@ -119,6 +123,7 @@ class HealthMonitor:
         self._recent: deque[Mapping[str, Any]] = deque(maxlen=window)
         self._baseline: dict[str, float] = {}
         self._count = 0
+        self._sparse: dict[str, Any] = {}
         self.verdict: Verdict | None = None
 
     @property
@@ -132,6 +137,7 @@ class HealthMonitor:
         if self.verdict is not None and step <= self.verdict.step:
             self._rewind(step)
         self._count += 1
+        record = self._fill_sparse(record)
         if self._loss_name is None and isinstance(record.get("loss_name"), str):
             self._loss_name = record["loss_name"]
         profile = det.profile_for(self._loss_name)
@@ -148,6 +154,11 @@ class HealthMonitor:
             self._recent.append(record)
             found = self._judge(profile)
         return self._emit(found, step, warming, profile)
+
+    def _fill_sparse(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
+        missing = {k: v for k, v in self._sparse.items() if k not in record}
+        self._sparse.update({k: record[k] for k in SPARSE_SIGNALS if k in record})
+        return {**record, **missing} if missing else record
 
     def _rewind(self, step: int) -> None:
         """The run went back (rollback after a NaN, or a resume): forget records from `step`
