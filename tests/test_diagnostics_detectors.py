@@ -165,8 +165,30 @@ def test_convergence_failure_since_step_and_evidence():
 
 @pytest.mark.parametrize("scale,expected", [(0.9, "convergence_failure"), (1.1, "healthy")])
 def test_convergence_failure_d_loss_floor_borderline(scale, expected):
+    # Sigmoid losses: the fake term against the floor (the real side is judged by accuracy).
     floor = det.D_LOSS_FLOOR["non_saturating"]
-    assert replay(d_wins(healthy(50), ONSET, d_loss=scale * floor))[-1].name == expected
+    recs = edit(d_wins(healthy(50), ONSET), ONSET, d_loss_fake=scale * floor)
+    assert replay(recs)[-1].name == expected
+
+
+@pytest.mark.parametrize("scale,expected", [(0.9, "convergence_failure"), (1.1, "healthy")])
+def test_hinge_d_loss_floor_borderline(scale, expected):
+    # Other losses: real + fake terms against the floor.
+    floor = det.D_LOSS_FLOOR["hinge"]
+    recs = d_wins(healthy(50, "hinge"), ONSET, g_loss=3.0)
+    edit(recs, ONSET, d_loss_real=0.5 * scale * floor, d_loss_fake=0.5 * scale * floor)
+    assert replay(recs)[-1].name == expected
+
+
+def test_minimax_d_winning_read_from_probabilities():
+    # Seen on toy_ring (minimax, n_critic=5): D(G(z)) ~0.045 with the minimax G loss only at
+    # -0.08 and G's gradient still large: D wins outright.
+    recs = edit(healthy(50, "minimax"), 0, ONSET, g_loss=-0.34)  # the run's early median
+    d_wins(recs, ONSET, g_loss=-0.08)
+    edit(recs, ONSET, d_loss_fake=0.093, d_fake_prob=0.045, d_fake_acc=0.96, g_grad_norm=5.0)
+    assert replay(recs)[-1].name == "convergence_failure"
+    edit(recs, ONSET, d_fake_prob=0.07)
+    assert replay(recs)[-1].name == "healthy"
 
 
 @pytest.mark.parametrize("acc,expected", [(det.D_WIN_ACC + 0.01, "convergence_failure"),
@@ -176,7 +198,8 @@ def test_convergence_failure_accuracy_borderline(acc, expected):
 
 
 def test_convergence_failure_needs_the_g_loss_to_climb():
-    assert replay(d_wins(healthy(50), ONSET, g_loss=1.5))[-1].name == "healthy"
+    recs = edit(d_wins(healthy(50), ONSET, g_loss=1.5), ONSET, d_fake_prob=0.2)
+    assert replay(recs)[-1].name == "healthy"
 
 
 @pytest.mark.parametrize("hits,expected", [(math.ceil(det.FIRE_FRAC * W), "convergence_failure"),

@@ -64,14 +64,17 @@ D_WIN_ACC = 0.95
 # balanced game sits near 2 ln 2 = 1.39 and a stable one at ~1.0-1.4; 0.15 means each term is
 # ~0.07, i.e. D(x) > 0.93 and D(G(z)) < 0.07. Hinge: 0 once every margin is met (healthy
 # ~1-2). Least squares (jaxgan's 0-1-1 coding with the 1/2 factor, balanced ~0.25): 0.05 puts
-# both outputs within ~0.22 of their targets. Each of `d_loss_real` and `d_loss_fake` must be
-# below half the floor; for the sigmoid losses the real side is judged by accuracy instead,
-# because one-sided label smoothing (target 0.9) keeps the real BCE term above H(0.9) = 0.33.
+# both outputs within ~0.16 of their targets. With the terms logged, the rule reads
+# d_loss_real + d_loss_fake (any gradient penalty excluded); for the sigmoid losses the fake
+# term alone (the real side is judged by accuracy, because one-sided label smoothing keeps
+# the real BCE term above H(0.9) = 0.33).
 D_LOSS_FLOOR = {"non_saturating": 0.15, "minimax": 0.15, "hinge": 0.1, "least_squares": 0.05}
 # G loss "climbing": over the records where D dominates, its mean is above its early median by
 # half its scale, or above a level no healthy run stays at: -log D(G(z)) > 3 means
 # D(G(z)) < 0.05 (healthy G loss is ~1-2); for minimax, log(1 - D(G(z))) > -0.05 means the
-# same; least squares 0.5 (D(G(z)) - 1)^2 > 0.4 means D(G(z)) < 0.1 (balanced: 0.125).
+# same; least squares 0.5 (D(G(z)) - 1)^2 > 0.4 means D(G(z)) < 0.1 (balanced: 0.125). For the
+# sigmoid losses a mean D(G(z)) <= D_CONFIDENT_PROB counts too: the same level, read without
+# the log that lets a few rejected samples dominate the mean.
 G_CLIMB_MARGIN = 0.5
 G_LOSS_HIGH = {"non_saturating": 3.0, "minimax": -0.05, "least_squares": 0.4}
 # Wasserstein has no floor and no meaningful sign: the critic winning shows as its
@@ -226,9 +229,7 @@ def _d_dominates(record: Record, profile: LossProfile) -> bool | None:
     if (floor := profile.d_loss_floor) is not None:
         real, fake = value(record, "d_loss_real"), value(record, "d_loss_fake")
         if real is not None and fake is not None:
-            conds.append(fake < floor / 2)
-            if not profile.probabilistic:
-                conds.append(real < floor / 2)
+            conds.append(fake < floor if profile.probabilistic else real + fake < floor)
         elif (d := value(record, "d_loss")) is not None:
             conds.append(d < floor)
         else:
@@ -277,28 +278,40 @@ def detect_convergence_failure(window: Sequence[Record], baseline: Mapping[str, 
     if not ok:
         return None
     # G's loss over the records where D dominates: has it climbed?
-    g = [v for r in window if _d_dominates(r, profile) and (v := value(r, "g_loss")) is not None]
+    won = [r for r in window if _d_dominates(r, profile)]
+    g = [v for r in won if (v := value(r, "g_loss")) is not None]
     if not g:
         return None
     g_mean, g_med, g_base = statistics.fmean(g), statistics.median(g), baseline.get("g_loss")
     climbed = g_base is not None and g_mean - g_base > G_CLIMB_MARGIN * max(1.0, abs(g_base))
     high = profile.g_loss_high is not None and g_med > profile.g_loss_high
-    if not (climbed or high):
+    probs = [p for r in won if (p := value(r, "d_fake_prob")) is not None]
+    p_fake = statistics.fmean(probs) if probs else None
+    losing = profile.probabilistic and p_fake is not None and p_fake <= D_CONFIDENT_PROB
+    if not (climbed or high or losing):
         return None
     vanished, n = count(window, lambda r: g_grad_vanished(r, baseline, profile))
     if n and vanished >= HOLD_FRAC * n:
         return None
     last = window[-1]
     ev = []
-    if profile.d_loss_floor is not None:
-        ev.append(f"d_loss={fmt(value(last, 'd_loss'))} (real {fmt(value(last, 'd_loss_real'))}"
-                  f", fake {fmt(value(last, 'd_loss_fake'))}; floor {profile.d_loss_floor:g}) "
-                  f"{where}")
-    if profile.accuracy_meaningful:
-        ev.append(f"d_real_acc={fmt(value(last, 'd_real_acc'))}, d_fake_acc="
-                  f"{fmt(value(last, 'd_fake_acc'))} >= {D_WIN_ACC:g}"
-                  + ("" if ev else f" {where}"))
-    ev.append(f"g_loss climbing: {fmt(g_mean)} while D dominates vs early median {fmt(g_base)}")
+    accs = (f"d_real_acc={fmt(value(last, 'd_real_acc'))}, d_fake_acc="
+            f"{fmt(value(last, 'd_fake_acc'))} >= {D_WIN_ACC:g}")
+    real, fake = value(last, "d_loss_real"), value(last, "d_loss_fake")
+    floor = profile.d_loss_floor
+    if floor is None:
+        ev = [f"{accs} {where}"]
+    elif real is None or fake is None:
+        ev = [f"d_loss={fmt(value(last, 'd_loss'))} < {floor:g} {where}"]
+    elif profile.probabilistic:
+        ev = [f"d_loss_fake={fmt(fake)} < {floor:g} (d_loss {fmt(value(last, 'd_loss'))}) "
+              f"{where}"]
+    else:
+        ev = [f"d_loss_real + d_loss_fake = {fmt(real + fake)} < {floor:g} {where}"]
+    if floor is not None and profile.accuracy_meaningful:
+        ev.append(accs)
+    ev.append(f"g_loss climbing: {fmt(g_mean)} while D dominates vs early median {fmt(g_base)}"
+              + (f"; mean D(G(z)) {fmt(p_fake)}" if profile.probabilistic else ""))
     return Finding("convergence_failure", ev)
 
 
