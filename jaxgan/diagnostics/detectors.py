@@ -22,11 +22,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from jaxgan.diagnostics.records import (
     Finding,
+    LossProfile,
     Record,
     count,
     fmt,
@@ -114,18 +114,6 @@ OSC_MIN_CROSSINGS = 4
 OSC_SETTLE_FRAC = 0.5
 OSC_BAND_FRAC = 0.25  # a crossing must go from +-1/4 of the required amplitude to the other
 OSC_HOLD_FACTOR = 0.7  # an active oscillation verdict holds down to 70 % of the amplitudes
-
-@dataclass(frozen=True)
-class LossProfile:
-    """What a loss's numbers mean, so probability rules run only where they are meaningful."""
-
-    name: str
-    probabilistic: bool = False  # sigmoid(D) is a probability (minimax, non-saturating)
-    accuracy_meaningful: bool = False  # the sign of D's output is its real/fake decision
-    saturating: bool = False  # G's gradient shrinks with D(G(z)) (minimax)
-    d_loss_floor: float | None = None
-    g_loss_high: float | None = None
-
 
 def _profile(name: str, **kw: bool) -> LossProfile:
     return LossProfile(name, d_loss_floor=D_LOSS_FLOOR.get(name),

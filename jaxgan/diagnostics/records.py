@@ -1,4 +1,4 @@
-"""Reading log records: numeric access, early baselines, window counts and swing statistics.
+"""Reading log records: numeric access, loss profiles, baselines, window counts and swings.
 
 The generic window mechanics under the detectors, kept apart from the rules themselves so
 that `detectors.py` reads as the list of rules and thresholds it is.
@@ -19,6 +19,18 @@ _CORE_SIGNALS = (
     "d_loss", "g_loss", "d_loss_real", "d_loss_fake", "g_grad_norm", "d_grad_norm",
     "g_param_norm", "d_param_norm", "g_update_ratio", "d_update_ratio",
 )
+
+
+@dataclass(frozen=True)
+class LossProfile:
+    """What a loss's numbers mean, so probability rules run only where they are meaningful."""
+
+    name: str
+    probabilistic: bool = False  # sigmoid(D) is a probability (minimax, non-saturating)
+    accuracy_meaningful: bool = False  # the sign of D's output is its real/fake decision
+    saturating: bool = False  # G's gradient shrinks with D(G(z)) (minimax)
+    d_loss_floor: float | None = None
+    g_loss_high: float | None = None
 
 
 @dataclass
