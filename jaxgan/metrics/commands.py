@@ -35,9 +35,9 @@ def add_fid_parser(subparsers) -> None:
     p.add_argument("--batch-size", type=int, default=50, help="images per forward pass")
     p.add_argument(
         "--method",
-        choices=("svd", "sqrtm"),
-        default="svd",
-        help="matrix square-root route: svd (default, exact for few images) or sqrtm "
+        choices=("eigh", "sqrtm"),
+        default="eigh",
+        help="matrix square-root route: eigh (default, exact for few images) or sqrtm "
         "(pytorch-fid's scipy.linalg.sqrtm)",
     )
     p.set_defaults(func=run_fid)
@@ -50,7 +50,7 @@ def run_fid(args: argparse.Namespace) -> int:
         args.b,
         weights=args.weights,
         batch_size=args.batch_size,
-        method=getattr(args, "method", "svd"),
+        method=getattr(args, "method", "eigh"),
     )
     if args.json:
         print(json.dumps({"fid": value, "a": str(args.a), "b": str(args.b)}))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator
-from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -32,12 +31,12 @@ from jaxgan.metrics.weights import load_params
 _HOST_RESIZED = "host-resized"
 
 
-@partial(jax.jit, static_argnames=("with_logits",))
-def _forward(params, x, with_logits: bool = True):
+@jax.jit
+def _forward(params, x):
+    """Always both outputs: the logits cost one small matmul, a second compile costs more."""
     if x.dtype == jnp.uint8:
         x = to_inception_input(x)
-    pool3, logits = FIDInceptionV3().apply({"params": params}, x)
-    return (pool3, logits) if with_logits else (pool3, None)
+    return FIDInceptionV3().apply({"params": params}, x)
 
 
 class InceptionFeatures:
@@ -64,9 +63,8 @@ class InceptionFeatures:
         params = params if params is not None else load_params(weights)
         self.params = jax.device_put(params, NamedSharding(mesh, PartitionSpec()))
 
-    def _run(self, batch: np.ndarray, with_logits: bool):
-        x = jax.device_put(batch, self._data_sharding)
-        return _forward(self.params, x, with_logits=with_logits)
+    def _run(self, batch: np.ndarray):
+        return _forward(self.params, jax.device_put(batch, self._data_sharding))
 
     def batches(
         self, images: Iterable[np.ndarray], with_logits: bool = True
@@ -74,18 +72,19 @@ class InceptionFeatures:
         """Yield ``(pool3 (b, 2048), logits (b, 1008) or None)`` per processed batch."""
         bs = self.batch_size
         buffers: dict = {}  # key -> (array of bs images, count)
+        compiled_sizes: set = set()
         in_flight = None
 
         def collect(result):
             out, count = result
             pool3, logits = out
             pool3 = np.asarray(pool3)[:count]
-            return pool3, (np.asarray(logits)[:count] if logits is not None else None)
+            return pool3, (np.asarray(logits)[:count] if with_logits else None)
 
         def submit(key):
             nonlocal in_flight
             buf, count = buffers.pop(key)
-            result = (self._run(buf, with_logits), count)  # dispatch is asynchronous
+            result = (self._run(buf), count)  # dispatch is asynchronous
             previous, in_flight = in_flight, result
             return collect(previous) if previous is not None else None
 
@@ -96,8 +95,11 @@ class InceptionFeatures:
             batch = to_rgb(arr[None] if arr.ndim in (2, 3) else arr)
             for img in batch:
                 key = img.shape
-                if key not in buffers and len({*buffers} - {_HOST_RESIZED}) >= self.max_sizes:
-                    key, img = _HOST_RESIZED, to_inception_input_np(img)
+                if key not in compiled_sizes:
+                    if len(compiled_sizes) < self.max_sizes:
+                        compiled_sizes.add(key)
+                    else:
+                        key, img = _HOST_RESIZED, to_inception_input_np(img)
                 if key not in buffers:
                     shape = (bs, *img.shape)
                     buffers[key] = (np.zeros(shape, dtype=img.dtype), 0)

@@ -9,14 +9,15 @@ The distance needs ``tr sqrt(S1 S2)``. ``S1 S2`` is not symmetric, so its square
 an ``eigvalsh`` away. Two correct routes are offered: ``method="sqrtm"`` follows
 pytorch-fid exactly (``scipy.linalg.sqrtm`` of the product, an ``eps * I`` offset when the
 result is not finite, the real part when the imaginary part is negligible); the default
-``method="svd"`` uses ``tr sqrt(S1 S2) = ||sqrt(S1) sqrt(S2)||_*`` (the nuclear norm, from two
-symmetric eigendecompositions and one SVD). It is several times faster and, unlike the Schur
-square root, exact for rank-deficient covariances (fewer images than dimensions), where
-the FID of a set with itself comes out 0 instead of a round-off residue.
+``method="eigh"`` factors ``S1 = F F^T`` and sums the square roots of the eigenvalues of the
+symmetric ``F^T S2 F``, which are those of ``S1 S2``. It is several times faster than the
+Schur square root and, unlike it, exact for rank-deficient covariances (fewer images than
+dimensions), where the FID of a set with itself comes out 0 instead of a round-off residue.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -74,17 +75,43 @@ class RunningStatistics:
         return Statistics(self.mean, self.scatter / (self.n - 1), self.n)
 
 
-def _psd_sqrt(sigma: np.ndarray) -> np.ndarray:
+def _psd_factor(sigma: np.ndarray) -> np.ndarray:
+    """``F`` with ``F @ F.T == sigma``, leaving out directions of numerically zero variance.
+
+    Dropping eigenvalues below ``d * eps * max`` (round-off, e.g. every direction beyond
+    n - 1 when n < d) keeps their noise out of the square root and shrinks the next step.
+    """
     vals, vecs = np.linalg.eigh(sigma)
-    return (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+    keep = vals > len(vals) * np.finfo(np.float64).eps * max(vals.max(), 0.0)
+    return vecs[:, keep] * np.sqrt(vals[keep])
 
 
-def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, method: str = "svd") -> float:
-    """``tr sqrt(sigma1 @ sigma2)`` for covariance matrices, in float64."""
+def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, method: str = "eigh") -> float:
+    """``tr sqrt(sigma1 @ sigma2)`` for covariance matrices, in float64.
+
+    BLAS runs single-threaded here: a 2048 x 2048 eigendecomposition takes ~2 s on one core,
+    while on a shared or busy machine a multi-threaded one was measured 3-4x slower.
+    """
+    with _single_threaded_blas():
+        return _trace_sqrt_product(sigma1, sigma2, method)
+
+
+def _single_threaded_blas():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional (it comes with scikit-learn): only speed is at stake
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
+
+
+def _trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, method: str) -> float:
     s1 = np.asarray(sigma1, dtype=np.float64)
     s2 = np.asarray(sigma2, dtype=np.float64)
-    if method == "svd":
-        return float(np.linalg.svd(_psd_sqrt(s1) @ _psd_sqrt(s2), compute_uv=False).sum())
+    if method == "eigh":
+        # S1 S2 = F F^T S2 has the eigenvalues of the symmetric PSD F^T S2 F.
+        f = _psd_factor(s1)
+        vals = np.linalg.eigvalsh(f.T @ s2 @ f) if f.shape[1] else np.zeros(0)
+        return float(np.sqrt(np.clip(vals, 0.0, None)).sum())
     if method == "sqrtm":
         covmean = scipy.linalg.sqrtm(s1 @ s2)
         if not np.isfinite(covmean).all():
@@ -99,7 +126,7 @@ def trace_sqrt_product(sigma1: np.ndarray, sigma2: np.ndarray, method: str = "sv
                 )
             covmean = covmean.real
         return float(np.trace(covmean))
-    raise MetricsError(f"unknown FID method {method!r}; expected 'svd' or 'sqrtm'")
+    raise MetricsError(f"unknown FID method {method!r}; expected 'eigh' or 'sqrtm'")
 
 
 def fid_from_stats(
@@ -107,7 +134,7 @@ def fid_from_stats(
     sigma1: np.ndarray,
     mu2: np.ndarray,
     sigma2: np.ndarray,
-    method: str = "svd",
+    method: str = "eigh",
 ) -> float:
     """``|mu1 - mu2|^2 + tr(S1) + tr(S2) - 2 tr sqrt(S1 S2)`` in float64."""
     mu1, mu2 = np.atleast_1d(np.float64(mu1)), np.atleast_1d(np.float64(mu2))
@@ -219,7 +246,7 @@ def fid(
     b: str | os.PathLike,
     weights: str | os.PathLike | None = None,
     batch_size: int = 50,
-    method: str = "svd",
+    method: str = "eigh",
 ) -> float:
     """FID between two sources (folders, images .npz or statistics .npz)."""
     extractor = None
