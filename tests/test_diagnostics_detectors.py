@@ -290,6 +290,19 @@ def test_minimax_saturation_is_vanishing_gradient_not_convergence_failure():
     assert replay(recs)[-1].name == "convergence_failure"
 
 
+def test_dead_generator_is_vanishing_gradient_whatever_d_says():
+    # Seen on toy_ring after Adam at lr 1: losses ~1e5 for a log interval, then G's gradient
+    # exactly 0 with D(G(z)) ~0.33 and the generated batch a single point.
+    recs = edit(healthy(40), 0, 1, d_loss=2.8e5, g_loss=6.3e5, g_grad_norm=1.4e5)
+    edit(recs, 1, g_grad_norm=0.0, d_fake_prob=0.33, d_fake_acc=1.0, diversity_ratio=0.0)
+    v = replay(recs)
+    assert v[-1].name == "vanishing_gradient" and "no gradient at all" in v[-1].evidence[0]
+    first_judged = WARMUP + det.MIN_EVIDENCE_RECORDS - 1  # a trend needs 3 judged records
+    assert v[first_judged - 1].name == "healthy"
+    assert v[first_judged].name == "vanishing_gradient"
+    assert v[-1].since_step == first_judged * EVERY
+
+
 def test_vanishing_gradient_without_confidence_signal_needs_deep_collapse():
     recs = edit(healthy(50, "wasserstein"), ONSET, g_grad_norm=0.05)
     assert names(replay(recs)) == {"healthy"}

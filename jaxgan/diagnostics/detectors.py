@@ -91,6 +91,9 @@ D_CONFIDENT_PROB = 0.05
 SATURATED_PROB = 0.01
 # Where D's confidence cannot be read (wasserstein, unknown losses) only a 100x collapse counts.
 VANISH_FRAC_UNCONFIRMED = 0.01
+# A G gradient norm at float32's noise floor is a dead generator (every ReLU dead or the output
+# saturated), whatever D says: seen on toy_ring after Adam at lr 1 blew G's weights up.
+G_DEAD_NORM = 1e-8
 
 # --- mode collapse -----------------------------------------------------------------------------
 # Generated batch less than half as spread as the real batch in D's feature space, or > 30 % of
@@ -309,6 +312,8 @@ def detect_vanishing_gradient(window: Sequence[Record], baseline: Mapping[str, f
     base = baseline.get("g_grad_norm")
 
     def cond(r: Record) -> bool | None:
+        if (g := value(r, "g_grad_norm")) is not None and g <= G_DEAD_NORM:
+            return True
         vanished = g_grad_vanished(r, baseline, profile)
         if vanished is None:
             return None
@@ -324,11 +329,12 @@ def detect_vanishing_gradient(window: Sequence[Record], baseline: Mapping[str, f
     last = window[-1]
     g = value(last, "g_grad_norm")
     ratio = f" ({fmt(100 * g / base)}% of early median {fmt(base)})" if g and base else ""
+    if g is not None and g <= G_DEAD_NORM:
+        ratio = " (G receives no gradient at all: dead units or a saturated output)"
     ev = [f"g_grad_norm={fmt(g)}{ratio} {where}"]
-    if profile.probabilistic:
-        ev.append(f"d_fake_prob={fmt(value(last, 'd_fake_prob'))} (D confident)")
-    elif profile.accuracy_meaningful:
-        ev.append(f"d_fake_acc={fmt(value(last, 'd_fake_acc'))} (D confident)")
+    if d_confident(last, profile):
+        key = "d_fake_prob" if profile.probabilistic else "d_fake_acc"
+        ev.append(f"{key}={fmt(value(last, key))} (D confident)")
     if profile.saturating:
         ev.append("minimax G loss saturates: its gradient scales with D(G(z))")
     if (layer := layer_extreme(last, baseline, "g_grad_norm", largest=False)) is not None:
