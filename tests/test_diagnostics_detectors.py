@@ -180,15 +180,18 @@ def test_hinge_d_loss_floor_borderline(scale, expected):
     assert replay(recs)[-1].name == expected
 
 
-def test_minimax_d_winning_read_from_probabilities():
-    # Seen on toy_ring (minimax, n_critic=5): D(G(z)) ~0.045 with the minimax G loss only at
-    # -0.08 and G's gradient still large: D wins outright.
+def test_minimax_with_a_confident_d_is_a_vanishing_gradient():
+    # Seen on toy_ring (minimax, D lr 1e-2, n_critic=5): D(G(z)) ~0.045, the minimax G loss
+    # only at -0.08 and G's gradient norm still large: G's signal is D(G(z)), ~10x too weak.
     recs = edit(healthy(50, "minimax"), 0, ONSET, g_loss=-0.34)  # the run's early median
     d_wins(recs, ONSET, g_loss=-0.08)
     edit(recs, ONSET, d_loss_fake=0.093, d_fake_prob=0.045, d_fake_acc=0.96, g_grad_norm=5.0)
-    assert replay(recs)[-1].name == "convergence_failure"
-    edit(recs, ONSET, d_fake_prob=0.07)
-    assert replay(recs)[-1].name == "healthy"
+    v = replay(recs)
+    assert v[-1].name == "vanishing_gradient"
+    assert v[-1].since_step == (ONSET + LAG) * EVERY
+    assert any("scales with D(G(z))" in e for e in v[-1].evidence)
+    edit(recs, ONSET, d_fake_prob=det.SATURATED_PROB + 0.02)
+    assert replay(recs)[-1].name == "healthy"  # D wins, but G's loss has not climbed
 
 
 @pytest.mark.parametrize("acc,expected", [(det.D_WIN_ACC + 0.01, "convergence_failure"),
@@ -285,8 +288,9 @@ def test_minimax_saturation_is_vanishing_gradient_not_convergence_failure():
     v = replay(recs)
     assert v[-1].name == "vanishing_gradient"
     assert v[-1].remedies[0].startswith("the non-saturating loss")
-    # The same with G's gradient alive is a convergence failure.
-    recs = d_wins(healthy(50, "minimax"), ONSET, g_loss=-0.03)
+    # D winning while D(G(z)) stays above saturation, G's loss climbing: convergence failure.
+    recs = d_wins(healthy(50, "minimax"), ONSET, g_loss=-0.05)
+    edit(recs, ONSET, d_fake_prob=0.09, d_loss_fake=0.12)
     assert replay(recs)[-1].name == "convergence_failure"
 
 
