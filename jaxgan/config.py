@@ -36,6 +36,7 @@ class ModelConfig:
     upsample: str = "subpixel"  # "subpixel" (fast, same function class) or "transpose"
     spectral_norm: bool = False
     num_classes: int = 0  # > 0 for class-conditional models
+    sync_bn: bool = False  # batch-norm statistics over the global batch (cross-replica)
 
 
 @dataclass

@@ -1,0 +1,65 @@
+"""Generator and discriminator modules, looked up by name from the config.
+
+Every module has the signature ``module(inputs, y=None, train=True)``: ``y`` carries class
+labels for conditional models and is ignored by unconditional ones, so the train step never
+needs to know which kind it drives. Discriminators return one float32 logit per sample and
+sow their penultimate features as ``intermediates/features`` for the health signals.
+
+New architectures register a factory in `GENERATORS` / `DISCRIMINATORS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax.numpy as jnp
+from flax import linen as nn
+
+from jaxgan.config import Config
+from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
+
+Factory = Callable[[Config, Any, str | None], nn.Module]
+
+
+def _dcgan_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
+    return DCGANGenerator(cfg.data.resolution, cfg.data.channels, cfg.model.g_width,
+                          cfg.model.upsample, bn_axis, dtype)
+
+
+def _dcgan_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
+    return DCGANDiscriminator(cfg.data.resolution, cfg.model.d_width, bn_axis, dtype)
+
+
+def _mlp_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
+    return MLPGenerator(cfg.model.mlp_hidden, cfg.model.mlp_depth, 2, dtype)
+
+
+def _mlp_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
+    return MLPDiscriminator(cfg.model.mlp_hidden, cfg.model.mlp_depth, dtype)
+
+
+GENERATORS: dict[str, Factory] = {"dcgan": _dcgan_g, "mlp": _mlp_g}
+DISCRIMINATORS: dict[str, Factory] = {"dcgan": _dcgan_d, "mlp": _mlp_d}
+
+
+def compute_dtype(cfg: Config) -> Any:
+    return jnp.bfloat16 if cfg.train.precision == "bf16" else jnp.float32
+
+
+def build_models(cfg: Config) -> tuple[nn.Module, nn.Module]:
+    """(generator, discriminator) for the config; raises ValueError for unknown names."""
+    for kind, table, name in (("generator", GENERATORS, cfg.model.generator),
+                              ("discriminator", DISCRIMINATORS, cfg.model.discriminator)):
+        if name not in table:
+            raise ValueError(f"model.{kind}={name!r} is not a known {kind}; choose one of: "
+                             f"{', '.join(sorted(table))}")
+    bn_axis = "data" if cfg.model.sync_bn else None
+    dtype = compute_dtype(cfg)
+    return (GENERATORS[cfg.model.generator](cfg, dtype, bn_axis),
+            DISCRIMINATORS[cfg.model.discriminator](cfg, dtype, bn_axis))
+
+
+__all__ = ["build_models", "GENERATORS", "DISCRIMINATORS", "DCGANGenerator",
+           "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator", "compute_dtype"]

@@ -1,0 +1,149 @@
+"""The pieces of a run that the trainer, `jaxgan sample`, `bench` and `sweep` share.
+
+`RunSetup` bundles what a config turns into (data source, modules, mesh, compiled step);
+`build_step` wires config switches into `make_train_step`; `workdir_guard` refuses to mix
+two different runs in one directory; `GracefulExit` turns SIGTERM/SIGINT into "finish the
+step, checkpoint, exit 0".
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from jaxgan import config as config_lib
+from jaxgan import parallel
+from jaxgan.config import Config, ConfigError
+from jaxgan.losses import GANLoss
+from jaxgan.state import GANModels
+from jaxgan.step import make_train_step, scan_steps
+
+# Keys that may change between the first run and a resume without changing the math.
+RESUMABLE_KEYS = ("train.steps", "train.progress", "train.log_every", "train.sample_every",
+                  "train.checkpoint_every", "train.keep_checkpoints", "train.on_nan",
+                  "train.max_rollbacks", "health", "eval", "name")
+
+
+@dataclass
+class RunSetup:
+    cfg: Config
+    source: Any
+    models: GANModels
+    mesh: Mesh
+    step_fn: Any
+    sample_shape: tuple[int, ...]
+
+    @property
+    def replicated(self) -> NamedSharding:
+        return NamedSharding(self.mesh, P())
+
+
+def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh: Mesh):
+    """The compiled, data-parallel, multi-step function for this config."""
+    sample_real = None
+    if getattr(source, "is_toy", False):
+        def sample_real(key):
+            return source.sample(key, 1)[0]
+    step = make_train_step(models, loss, n_critic=cfg.train.n_critic,
+                           ema_decay=cfg.train.ema_decay, sample_real=sample_real,
+                           axis_name=parallel.AXIS)
+    return parallel.parallelize(scan_steps(step), mesh, batch_axis=2)
+
+
+def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flat(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    a, b = _flat(old), _flat(new)
+    diffs = []
+    for k in sorted(set(a) | set(b)):
+        if any(k == r or k.startswith(r + ".") for r in RESUMABLE_KEYS):
+            continue
+        if a.get(k) != b.get(k):
+            diffs.append(f"{k}: {a.get(k)!r} -> {b.get(k)!r}")
+    return diffs
+
+
+def workdir_guard(cfg: Config, workdir: Path, force: bool = False, write: bool = True) -> None:
+    """Create the workdir and its config.json, refusing a workdir of a different run."""
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"workdir {workdir} cannot be created ({e.strerror}); choose "
+                          "another --workdir") from None
+    if not os.access(workdir, os.W_OK):
+        raise ConfigError(f"workdir {workdir} is not writable; choose another --workdir")
+    path = workdir / "config.json"
+    if path.exists() and not force:
+        try:
+            old = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            raise ConfigError(f"{path} is not valid JSON; pass --force to overwrite it") from None
+        diffs = config_differences(old, cfg.to_dict())
+        if diffs:
+            raise ConfigError(f"workdir {workdir} holds a different run ({diffs[0]}"
+                              f"{f' and {len(diffs) - 1} more' if len(diffs) > 1 else ''}); "
+                              "use another --workdir or pass --force")
+    if write and jax.process_index() == 0:
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(cfg.to_json())
+        tmp.replace(path)
+
+
+class GracefulExit:
+    """First SIGTERM/SIGINT: ask the loop to checkpoint and stop. Second: exit at once.
+
+    Exiting at once is safe for what is already saved: orbax commits a checkpoint by an
+    atomic rename, so a half-written one is never taken for a complete one.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: dict[int, Any] = {}
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            print("jaxgan: second signal, exiting now", file=sys.stderr)
+            os._exit(128 + signum)
+        self.requested = True
+        print(f"jaxgan: {signal.Signals(signum).name} received; finishing the step, saving "
+              "a checkpoint and exiting", file=sys.stderr)
+
+    def install(self) -> None:
+        try:
+            for s in (signal.SIGTERM, signal.SIGINT):
+                self._old[s] = signal.signal(s, self._handle)
+        except ValueError:  # not the main thread (e.g. inside some notebook runners)
+            self._old.clear()
+
+    def uninstall(self) -> None:
+        for s, h in self._old.items():
+            signal.signal(s, h)
+        self._old.clear()
+
+
+def load_run_config(workdir: str | Path) -> Config:
+    """The resolved config a workdir was trained with."""
+    path = Path(workdir) / "config.json"
+    if not path.is_file():
+        raise ConfigError(f"{workdir} holds no config.json; is it a jaxgan workdir?")
+    try:
+        return config_lib.from_dict(json.loads(path.read_text()))
+    except json.JSONDecodeError:
+        raise ConfigError(f"{path} is not valid JSON") from None

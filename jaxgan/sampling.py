@@ -1,0 +1,75 @@
+"""Drawing samples from a generator: fixed-noise grids during training, `jaxgan sample`.
+
+Sampling uses the EMA generator where the run keeps one, in inference mode (batch norm
+with its running statistics), from noise that is a pure function of the seed so grids of
+successive steps show the same latents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgan.state import GANModels, GANState
+from jaxgan.step import sample_latents
+
+
+def make_sampler(models: GANModels) -> Callable[..., jax.Array]:
+    """jit-compiled (params, batch_stats, z, y) -> samples, in inference mode."""
+
+    @jax.jit
+    def sample(params, batch_stats, z, y):
+        return models.generator.apply({"params": params, "batch_stats": batch_stats}, z, y,
+                                      train=False)
+
+    return sample
+
+
+def fixed_latents(models: GANModels, n: int, seed: int) -> tuple[jax.Array, jax.Array]:
+    """The same n latents (and class labels cycling 0..K-1) for every grid of a run."""
+    z, _ = sample_latents(jax.random.PRNGKey(seed + 7919), n, models.latent_dim, 0)
+    k = max(models.num_classes, 1)
+    y = jnp.arange(n, dtype=jnp.int32) % k
+    return z, y
+
+
+def generate(models: GANModels, state: GANState, n: int, seed: int, use_ema: bool = True,
+             batch_size: int = 256) -> np.ndarray:
+    """n float32 samples from the (EMA) generator, in batches, as a host array."""
+    sampler = make_sampler(models)
+    z, y = fixed_latents(models, n, seed)
+    params = state.ema_params if use_ema else state.g_params
+    out = []
+    for i in range(0, n, batch_size):
+        zb, yb = z[i:i + batch_size], y[i:i + batch_size]
+        if zb.shape[0] < batch_size and n > batch_size:  # keep one compiled shape
+            pad = batch_size - zb.shape[0]
+            zb = jnp.concatenate([zb, jnp.zeros((pad, zb.shape[1]), zb.dtype)])
+            yb = jnp.concatenate([yb, jnp.zeros((pad,), yb.dtype)])
+            out.append(np.asarray(sampler(params, state.g_batch_stats, zb, yb))[:-pad])
+        else:
+            out.append(np.asarray(sampler(params, state.g_batch_stats, zb, yb)))
+    return np.concatenate(out)[:n].astype(np.float32)
+
+
+def write_samples(samples: np.ndarray, out: str | Path, centers: np.ndarray | None = None
+                  ) -> Path:
+    """A grid PNG (or a scatter plot for 2-D samples) when `out` ends in .png, else .npz."""
+    from jaxgan.writers import make_grid, save_png, scatter_png
+
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".png":
+        if samples.ndim == 2:
+            scatter_png(samples, out, centers)
+        else:
+            save_png(make_grid(samples), out)
+    elif out.suffix == ".npz":
+        np.savez(out, samples=samples.astype(np.float32))
+    else:
+        raise ValueError(f"--out must end in .png or .npz, got {out.name}")
+    return out

@@ -1,0 +1,122 @@
+"""GANState: everything a GAN run is, as one pytree.
+
+One pytree (rather than two TrainStates) because both players are updated by one compiled
+step, checkpointed together, donated together and, for `jaxgan sweep`, vmapped together.
+The module definitions and optimizers are static and live outside, in `GANModels`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import linen as nn
+from flax import struct
+
+from jaxgan.config import Config, OptimConfig
+
+
+@struct.dataclass
+class GANState:
+    step: jax.Array  # int32 scalar: GAN iterations done (a D update round + a G update)
+    g_params: Any
+    d_params: Any
+    g_batch_stats: Any
+    d_batch_stats: Any
+    g_opt_state: Any
+    d_opt_state: Any
+    ema_params: Any  # EMA of the generator's params (== g_params when ema_decay is 0)
+    rng: jax.Array  # raw uint32 key data; folded with `step` inside the step
+
+
+class GANModels(NamedTuple):
+    """The static half of a run: modules and optimizers, closed over by the step."""
+
+    generator: nn.Module
+    discriminator: nn.Module
+    tx_g: optax.GradientTransformation
+    tx_d: optax.GradientTransformation
+    latent_dim: int
+    num_classes: int
+
+
+_OPTIMIZERS = {
+    "adam": lambda c: optax.adam,
+    "adamw": lambda c: optax.adamw,
+    "sgd": lambda c: optax.sgd,
+    "rmsprop": lambda c: optax.rmsprop,
+}
+
+
+def make_optimizer(c: OptimConfig) -> optax.GradientTransformation:
+    """An optax optimizer whose learning rate sits in its state (`inject_hyperparams`).
+
+    Keeping the learning rate in the state lets a NaN rollback lower it without
+    recompiling, and makes it part of every checkpoint.
+    """
+    if c.name in ("adam", "adamw"):
+        kwargs: dict[str, Any] = dict(b1=c.b1, b2=c.b2, eps=c.eps)
+        if c.name == "adamw":
+            kwargs["weight_decay"] = c.weight_decay
+        opt = optax.inject_hyperparams(getattr(optax, c.name))(learning_rate=c.lr, **kwargs)
+    elif c.name == "sgd":
+        opt = optax.inject_hyperparams(optax.sgd)(learning_rate=c.lr, momentum=c.b1 or None)
+    elif c.name == "rmsprop":
+        opt = optax.inject_hyperparams(optax.rmsprop)(learning_rate=c.lr, decay=c.b2, eps=c.eps)
+    else:
+        raise ValueError(f"unknown optimizer {c.name!r}; choose one of {sorted(_OPTIMIZERS)}")
+    if c.grad_clip > 0:
+        opt = optax.chain(optax.clip_by_global_norm(c.grad_clip), opt)
+    return opt
+
+
+def make_models(cfg: Config) -> GANModels:
+    from jaxgan.models import build_models
+
+    g, d = build_models(cfg)
+    return GANModels(g, d, make_optimizer(cfg.optim.g), make_optimizer(cfg.optim.d),
+                     cfg.model.latent_dim,
+                     cfg.model.num_classes)
+
+
+def init_state(models: GANModels, seed: int, sample_shape: tuple[int, ...]) -> GANState:
+    """Fresh parameters and optimizer states. Pure: usable under `jax.eval_shape`."""
+    root = jax.random.PRNGKey(seed)
+    k_g, k_d, k_run = jax.random.split(root, 3)
+    z = jnp.zeros((2, models.latent_dim), jnp.float32)
+    y = jnp.zeros((2,), jnp.int32)
+    x = jnp.zeros((2, *sample_shape), jnp.float32)
+    g_vars = models.generator.init(k_g, z, y, train=False)
+    d_vars = models.discriminator.init(k_d, x, y, train=False)
+    g_params, d_params = g_vars["params"], d_vars["params"]
+    return GANState(
+        step=jnp.zeros((), jnp.int32),
+        g_params=g_params,
+        d_params=d_params,
+        g_batch_stats=g_vars.get("batch_stats", {}),
+        d_batch_stats=d_vars.get("batch_stats", {}),
+        g_opt_state=models.tx_g.init(g_params),
+        d_opt_state=models.tx_d.init(d_params),
+        ema_params=g_params,
+        rng=k_run,
+    )
+
+
+def scale_learning_rates(state: GANState, factor: float) -> GANState:
+    """Multiply both players' learning rates (stored by `inject_hyperparams`) by `factor`."""
+
+    def scale(opt_state):
+        def visit(s):
+            if isinstance(s, optax.InjectHyperparamsState):
+                hp = dict(s.hyperparams)
+                hp["learning_rate"] = hp["learning_rate"] * factor
+                return s._replace(hyperparams=hp)
+            return s
+
+        return jax.tree.map(visit, opt_state,
+                            is_leaf=lambda s: isinstance(s, optax.InjectHyperparamsState))
+
+    return state.replace(g_opt_state=scale(state.g_opt_state),
+                         d_opt_state=scale(state.d_opt_state))

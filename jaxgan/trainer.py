@@ -1,0 +1,277 @@
+"""`train(cfg, workdir)`: the training loop and nothing else.
+
+Everything with substance lives elsewhere (the step in `step.py`, data in `data/`,
+checkpoints in `checkpoint.py`, files in `writers.py`, health in `diagnostics/`); this
+module sequences them: build, restore or initialize, then dispatch compiled chunks of
+`steps_per_call` iterations, fetching metrics from the devices only at log steps.
+
+Resume is exact because everything a step consumes is a function of what a checkpoint
+holds: the batch of iteration `s` is `source.batch(s)`, and every random number comes from
+the state's key folded with the step.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxgan import config as config_lib
+from jaxgan import parallel
+from jaxgan.checkpoint import Checkpointer, abstract_like
+from jaxgan.config import Config, ConfigError
+from jaxgan.data import make_source, prefetch
+from jaxgan.losses import get_loss
+from jaxgan.runtime import GracefulExit, RunSetup, build_step, load_run_config, workdir_guard
+from jaxgan.sampling import generate, write_samples
+from jaxgan.state import GANState, init_state, make_models, scale_learning_rates
+from jaxgan.writers import MetricsWriter
+
+__all__ = ["train", "TrainResult", "TrainingDiverged", "setup_run", "restore_latest",
+           "load_run_config"]
+
+
+class TrainingDiverged(RuntimeError):
+    """NaN/Inf reached the losses, gradients or parameters; one line for the user."""
+
+
+@dataclass
+class TrainResult:
+    state: GANState
+    last_record: dict[str, Any] = field(default_factory=dict)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    stopped_early: str = ""
+
+
+def setup_run(cfg: Config) -> RunSetup:
+    """Source, models, loss, mesh and compiled step for a config (no files touched)."""
+    config_lib.validate(cfg, jax.device_count())
+    source = make_source(cfg.data, cfg.seed)
+    if not getattr(source, "is_toy", False):
+        if source.resolution != cfg.data.resolution or source.channels != cfg.data.channels:
+            raise ConfigError("data source shape does not match data.resolution/channels")
+    models = make_models(cfg)
+    mesh = parallel.make_mesh()
+    step_fn = build_step(cfg, models, get_loss(cfg.loss.name), source, mesh)
+    shape = (2,) if getattr(source, "is_toy", False) else (
+        cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
+    return RunSetup(cfg, source, models, mesh, step_fn, shape)
+
+
+def restore_latest(run: RunSetup, ckpt: Checkpointer) -> tuple[int, GANState] | None:
+    if ckpt.latest_step() is None:
+        return None
+    abstract = jax.eval_shape(lambda: init_state(run.models, run.cfg.seed, run.sample_shape))
+    return ckpt.restore(abstract_like(abstract, run.replicated))
+
+
+def _host_batches(run: RunSetup, start: int, stop: int):
+    """Host batches for iterations [start, stop), grouped by steps_per_call, this process."""
+    cfg, src = run.cfg, run.source
+    spc, nc, b = cfg.train.steps_per_call, cfg.train.n_critic, cfg.train.batch_size
+    pi, pc = jax.process_index(), jax.process_count()
+    local = b // pc
+    for s0 in range(start, stop, spc):
+        if getattr(src, "is_toy", False):  # real samples are drawn on device
+            yield {"image": np.zeros((spc, nc, local, 1), np.float32)}
+            continue
+        parts = [src.batch(s * nc + i, b, pi, pc) for s in range(s0, s0 + spc)
+                 for i in range(nc)]
+        yield {k: np.stack([p[k] for p in parts]).reshape(spc, nc, *parts[0][k].shape)
+               for k in ("image", "label")}
+
+
+def _summarize(sums: dict[str, jax.Array], count: int) -> dict[str, float]:
+    host = jax.device_get(sums)
+    return {k: float(np.asarray(v)) / count for k, v in host.items()}
+
+
+def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
+    """Train (or resume) the run described by `cfg` in `workdir`.
+
+    Writes config.json, metrics.jsonl, TensorBoard events, sample grids and orbax
+    checkpoints. Re-running the same call on the same workdir resumes from the newest
+    complete checkpoint and continues exactly.
+    """
+    workdir = Path(workdir)
+    run = setup_run(cfg)
+    is_main = jax.process_index() == 0
+    workdir_guard(cfg, workdir, force=force, write=is_main)
+    tc = cfg.train
+    ckpt = Checkpointer(workdir / "checkpoints", keep=tc.keep_checkpoints)
+    restored = restore_latest(run, ckpt)
+    if restored is None:
+        step = 0
+        state = parallel.create_replicated(
+            lambda: init_state(run.models, cfg.seed, run.sample_shape), run.mesh)
+    else:
+        step, state = restored
+    writer = MetricsWriter(workdir, resume_step=step if restored else None) if is_main else None
+    monitor = _make_monitor(cfg, writer)
+    result = TrainResult(state)
+    exit_flag = GracefulExit()
+    progress = _progress(cfg, step) if is_main else None
+    rollbacks = 0
+    try:
+        exit_flag.install()
+        while step < tc.steps and not exit_flag.requested:
+            sums: dict[str, jax.Array] | None = None
+            count, t_last, s_last = 0, time.perf_counter(), step
+            nan_at = None
+            for host in prefetch(_host_batches(run, step, tc.steps), size=2):
+                batch = parallel.host_to_global(host, run.mesh, batch_axis=2)
+                state, m = run.step_fn(state, batch)
+                step += tc.steps_per_call
+                sums = m if sums is None else jax.tree.map(jnp.add, sums, m)
+                count += tc.steps_per_call
+                at_end = step >= tc.steps or exit_flag.requested
+                if step % tc.log_every == 0 or at_end:
+                    now = time.perf_counter()
+                    rec = {"step": step, **_summarize(sums, count),
+                           "steps_per_s": (step - s_last) / max(now - t_last, 1e-9),
+                           "loss_name": cfg.loss.name}
+                    sums, count, t_last, s_last = None, 0, now, step
+                    if rec.get("nonfinite", 0.0) > 0:
+                        nan_at = rec
+                        break
+                    _log(rec, cfg, monitor, writer, progress, result, exit_flag)
+                if is_main and (step % tc.sample_every == 0 or at_end):
+                    _write_grid(run, state, workdir, step, writer)
+                if step % tc.checkpoint_every == 0 or at_end or exit_flag.requested:
+                    if _finite(state):  # never let a checkpoint hold NaN
+                        ckpt.save(step, state, force=True)
+                if exit_flag.requested or step >= tc.steps:
+                    break
+            if nan_at is not None:
+                if writer is not None:
+                    writer.write({**nan_at, "verdict": "diverged"})
+                if tc.on_nan != "rollback" or rollbacks >= tc.max_rollbacks:
+                    ckpt.wait()
+                    _write_doctor(workdir) if is_main else None
+                    raise TrainingDiverged(
+                        f"NaN/Inf in losses, gradients or parameters by step {nan_at['step']}"
+                        f"; the last good checkpoint is step {ckpt.latest_step()}"
+                        f"{f' after {rollbacks} rollbacks' if rollbacks else ''}; see "
+                        f"{workdir / 'doctor' / 'report.md'}; try lower learning rates, "
+                        "optim.d.grad_clip, or train.on_nan=rollback")
+                ckpt.wait()
+                rollbacks += 1
+                restored = restore_latest(run, ckpt)
+                if restored is None:
+                    step = 0
+                    state = parallel.create_replicated(
+                        lambda: init_state(run.models, cfg.seed, run.sample_shape), run.mesh)
+                else:
+                    step, state = restored
+                state = scale_learning_rates(state, 0.5)
+                print(f"jaxgan: NaN/Inf by step {nan_at['step']}; rolled back to step {step} "
+                      f"with halved learning rates (rollback {rollbacks}/{tc.max_rollbacks})",
+                      file=sys.stderr)
+                if progress is not None:
+                    progress.reset(total=tc.steps)
+                    progress.update(step)
+    finally:
+        exit_flag.uninstall()
+        ckpt.close()
+        if writer is not None:
+            writer.close()
+        if progress is not None:
+            progress.close()
+    if result.stopped_early and is_main:
+        _write_doctor(workdir)
+    if exit_flag.requested and not result.stopped_early:
+        result.stopped_early = "signal"
+    result.state = state
+    return result
+
+
+def _finite(state: GANState) -> bool:
+    leaves = [x for x in jax.tree.leaves((state.g_params, state.d_params))]
+    return bool(jax.device_get(jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))))
+
+
+def _log(rec, cfg, monitor, writer, progress, result, exit_flag) -> None:
+    if monitor is not None:
+        verdict = monitor.update(rec)
+        rec["verdict"] = verdict.name
+        if verdict.name not in ("healthy", "warming_up"):
+            rec["verdict_since"] = verdict.since_step
+            rec["verdict_evidence"] = "; ".join(verdict.evidence)
+    result.records.append(rec)
+    result.last_record = rec
+    if writer is not None:
+        writer.write(rec)
+    if progress is not None:
+        progress.update(rec["step"] - progress.n)
+        progress.set_postfix(_postfix(rec), refresh=False)
+    if monitor is not None and cfg.health.on_failure == "stop" and \
+            rec["verdict"] not in ("healthy", "warming_up"):
+        result.stopped_early = rec["verdict"]
+        exit_flag.requested = True
+
+
+def _make_monitor(cfg: Config, writer: MetricsWriter | None):
+    """The live health monitor, its windows refilled from the log when resuming."""
+    if not cfg.health.enabled:
+        return None
+    try:
+        from jaxgan.diagnostics import HealthMonitor
+    except ImportError:
+        return None
+    monitor = HealthMonitor(window=cfg.health.window)
+    if writer is not None:
+        from jaxgan.writers import read_jsonl
+
+        for rec in read_jsonl(writer.path):
+            monitor.update(rec)
+    return monitor
+
+
+def _write_doctor(workdir: Path) -> None:
+    try:
+        from jaxgan.diagnostics.doctor import write_report
+    except ImportError:
+        return
+    try:
+        write_report(workdir)
+    except Exception as e:  # the report is a courtesy; never mask the real outcome
+        print(f"jaxgan: could not write the doctor report: {e}", file=sys.stderr)
+
+
+def _write_grid(run: RunSetup, state: GANState, workdir: Path, step: int, writer) -> None:
+    cfg = run.cfg
+    toy = getattr(run.source, "is_toy", False)
+    n = 1000 if toy else cfg.train.num_samples
+    samples = generate(run.models, state, n, cfg.seed, use_ema=cfg.train.ema_decay > 0)
+    centers = run.source.centers if toy else None
+    path = workdir / "samples" / f"step_{step:07d}.png"
+    write_samples(samples, path, centers)
+    latest = workdir / "samples" / "latest.png"
+    latest.write_bytes(path.read_bytes())
+    if writer is not None and not toy:
+        from jaxgan.writers import make_grid
+
+        writer.add_image("samples", make_grid(samples), step)
+
+
+def _progress(cfg: Config, start: int):
+    if not cfg.train.progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=cfg.train.steps, initial=start, desc=cfg.name, unit="step",
+                dynamic_ncols=True, file=sys.stderr)
+
+
+def _postfix(rec: dict[str, Any]) -> dict[str, str]:
+    out = {"it/s": f"{rec['steps_per_s']:.1f}", "D": f"{rec.get('d_loss', 0):.3f}",
+           "G": f"{rec.get('g_loss', 0):.3f}"}
+    if "verdict" in rec:
+        out["health"] = rec["verdict"]
+    return out
