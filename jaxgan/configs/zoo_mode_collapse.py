@@ -5,6 +5,10 @@ Expected: the health monitor reports `mode_collapse` by step 1500 (the generated
           than half as spread as the real one in D's features); the sample plot shows G
           covering a few neighbouring modes of the ring.
 Run time: about a minute on a 2-core CPU.
+Caveat:   reliable at seed 0 (the default); at seed 1 this G instead strings samples along
+          the ring. The D-feature diversity signal also misses some real collapses (stock
+          toy_ring, seed 1: 2 of 8 modes at diversity_ratio 1.7): on the toys the trainer
+          should log modes_captured/num_modes, which the monitor reads (MODES_MIN_FRAC).
 
 Why it fails: with learning rate 1e-2 and Adam b1=0.9 both players overshoot; G keeps
 chasing the region D currently rates real instead of spreading over all modes.
