@@ -120,11 +120,12 @@ def test_fid_command(weights_file, extractor, images, tmp_path, capsys):
     stats = compute_statistics([images[:4]], extractor=extractor)
     stats.save(tmp_path / "stats.npz")
 
+    # two FIDs only: each is a 2048 x 2048 eigendecomposition
     code, out = _run_cli(
         [
             "fid",
             str(folder),
-            str(folder),
+            str(tmp_path / "stats.npz"),
             "--weights",
             str(weights_file),
             "--json",
@@ -133,15 +134,47 @@ def test_fid_command(weights_file, extractor, images, tmp_path, capsys):
         ],
         capsys,
     )
-    assert code == 0 and abs(json.loads(out)["fid"]) < 1e-6
+    assert code == 0 and abs(json.loads(out)["fid"]) < 1e-6  # same images, same batches
     code, out = _run_cli(
-        ["fid", str(folder), str(tmp_path / "stats.npz"), "--weights", str(weights_file), "--json"],
+        [
+            "fid",
+            str(folder),
+            str(tmp_path / "other.npz"),
+            "--weights",
+            str(weights_file),
+            "--batch-size",
+            "4",
+        ],
         capsys,
-    )
-    assert abs(json.loads(out)["fid"]) < 1e-3  # different batching, same images
-    code, out = _run_cli(
-        ["fid", str(folder), str(tmp_path / "other.npz"), "--weights", str(weights_file)], capsys
     )
     assert code == 0 and out.startswith("FID: ") and float(out.split()[1]) > 1.0
     with pytest.raises(MetricsError, match="weights file not found"):
         _run_cli(["fid", str(folder), str(folder), "--weights", str(tmp_path / "no.pth")], capsys)
+
+
+def test_reference_statistics_are_cached_by_key(weights_file, images, tmp_path):
+    from jaxgan.metrics import reference_statistics
+    from jaxgan.metrics.reference import reference_path
+
+    first = reference_statistics(
+        "digits",
+        "test",
+        16,
+        lambda: [images[:4]],
+        weights=weights_file,
+        batch_size=4,
+        folder=tmp_path,
+    )
+    (path,) = tmp_path.glob("*.npz")
+    assert path == reference_path("digits", "test", 16, W.sha256_of(weights_file), folder=tmp_path)
+    assert path.name.startswith("digits_test_16px_pytorch-fid-bilinear299_")
+
+    def must_not_run():
+        raise AssertionError("cached statistics should have been used")
+
+    second = reference_statistics(
+        "digits", "test", 16, must_not_run, weights=weights_file, folder=tmp_path
+    )
+    np.testing.assert_array_equal(first.mu, second.mu)
+    np.testing.assert_array_equal(first.sigma, second.sigma)
+    assert second.n == 4

@@ -62,14 +62,18 @@ def sha256_of(path: Path) -> str:
 
 def _download(dest: Path) -> bool:
     """Fetch the official file into ``dest``; False (silently) when there is no network."""
+    tmp = None
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         with urllib.request.urlopen(OFFICIAL_URL, timeout=DOWNLOAD_TIMEOUT_S) as r:
-            with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as tmp:
-                shutil.copyfileobj(r, tmp)
-        os.replace(tmp.name, dest)
+            with tempfile.NamedTemporaryFile(dir=dest.parent, delete=False) as f:
+                tmp = Path(f.name)
+                shutil.copyfileobj(r, f)
+        os.replace(tmp, dest)  # the SHA-256 is checked by the caller, as for any copy
         return True
-    except OSError:
+    except OSError:  # URLError, timeouts and HTTP errors are all OSErrors
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         return False
 
 
