@@ -37,6 +37,13 @@ class ModelConfig:
     spectral_norm: bool = False
     num_classes: int = 0  # > 0 for class-conditional models
     sync_bn: bool = False  # batch-norm statistics over the global batch (cross-replica)
+    # zoo (jaxgan.models.resnet/sagan/infogan/progan)
+    g_spectral_norm: bool = False  # spectral norm in G too (SAGAN); `spectral_norm` is D's
+    attention_res: int = 0  # SAGAN: self-attention after the block of this resolution
+    info_categorical: int = 0  # InfoGAN: categories of the categorical code (0: none)
+    info_continuous: int = 0  # InfoGAN: number of Uniform(-1, 1) continuous codes
+    info_weight: float = 1.0  # InfoGAN: lambda of the mutual-information loss
+    progan_stage_steps: int = 1000  # ProGAN: iterations per fade-in and per stable phase
 
 
 @dataclass
@@ -56,6 +63,20 @@ class LossConfig:
     """The adversarial loss; see `jaxgan.losses.LOSSES`."""
 
     name: str = "non_saturating"
+
+
+@dataclass
+class TricksConfig:
+    """Stabilization tricks (`jaxgan.regularizers`), each composable with any model."""
+
+    label_smoothing: float = 0.0  # one-sided: D's target for real data is 1 - this
+    instance_noise: float = 0.0  # std of Gaussian noise added to every input of D
+    instance_noise_anneal_steps: int = 0  # linear decay of that std to 0 (0: constant)
+    label_flip: float = 0.0  # probability that a real/fake pair swaps labels for D
+    r1_gamma: float = 0.0  # R1 penalty (Mescheder et al. 2018) gamma/2 * |grad D(real)|^2
+    gp_weight: float = 0.0  # WGAN-GP gradient penalty lambda (Gulrajani et al. 2017)
+    diffaugment: str = ""  # DiffAugment policy, e.g. "color,translation,cutout"
+    weight_clip: float = 0.0  # WGAN: clip D's weights to [-c, c] after each update
 
 
 @dataclass
@@ -118,6 +139,7 @@ class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
     loss: LossConfig = field(default_factory=LossConfig)
+    tricks: TricksConfig = field(default_factory=TricksConfig)
     optim: OptimPair = field(default_factory=OptimPair)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
@@ -327,6 +349,7 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
                               f"{cfg.data.resolution}")
         if cfg.data.channels not in (1, 3):
             raise ConfigError(f"data.channels must be 1 or 3, got {cfg.data.channels}")
+    _validate_tricks(cfg)
     if cfg.data.source == "tfds" and not cfg.data.name:
         raise ConfigError("data.name must name a tfds dataset (e.g. mnist) when data.source=tfds")
     if cfg.data.source in ("folder", "npz") and not cfg.data.path:
@@ -336,6 +359,28 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
         raise ConfigError(f"train.batch_size={cfg.train.batch_size} must be divisible by the "
                           f"device count {device_count} (the batch is split over devices)")
     return cfg
+
+
+def _validate_tricks(cfg: Config) -> None:
+    t, m = cfg.tricks, cfg.model
+    for key in ("label_smoothing", "label_flip"):
+        if not 0.0 <= getattr(t, key) < 0.5:
+            raise ConfigError(f"tricks.{key} must be in [0, 0.5), got {getattr(t, key)}")
+    for key in ("instance_noise", "instance_noise_anneal_steps", "r1_gamma", "gp_weight",
+                "weight_clip"):
+        if getattr(t, key) < 0:
+            raise ConfigError(f"tricks.{key} must be >= 0, got {getattr(t, key)}")
+    ops = ("color", "translation", "cutout")
+    for op in (o.strip() for o in t.diffaugment.split(",") if o.strip()):
+        if op not in ops:
+            raise ConfigError(f"tricks.diffaugment has {op!r}; use a comma-separated subset "
+                              f"of: {', '.join(ops)}")
+    for key in ("attention_res", "info_categorical", "info_continuous", "progan_stage_steps"):
+        if getattr(m, key) < 0:
+            raise ConfigError(f"model.{key} must be >= 0, got {getattr(m, key)}")
+    if m.info_categorical + m.info_continuous > m.latent_dim:
+        raise ConfigError("model.info_categorical + model.info_continuous must not exceed "
+                          f"model.latent_dim={m.latent_dim}")
 
 
 def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -356,5 +401,5 @@ def resolve(preset: str | None, overrides: list[str] | tuple[str, ...] = (),
 
 
 __all__ = ["Config", "ConfigError", "ModelConfig", "DataConfig", "LossConfig", "OptimConfig",
-           "OptimPair", "TrainConfig", "EvalConfig", "HealthConfig", "resolve", "load_preset",
-           "apply_overrides", "validate", "from_dict", "list_presets"]
+           "OptimPair", "TricksConfig", "TrainConfig", "EvalConfig", "HealthConfig", "resolve",
+           "load_preset", "apply_overrides", "validate", "from_dict", "list_presets"]

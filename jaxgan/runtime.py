@@ -53,9 +53,12 @@ def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh:
     if getattr(source, "is_toy", False):
         def sample_real(key):
             return source.sample(key, 1)[0]
+    from jaxgan.regularizers import step_options  # tricks and zoo hooks (issue 5)
+
+    models, zoo_kwargs = step_options(cfg, models)
     step = make_train_step(models, loss, n_critic=cfg.train.n_critic,
                            ema_decay=cfg.train.ema_decay, sample_real=sample_real,
-                           axis_name=parallel.AXIS)
+                           axis_name=parallel.AXIS, **zoo_kwargs)
     return parallel.parallelize(scan_steps(step), mesh, batch_axis=2)
 
 

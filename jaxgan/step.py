@@ -81,18 +81,31 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
                     augment: Augment | None = None, d_penalty: Penalty | None = None,
                     sample_real: Callable[[jax.Array], jax.Array] | None = None,
                     axis_name: str | None = None,
+                    input_noise: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
+                    | None = None,
+                    label_flip: float = 0.0,
+                    info_loss: Callable[[jax.Array, jax.Array], tuple[jax.Array, Metrics]]
+                    | None = None,
                     ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
     """Build the per-shard step. `batch["image"]` is (n_critic, B_local, ...).
 
     With `sample_real` (a function of one key returning one sample), real data are drawn on
     device per sample and `batch["image"]` is only used for its batch size.
+
+    Zoo hooks (`jaxgan.regularizers.step_options` fills them; all off by default):
+    `input_noise(key, step, x)` perturbs every input of D (instance noise, annealed by the
+    step); `label_flip` is the probability that a sample's real/fake role is swapped in D's
+    loss; `info_loss(q, z)` is InfoGAN's mutual-information term, computed from what D sows
+    as ``intermediates/q`` on the fakes and the latents ``z``, added to both players' loss.
     """
     G, D = models.generator, models.discriminator
 
-    def d_apply(params, stats, x, y):
+    def d_apply(params, stats, x, y, want_q=False):
         out, upd = D.apply({"params": params, "batch_stats": stats}, x, y, train=True,
                            mutable=["batch_stats", "intermediates"])
         feats = upd.get("intermediates", {}).get("features", (None,))[0]
+        if want_q:
+            return out, upd.get("batch_stats", stats), feats, upd["intermediates"]["q"][0]
         return out, upd.get("batch_stats", stats), feats
 
     def g_apply(params, stats, z, y):
@@ -100,17 +113,33 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
                            mutable=["batch_stats"])
         return out, upd.get("batch_stats", stats)
 
-    def d_objective(d_params, d_stats, real, y_real, fake, y_fake, key):
+    def d_objective(d_params, d_stats, real, y_real, fake, y_fake, key, t=None, z=None):
         k_aug_r, k_aug_f, k_pen = jax.random.split(key, 3)
         if augment is not None:
             real = augment(k_aug_r, real)
             fake = augment(k_aug_f, fake)
+        if input_noise is not None:
+            real = input_noise(jax.random.fold_in(k_aug_r, 1), t, real)
+            fake = input_noise(jax.random.fold_in(k_aug_f, 1), t, fake)
         real_logits, d_stats, real_feats = d_apply(d_params, d_stats, real, y_real)
-        fake_logits, d_stats, fake_feats = d_apply(d_params, d_stats, fake, y_fake)
+        if info_loss is not None:
+            fake_logits, d_stats, fake_feats, q = d_apply(d_params, d_stats, fake, y_fake,
+                                                          want_q=True)
+        else:
+            fake_logits, d_stats, fake_feats = d_apply(d_params, d_stats, fake, y_fake)
         real_term, fake_term = loss.d_terms(real_logits, fake_logits, real_target)
+        if label_flip > 0:  # score flipped samples in the other role: real as fake and back
+            swapped_real, swapped_fake = loss.d_terms(fake_logits, real_logits, real_target)
+            flip = jax.random.bernoulli(jax.random.fold_in(k_pen, 7919), label_flip,
+                                        real_term.shape)
+            real_term = jnp.where(flip, swapped_fake, real_term)
+            fake_term = jnp.where(flip, swapped_real, fake_term)
         loss_real, loss_fake = jnp.mean(real_term), jnp.mean(fake_term)
         total = loss_real + loss_fake
         extra: Metrics = {}
+        if info_loss is not None:
+            mi, extra = info_loss(q, z)
+            total = total + mi
         if d_penalty is not None:
             def logits_fn(p, x, y):
                 return d_apply(p, d_stats, x, y)[0]
@@ -143,7 +172,8 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
             else:
                 fake, g_stats = g_apply(g_params, g_stats, z, y_fake)
             (d_loss, aux), d_grads = jax.value_and_grad(d_objective, has_aux=True)(
-                d_params, d_stats, real, y_real, lax.stop_gradient(fake), y_fake, k_d)
+                d_params, d_stats, real, y_real, lax.stop_gradient(fake), y_fake, k_d,
+                state.step, z)
             d_grads = _pmean(d_grads, axis_name)
             d_updates, d_opt = models.tx_d.update(d_grads, d_opt, d_params)
             d_params = optax.apply_updates(d_params, d_updates)
@@ -153,6 +183,11 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
             x = fake_images
             if augment is not None:
                 x = augment(jax.random.fold_in(key, 10_000), x)
+            if input_noise is not None:
+                x = input_noise(jax.random.fold_in(key, 10_001), state.step, x)
+            if info_loss is not None:
+                logits, _, _, q = d_apply(d_params, d_stats, x, y_fake, want_q=True)
+                return jnp.mean(loss.g_term(logits)) + info_loss(q, z)[0]
             logits, _, _ = d_apply(d_params, d_stats, x, y_fake)
             return jnp.mean(loss.g_term(logits))
 

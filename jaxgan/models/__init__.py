@@ -43,6 +43,13 @@ def _mlp_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
 GENERATORS: dict[str, Factory] = {"dcgan": _dcgan_g, "mlp": _mlp_g}
 DISCRIMINATORS: dict[str, Factory] = {"dcgan": _dcgan_d, "mlp": _mlp_d}
 
+# The zoo (issue 5): each module exports its own GENERATORS / DISCRIMINATORS tables.
+from jaxgan.models import resnet, sagan  # noqa: E402
+
+for _zoo in (resnet, sagan):
+    GENERATORS.update(_zoo.GENERATORS)
+    DISCRIMINATORS.update(_zoo.DISCRIMINATORS)
+
 
 def compute_dtype(cfg: Config) -> Any:
     return jnp.bfloat16 if cfg.train.precision == "bf16" else jnp.float32
