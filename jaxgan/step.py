@@ -248,6 +248,8 @@ def scan_steps(step: Callable[[GANState, Batch], tuple[GANState, Metrics]],
 
     def many(state: GANState, batches: Batch) -> tuple[GANState, Metrics]:
         n = jax.tree.leaves(batches)[0].shape[0]
+        if n == 1:  # straight-line code: even a one-trip while loop slows conv grads on CPU
+            return step(state, jax.tree.map(lambda x: x[0], batches))
         state, metrics = lax.scan(step, state, batches, unroll=n if unroll else 1)
         return state, jax.tree.map(lambda m: jnp.sum(m, axis=0), metrics)
 

@@ -87,6 +87,12 @@ def _host_batches(run: RunSetup, start: int, stop: int):
                for k in ("image", "label")}
 
 
+@jax.jit
+def _accumulate(sums: dict[str, jax.Array], m: dict[str, jax.Array]) -> dict[str, jax.Array]:
+    """Running metric sums on device: one dispatch per call, no host sync."""
+    return jax.tree.map(jnp.add, sums, m)
+
+
 def _summarize(sums: dict[str, jax.Array], count: int) -> dict[str, float]:
     host = jax.device_get(sums)
     return {k: float(np.asarray(v)) / count for k, v in host.items()}
@@ -128,7 +134,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                 batch = parallel.host_to_global(host, run.mesh, batch_axis=2)
                 state, m = run.step_fn(state, batch)
                 step += tc.steps_per_call
-                sums = m if sums is None else jax.tree.map(jnp.add, sums, m)
+                sums = m if sums is None else _accumulate(sums, m)
                 count += tc.steps_per_call
                 at_end = step >= tc.steps or exit_flag.requested
                 if step % tc.log_every == 0 or at_end:

@@ -102,12 +102,12 @@ def make_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2) -> np.
     return grid
 
 
-def save_png(grid: np.ndarray, path: str | Path, min_size: int = 256) -> None:
+def save_png(grid: np.ndarray, path: str | Path, min_size: int = 512) -> None:
     """Write a uint8 grid as PNG, upscaled (nearest) so small images are visible."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     img = Image.fromarray(grid[..., 0] if grid.shape[-1] == 1 else grid)
-    scale = max(1, min_size // max(grid.shape[0], 1))
+    scale = max(1, -(-min_size // max(grid.shape[0], 1)))  # ceil: small grids get bigger
     if scale > 1:
         img = img.resize((grid.shape[1] * scale, grid.shape[0] * scale), Image.NEAREST)
     tmp = path.with_name(path.name + ".tmp")

@@ -93,8 +93,11 @@ class UpConv(nn.Module):
             y = jax.lax.conv_general_dilated(x, subpixel_kernel(w), (1, 1), ((1, 1), (1, 1)),
                                              dimension_numbers=dn)
             y = depth_to_space(y, 2)
+        elif self.mode == "phase":
+            y = upconv_phase(x, w)
         else:
-            raise ValueError(f"UpConv mode must be 'subpixel' or 'transpose', got {self.mode!r}")
+            raise ValueError(f"UpConv mode must be one of {', '.join(UPSAMPLE_MODES)}, got "
+                             f"{self.mode!r}")
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(self.dtype)
         return y
@@ -261,3 +264,109 @@ class SelfAttention(nn.Module):
         o = conv(c, "out")(o, update_stats)
         gamma = self.param("gamma", nn.initializers.zeros, ())
         return x + gamma.astype(o.dtype) * o
+
+
+# --------------------------------------------------------------------------------------
+# Fast exact formulations for CPU (issue 8): the DCGAN up- and down-convolutions written as
+# one matrix multiplication over 2x2 patches, because XLA:CPU's gradients of small or
+# strided convolutions are slow while its dot (and the dot's gradient, another dot) runs
+# at matmul speed. The functions compute exactly the plain layers' maps (same kernels,
+# same parameters); `tests/test_fast_layers.py` checks values and gradients.
+# --------------------------------------------------------------------------------------
+
+UPSAMPLE_MODES = ("subpixel", "transpose", "phase")
+DOWNSAMPLE_MODES = ("conv", "s2d")
+
+
+def patches_2x2(x: jax.Array) -> jax.Array:
+    """(B, H+1, W+1, C) -> (B, H, W, 4C): every 2x2 window, channel order (row, col, C)."""
+    h, w = x.shape[1] - 1, x.shape[2] - 1
+    return jnp.concatenate([x[:, i:i + h, j:j + w] for i in range(2) for j in range(2)], -1)
+
+
+def phase_kernel(w: jax.Array) -> jax.Array:
+    """(4, 4, Cin, Cout) transposed-conv kernel -> (4 Cin, 4 Cout) matrix of 2x2 phase taps.
+
+    Output phase ``a`` of the stride-2 transposed convolution reads input taps ``m-1+a+j``
+    (j = 0, 1) with kernel rows ``a + 2j`` (see the module docstring), so the 4x4 kernel
+    splits into four 2x2 kernels by a reshape: row index ``2j + a``. Rows of the matrix
+    are ordered (tap row, tap col, Cin) as in `patches_2x2`; columns (phase row, phase
+    col, Cout) as in `depth_to_space`.
+    """
+    cin, cout = w.shape[2], w.shape[3]
+    k = w.reshape(2, 2, 2, 2, cin, cout)  # (j_r, a_r, j_c, a_c, Cin, Cout)
+    return jnp.transpose(k, (0, 2, 4, 1, 3, 5)).reshape(4 * cin, 4 * cout)
+
+
+def upconv_phase(x: jax.Array, w: jax.Array) -> jax.Array:
+    """The 4x4 stride-2 transposed convolution (padding 1) as ONE matmul over 2x2 patches.
+
+    All four output phases share the patches of the input padded by one pixel: a
+    (B (H+1)(W+1), 4 Cin) x (4 Cin, 4 Cout) product computes every phase at every padded
+    position, and phase ``(a, b)`` is the window starting at ``(a, b)``. FLOPs are the
+    transposed convolution's times ((H+1)/H)^2, with none of the subpixel form's 9/4.
+    """
+    b, h, wd, cin = x.shape
+    cout = w.shape[-1]
+    p = patches_2x2(jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0))))
+    full = (p.reshape(-1, 4 * cin) @ phase_kernel(w)).reshape(b, h + 1, wd + 1, 2, 2, cout)
+    rows = [jnp.stack([full[:, a:a + h, c:c + wd, a, c] for c in range(2)], axis=3)
+            for a in range(2)]  # each (B, H, W, 2 col phases, Cout)
+    return jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * wd, cout)
+
+
+def space_to_depth(x: jax.Array, r: int = 2) -> jax.Array:
+    """(B, rH, rW, C) -> (B, H, W, r*r*C), channel order (row phase, col phase, C)."""
+    b, h, w, c = x.shape
+    x = x.reshape(b, h // r, r, w // r, r, c)
+    return jnp.transpose(x, (0, 1, 3, 2, 4, 5)).reshape(b, h // r, w // r, r * r * c)
+
+
+def s2d_kernel(w: jax.Array) -> jax.Array:
+    """(4, 4, Cin, Cout) stride-2 kernel -> (16 Cin, Cout) matrix for 2x2 taps over blocks.
+
+    Kernel row ``i = 2a + p`` is block tap ``a``, in-block row ``p``; rows of the matrix
+    follow `patches_2x2` over `space_to_depth` channels: (a, b, p, q, Cin).
+    """
+    cin, cout = w.shape[2], w.shape[3]
+    k = w.reshape(2, 2, 2, 2, cin, cout)  # (a, p, b, q, Cin, Cout)
+    return jnp.transpose(k, (0, 2, 1, 3, 4, 5)).reshape(16 * cin, cout)
+
+
+def downconv_s2d(x: jax.Array, w: jax.Array) -> jax.Array:
+    """The 4x4 stride-2 convolution (padding 1) as space-to-depth + one matmul.
+
+    Padding by one and folding 2x2 blocks into channels turns the strided 4x4 window into
+    a stride-1 2x2 window over blocks, i.e. a (B H/2 W/2, 16 Cin) x (16 Cin, Cout) dot.
+    """
+    b, h, wd, cin = x.shape
+    if h % 2 or wd % 2:
+        raise ValueError(f"DownConv mode 's2d' needs even H and W, got {h}x{wd}")
+    p = patches_2x2(space_to_depth(jnp.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))))
+    return (p.reshape(-1, 16 * cin) @ s2d_kernel(w)).reshape(b, h // 2, wd // 2, -1)
+
+
+class DownConv(nn.Module):
+    """4x4 stride-2 convolution halving H and W (PyTorch ``Conv2d(k=4, s=2, p=1)``).
+
+    Its only parameter is ``kernel`` (4, 4, Cin, Cout), as `nn.Conv`'s, so checkpoints of
+    the DCGAN discriminator are the same whichever mode computes it.
+    """
+
+    features: int
+    mode: str = "conv"  # "conv" (lax.conv) | "s2d" (space-to-depth + matmul): same map
+    dtype: jnp.dtype = jnp.float32
+    kernel_init: nn.initializers.Initializer = DCGAN_INIT
+
+    @nn.compact
+    def __call__(self, x: jax.Array) -> jax.Array:
+        w = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features),
+                       jnp.float32)
+        x, w = x.astype(self.dtype), w.astype(self.dtype)
+        if self.mode == "conv":
+            return jax.lax.conv_general_dilated(x, w, (2, 2), ((1, 1), (1, 1)),
+                                                dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        if self.mode == "s2d":
+            return downconv_s2d(x, w)
+        raise ValueError(f"DownConv mode must be one of {', '.join(DOWNSAMPLE_MODES)}, got "
+                         f"{self.mode!r}")

@@ -1,0 +1,41 @@
+"""Run one jaxgan step on N forced host devices and save the new state (used by test_step).
+
+Usage: python _multidevice_step.py N OUT.npz MODEL
+"""
+
+import os
+import sys
+
+n_devices, out, model = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={n_devices}"
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from jaxgan import parallel  # noqa: E402
+from jaxgan.config import Config  # noqa: E402
+from jaxgan.losses import get_loss  # noqa: E402
+from jaxgan.state import init_state, make_models  # noqa: E402
+from jaxgan.step import make_train_step, scan_steps  # noqa: E402
+
+assert jax.device_count() == n_devices
+cfg = Config()
+cfg.data.resolution, cfg.model.g_width, cfg.model.d_width = 8, 8, 8
+cfg.model.latent_dim = 16
+cfg.model.sync_bn = True  # the global batch's statistics: the same math on any device count
+shape = (8, 8, 1)
+if model == "mlp":
+    cfg.model.generator = cfg.model.discriminator = "mlp"
+    shape = (2,)
+models = make_models(cfg)
+mesh = parallel.make_mesh()
+step = make_train_step(models, get_loss("non_saturating"), n_critic=2, axis_name="data")
+fn = parallel.parallelize(scan_steps(step), mesh, batch_axis=2)
+state = parallel.create_replicated(lambda: init_state(models, 3, shape), mesh)
+rng = np.random.default_rng(0)
+batch = {"image": rng.uniform(-1, 1, (2, 2, 16, *shape)).astype(np.float32),
+         "label": np.zeros((2, 2, 16), np.int32)}
+state, metrics = fn(state, parallel.host_to_global(batch, mesh, 2))
+leaves = jax.tree_util.tree_leaves_with_path(jax.device_get(state))
+np.savez(out, **{jax.tree_util.keystr(k): np.asarray(v) for k, v in leaves},
+         **{"metric/" + k: np.asarray(v) for k, v in jax.device_get(metrics).items()})
