@@ -34,6 +34,9 @@ class ModelConfig:
     mlp_hidden: int = 128
     mlp_depth: int = 2
     upsample: str = "subpixel"  # "subpixel" (fast, same function class) or "transpose"
+    # issue 8: "phase" (UpConv) / "s2d" (DownConv) compute the same maps as one matmul each,
+    # the fastest exact formulations on CPU; see jaxgan/models/layers.py.
+    downsample: str = "conv"  # DCGAN discriminator: "conv" or "s2d"
     spectral_norm: bool = False
     num_classes: int = 0  # > 0 for class-conditional models
     sync_bn: bool = False  # batch-norm statistics over the global batch (cross-replica)
@@ -158,7 +161,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "loss.name": ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares"),
     "optim.g.name": ("adam", "adamw", "sgd", "rmsprop"),
     "optim.d.name": ("adam", "adamw", "sgd", "rmsprop"),
-    "model.upsample": ("subpixel", "transpose"),
+    "model.upsample": ("subpixel", "transpose", "phase"),
+    "model.downsample": ("conv", "s2d"),
     "train.precision": ("float32", "bf16"),
     "train.on_nan": ("stop", "rollback"),
     "health.on_failure": ("warn", "stop"),

@@ -29,7 +29,8 @@ def _dcgan_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
 
 
 def _dcgan_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
-    return DCGANDiscriminator(cfg.data.resolution, cfg.model.d_width, bn_axis, dtype)
+    return DCGANDiscriminator(cfg.data.resolution, cfg.model.d_width, bn_axis, dtype,
+                              downsample=cfg.model.downsample)
 
 
 def _mlp_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
@@ -44,9 +45,9 @@ GENERATORS: dict[str, Factory] = {"dcgan": _dcgan_g, "mlp": _mlp_g}
 DISCRIMINATORS: dict[str, Factory] = {"dcgan": _dcgan_d, "mlp": _mlp_d}
 
 # The zoo (issue 5): each module exports its own GENERATORS / DISCRIMINATORS tables.
-from jaxgan.models import conditional, resnet, sagan  # noqa: E402
+from jaxgan.models import conditional, infogan, resnet, sagan  # noqa: E402
 
-for _zoo in (resnet, sagan, conditional):
+for _zoo in (resnet, sagan, conditional, infogan):
     GENERATORS.update(_zoo.GENERATORS)
     DISCRIMINATORS.update(_zoo.DISCRIMINATORS)
 

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from jaxgan.models.layers import DCGAN_INIT, UpConv, bn_scale_init
+from jaxgan.models.layers import DCGAN_INIT, DownConv, UpConv, bn_scale_init
 
 
 def _num_blocks(resolution: int) -> int:
@@ -63,6 +63,7 @@ class DCGANDiscriminator(nn.Module):
     width: int = 64
     bn_axis_name: str | None = None
     dtype: jnp.dtype = jnp.float32
+    downsample: str = "conv"  # "conv" | "s2d" (same map, one matmul; see layers.DownConv)
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
@@ -70,8 +71,11 @@ class DCGANDiscriminator(nn.Module):
         ch = self.width
         h = x.astype(self.dtype)
         for i in range(n):
-            h = nn.Conv(ch, (4, 4), (2, 2), padding=((1, 1), (1, 1)), use_bias=False,
-                        kernel_init=DCGAN_INIT, dtype=self.dtype, name=f"down{i}")(h)
+            if self.downsample == "conv":
+                h = nn.Conv(ch, (4, 4), (2, 2), padding=((1, 1), (1, 1)), use_bias=False,
+                            kernel_init=DCGAN_INIT, dtype=self.dtype, name=f"down{i}")(h)
+            else:
+                h = DownConv(ch, self.downsample, dtype=self.dtype, name=f"down{i}")(h)
             if i > 0:
                 h = _bn(train, self.bn_axis_name, self.dtype)(h)
             h = nn.leaky_relu(h, 0.2)
