@@ -155,6 +155,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         print(msg if msg.startswith("jaxgan:") else f"jaxgan: {msg}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `jaxgan doctor RUN --json | head`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("jaxgan: interrupted", file=sys.stderr)
         return 130

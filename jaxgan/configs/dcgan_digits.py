@@ -1,10 +1,12 @@
 """DCGAN on the 8x8 handwritten digits that ship with scikit-learn (the default job).
 
 Command:  jaxgan train            (same as: jaxgan train --config dcgan_digits)
-Expected: recognizable digits in workdir/samples/latest.png after 2,000 steps; the health
-          monitor reports `healthy` throughout; D loss ~1.0-1.4 (real + fake terms),
-          D accuracy ~0.6-0.85.
-Run time: about 3 minutes on a 2-core CPU, well under a minute on one GPU.
+Expected: recognizable digits in workdir/samples/latest.png from about step 1,000 on; the
+          health monitor reports `healthy` throughout. On this small, easy dataset the
+          discriminator stays confident (D accuracy 0.9-1.0, D loss 0.2-0.9 summed over
+          the real and fake terms, G loss 1.5-2.7) while the generator keeps improving.
+Run time: about 4 minutes on a 2-core CPU (0.1 s per iteration), well under a minute on
+          one GPU.
 
 The digits are upsampled to 16x16, the smallest size at which a DCGAN keeps its full
 structure (project to 4x4, two stride-2 up-convolutions), so the default job is fast.
