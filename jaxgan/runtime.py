@@ -56,9 +56,14 @@ def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh:
     from jaxgan.regularizers import step_options  # tricks and zoo hooks (issue 5)
 
     models, zoo_kwargs = step_options(cfg, models)
-    step = make_train_step(models, loss, n_critic=cfg.train.n_critic,
-                           ema_decay=cfg.train.ema_decay, sample_real=sample_real,
-                           axis_name=parallel.AXIS, **zoo_kwargs)
+    kwargs = dict(n_critic=cfg.train.n_critic, ema_decay=cfg.train.ema_decay,
+                  sample_real=sample_real, axis_name=parallel.AXIS, **zoo_kwargs)
+    if cfg.model.generator == "progan":  # growing: one branch per stage, chosen by the step
+        from jaxgan.models.progan import progressive_step
+
+        step = progressive_step(cfg, models, loss, make_train_step, kwargs)
+    else:
+        step = make_train_step(models, loss, **kwargs)
     return parallel.parallelize(scan_steps(step), mesh, batch_axis=2)
 
 

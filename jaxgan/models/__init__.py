@@ -45,9 +45,9 @@ GENERATORS: dict[str, Factory] = {"dcgan": _dcgan_g, "mlp": _mlp_g}
 DISCRIMINATORS: dict[str, Factory] = {"dcgan": _dcgan_d, "mlp": _mlp_d}
 
 # The zoo (issue 5): each module exports its own GENERATORS / DISCRIMINATORS tables.
-from jaxgan.models import conditional, infogan, resnet, sagan  # noqa: E402
+from jaxgan.models import conditional, infogan, progan, resnet, sagan  # noqa: E402
 
-for _zoo in (resnet, sagan, conditional, infogan):
+for _zoo in (resnet, sagan, conditional, infogan, progan):
     GENERATORS.update(_zoo.GENERATORS)
     DISCRIMINATORS.update(_zoo.DISCRIMINATORS)
 

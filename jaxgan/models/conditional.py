@@ -51,6 +51,9 @@ class ConditionalGenerator(nn.Module):
             return CondBatchNorm(self.num_classes, self.bn_axis_name, self.dtype, name=name)(
                 h, y, train)
 
+        if self.num_classes > 0:  # also feed the label to the first layer (Mirza 2014):
+            y = jnp.zeros((z.shape[0],), jnp.int32) if y is None else y  # faster to learn
+            z = jnp.concatenate([z, jax.nn.one_hot(y, self.num_classes, dtype=z.dtype)], -1)
         h = nn.Dense(4 * 4 * ch, use_bias=False, kernel_init=DCGAN_INIT, dtype=self.dtype)(z)
         h = nn.relu(bn(h.reshape(z.shape[0], 4, 4, ch), "bn_in"))
         for i in range(n - 1):

@@ -1,0 +1,139 @@
+"""Runs zoo trainings for tests/test_zoo_*.py in a fresh process; prints one JSON line.
+
+A separate process so that XLA:CPU can be told to skip its expensive backend passes
+(``XLA_FLAGS`` must be set before JAX starts): compile time of these tiny convolutional
+steps drops about 5x, and these tests check behaviour, not kernel speed.
+
+    python tests/_zoo_runner.py presets WORKDIR NAME [NAME ...]
+    python tests/_zoo_runner.py cgan WORKDIR STEPS
+    python tests/_zoo_runner.py infogan WORKDIR STEPS
+    python tests/_zoo_runner.py progan_resume WORKDIR
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+TINY = ["data.source=digits", "data.channels=1", "data.resolution=8", "model.g_width=4",
+        "model.d_width=4", "train.batch_size=4", "train.steps=2", "train.num_samples=4",
+        "train.progress=false", "health.enabled=false", "train.steps_per_call=1",
+        "train.log_every=1", "eval.every=0"]
+
+
+def _train(preset: str, workdir: Path, overrides: list[str]):
+    from jaxgan import config as C
+    from jaxgan.trainer import train
+
+    cfg = C.apply_overrides(C.load_preset(preset), overrides)
+    return cfg, train(cfg, workdir)
+
+
+def presets(workdir: Path, names: list[str]) -> dict:
+    out = {}
+    for name in names:
+        t = time.time()
+        extra = []
+        if name.startswith("infogan"):
+            extra = ["model.latent_dim=16", "model.info_categorical=10"]
+        elif name.startswith("progan"):
+            extra = ["data.resolution=16", "model.progan_stage_steps=1", "train.steps=4",
+                     "model.latent_dim=8"]
+        else:
+            extra = ["model.latent_dim=8"]
+        _, res = _train(name, workdir / name, TINY + extra)
+        rec = res.last_record
+        out[name] = {"step": rec["step"], "d_loss": rec["d_loss"], "g_loss": rec["g_loss"],
+                     "finite": bool(np.isfinite(rec["d_loss"]) and np.isfinite(rec["g_loss"])),
+                     "keys": sorted(rec), "seconds": time.time() - t}
+    return out
+
+
+def _classifier():
+    """Logistic regression on the real 8x8 digits, in the trainer's [-1, 1] scale."""
+    from sklearn.datasets import load_digits
+    from sklearn.linear_model import LogisticRegression
+
+    d = load_digits()
+    x = np.round(d.images * 255.0 / 16.0) / 127.5 - 1.0
+    return LogisticRegression(max_iter=3000).fit(x.reshape(len(x), -1), d.target)
+
+
+def cgan(workdir: Path, steps: int) -> dict:
+    from jaxgan.sampling import generate
+    from jaxgan.state import make_models
+
+    cfg, res = _train("cgan_digits", workdir, [f"train.steps={steps}", "train.progress=false",
+                                               "health.enabled=false",
+                                               "train.checkpoint_every=100000",
+                                               "train.sample_every=100000",
+                                               "train.log_every=50"])
+    samples = generate(make_models(cfg), res.state, 500, 0, use_ema=False)
+    requested = np.arange(500) % 10  # `generate` cycles the labels 0..9
+    pred = _classifier().predict(samples.reshape(500, -1))
+    return {"accuracy": float(np.mean(pred == requested)),
+            "per_class": np.bincount(pred, minlength=10).tolist()}
+
+
+def infogan(workdir: Path, steps: int) -> dict:
+    from jaxgan.models.infogan import traversal_grid
+    from jaxgan.state import make_models
+
+    cfg, res = _train("infogan_digits", workdir, [f"train.steps={steps}",
+                                                  "train.progress=false",
+                                                  "health.enabled=false",
+                                                  "train.checkpoint_every=100000",
+                                                  "train.sample_every=100000",
+                                                  "train.log_every=50"])
+    models = make_models(cfg)
+    clf = _classifier()
+    preds = []
+    for seed in range(10):  # 10 noise vectors x 10 categories (continuous codes at 0)
+        g = traversal_grid(models, res.state, cfg, steps=1, seed=seed)
+        preds.append(clf.predict(g.reshape(len(g), -1)))
+    preds = np.stack(preds)  # (noise, category)
+    return {"preds": preds.tolist(), "info_ce": res.last_record.get("info_ce")}
+
+
+def progan_resume(workdir: Path) -> dict:
+    """4 iterations straight vs 2 + resume + 2; stage_steps 1 puts step 2 mid-growth."""
+    import jax
+
+    from jaxgan.models.progan import schedule
+
+    over = TINY + ["data.resolution=16", "model.progan_stage_steps=2", "model.latent_dim=8",
+                   "train.checkpoint_every=2"]
+    _, a = _train("progan_celeba", workdir / "straight", over + ["train.steps=6"])
+    _, b1 = _train("progan_celeba", workdir / "resumed", over + ["train.steps=3"])
+    _, b = _train("progan_celeba", workdir / "resumed", over + ["train.steps=6"])
+    diff = max(float(np.max(np.abs(np.asarray(x) - np.asarray(y))))
+               for x, y in zip(jax.tree.leaves(a.state.g_params),
+                               jax.tree.leaves(b.state.g_params), strict=True))
+    stages = [int(r["progan_stage"]) for r in a.records]
+    return {"max_diff": diff, "stages": stages,
+            "resume_at": [int(x) for x in schedule(3, 2, 2)[:1]]
+            + [float(schedule(3, 2, 2)[1])],
+            "first_part_steps": int(b1.state.step), "final_step": int(b.state.step)}
+
+
+def main() -> None:
+    mode, workdir = sys.argv[1], Path(sys.argv[2])
+    if mode == "presets":
+        out = presets(workdir, sys.argv[3:])
+    elif mode == "cgan":
+        out = cgan(workdir, int(sys.argv[3]))
+    elif mode == "infogan":
+        out = infogan(workdir, int(sys.argv[3]))
+    elif mode == "progan_resume":
+        out = progan_resume(workdir)
+    else:
+        raise SystemExit(f"unknown mode {mode}")
+    print("ZOO_RESULT " + json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
