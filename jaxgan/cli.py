@@ -128,8 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     pr.set_defaults(func=cmd_presets)
 
     for mod, fn in (("jaxgan.metrics.commands", "add_fid_parser"),
-                    ("jaxgan.metrics.commands", "add_eval_parser"),
-                    ("jaxgan.metrics.commands", "add_classifier_parser"),
+                    ("jaxgan.evaluate", "add_eval_parser"),
+                    ("jaxgan.evaluate", "add_classifier_parser"),
                     ("jaxgan.diagnostics.doctor", "add_doctor_parser"),
                     ("jaxgan.bench", "add_bench_parser"),
                     ("jaxgan.sweep", "add_sweep_parser")):

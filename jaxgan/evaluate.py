@@ -1,0 +1,185 @@
+"""`jaxgan eval WORKDIR`: the configured metrics for a run's newest checkpoint.
+
+Samples come from the EMA generator (where the run keeps one). Which metrics run is
+`eval.metrics`; left empty, jaxgan picks what the data allow: mode coverage for the 2-D
+toys, the classifier metrics for labelled image datasets (training the dataset's
+classifier once if it is not cached), and FID when the Inception weights can be found.
+Results are appended to the run's `metrics.jsonl` as one record with `"kind": "eval"`,
+which the health monitor and the doctor leave aside (the toys' `modes_captured` and
+`num_modes` are read by the mode-collapse detector).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jaxgan.config import ConfigError, apply_overrides
+
+KNOWN = ("mode_coverage", "classifier", "fid", "kid", "is", "prdc")
+
+
+def _default_metrics(cfg, source) -> list[str]:
+    if getattr(source, "is_toy", False):
+        return ["mode_coverage"]
+    out = []
+    if source.labels is not None and source.num_classes >= 2:
+        out.append("classifier")
+    try:
+        from jaxgan.metrics import find_weights
+
+        find_weights(None)
+        out.append("fid")
+    except Exception:
+        pass
+    return out
+
+
+def _uint8(x: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+
+def evaluate(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
+             write: bool = True, progress: bool = False) -> dict[str, Any]:
+    """Compute the metrics for the newest checkpoint of `workdir`; append them to its log."""
+    from jaxgan.checkpoint import Checkpointer, CheckpointError
+    from jaxgan.sampling import generate
+    from jaxgan.trainer import load_run_config, restore_latest, setup_run
+
+    workdir = Path(workdir)
+    cfg = apply_overrides(load_run_config(workdir), list(overrides))
+    run = setup_run(cfg)
+    restored = restore_latest(run, Checkpointer(workdir / "checkpoints"))
+    if restored is None:
+        raise CheckpointError(f"{workdir} holds no checkpoint yet; train first")
+    step, state = restored
+    names = list(cfg.eval.metrics) or _default_metrics(cfg, run.source)
+    unknown = [m for m in names if m not in KNOWN]
+    if unknown:
+        raise ConfigError(f"eval.metrics has unknown {unknown}; choose from {', '.join(KNOWN)}")
+    n = cfg.eval.num_samples
+    fake = generate(run.models, state, n, seed=cfg.seed + 12345,
+                    use_ema=cfg.train.ema_decay > 0)
+    record: dict[str, Any] = {"step": step, "kind": "eval", "eval_samples": n}
+    src = run.source
+    if "mode_coverage" in names:
+        from jaxgan.metrics import mode_coverage
+
+        if not getattr(src, "is_toy", False):
+            raise ConfigError("eval.metrics=mode_coverage needs a 2-D toy dataset")
+        record.update(mode_coverage(fake, src.centers, src.std))
+        record["num_modes"] = int(len(src.centers))
+    if not getattr(src, "is_toy", False):
+        real = src.batch(0, min(n, len(src)))["image"]
+    if "classifier" in names:
+        from jaxgan.classifier import (
+            classifier_metrics,
+            default_path,
+            load_classifier,
+            train_classifier,
+        )
+
+        path = default_path(cfg)
+        if path.is_file():
+            clf = load_classifier(path)
+        else:
+            print(f"jaxgan: training the {cfg.data.name or cfg.data.source} classifier once "
+                  f"(cached at {path})", file=sys.stderr)
+            clf = train_classifier(cfg, path)
+        record.update(classifier_metrics(clf, real, fake))
+        record["classifier_test_accuracy"] = clf.test_accuracy
+    if any(m in names for m in ("fid", "kid", "is", "prdc")):
+        record.update(_inception_metrics(cfg, names, real, fake, src))
+    if write:
+        with (workdir / "metrics.jsonl").open("a") as f:
+            f.write(json.dumps(record) + "\n")
+    return record
+
+
+def _inception_metrics(cfg, names, real, fake, src) -> dict[str, float]:
+    from jaxgan.metrics import (
+        InceptionFeatures,
+        density_coverage,
+        fid_from_stats,
+        inception_score,
+        kid,
+        precision_recall,
+        reference_statistics,
+    )
+    from jaxgan.metrics.fid import RunningStatistics
+
+    extractor = InceptionFeatures(None)
+    out: dict[str, float] = {}
+    fake_u8 = _uint8(fake)
+    pool, logits = [], []
+    for p, lg in extractor.batches([fake_u8], with_logits=True):
+        pool.append(p)
+        logits.append(lg)
+    f_fake, l_fake = np.concatenate(pool), np.concatenate(logits)
+    if "fid" in names:
+        ref = reference_statistics(cfg.data.name or cfg.data.source, cfg.data.split,
+                                   cfg.data.resolution, lambda: [_uint8(src.images
+                                                                 .astype(np.float32) / 127.5
+                                                                 - 1.0)])
+        stats = RunningStatistics()
+        stats.update(f_fake)
+        s = stats.result()
+        out["fid"] = fid_from_stats(ref.mu, ref.sigma, s.mu, s.sigma)
+    if "is" in names:
+        out.update({f"is_{k}": v for k, v in inception_score(l_fake).items()})
+    if "kid" in names or "prdc" in names:
+        f_real = np.concatenate([p for p, _ in extractor.batches([_uint8(real)],
+                                                                 with_logits=False)])
+        if "kid" in names:
+            out.update({f"kid_{k}": v for k, v in kid(f_real, f_fake).items()})
+        if "prdc" in names:
+            out.update(precision_recall(f_real, f_fake))
+            out.update(density_coverage(f_real, f_fake))
+    return out
+
+
+def add_eval_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("eval", help="compute the configured metrics for a run's "
+                              "newest checkpoint and append them to metrics.jsonl")
+    p.add_argument("workdir")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
+                   help="e.g. eval.num_samples=5000 eval.metrics=fid,kid")
+    p.set_defaults(func=run_eval)
+
+
+def run_eval(args: Any) -> int:
+    rec = evaluate(args.workdir, args.overrides)
+    if args.json:
+        print(json.dumps(rec))
+    else:
+        shown = {k: v for k, v in rec.items() if k not in ("kind",)}
+        print("jaxgan: " + ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                     for k, v in shown.items()))
+    return 0
+
+
+def add_classifier_parser(subparsers: Any) -> None:
+    p = subparsers.add_parser("classifier", help="train and cache the small classifier "
+                              "used by the classifier metrics of a labelled dataset")
+    p.add_argument("--config", default=None, help="preset or config file naming the data")
+    p.add_argument("--out", default=None, help="where to save it (default: the cache)")
+    p.add_argument("--steps", type=int, default=600)
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
+    p.set_defaults(func=run_classifier)
+
+
+def run_classifier(args: Any) -> int:
+    from jaxgan.classifier import train_classifier
+    from jaxgan.config import resolve
+
+    cfg = resolve(args.config, args.overrides)
+    clf = train_classifier(cfg, args.out, steps=args.steps)
+    print(f"jaxgan: classifier for {cfg.data.name or cfg.data.source} "
+          f"({cfg.data.resolution}px): held-out accuracy {clf.test_accuracy:.3f}, saved to "
+          f"{clf.path}")
+    return 0

@@ -1,0 +1,71 @@
+"""`jaxgan eval` and the dataset classifier: real numbers on the embedded digits and toys."""
+
+import json
+
+import numpy as np
+import pytest
+
+from jaxgan import config as config_lib
+from jaxgan.classifier import classifier_metrics, load_classifier, train_classifier
+from jaxgan.cli import main
+from jaxgan.data import make_source
+from jaxgan.evaluate import evaluate
+from jaxgan.trainer import train
+
+
+@pytest.fixture(scope="module")
+def digits_classifier(tmp_path_factory):
+    cfg = config_lib.resolve("dcgan_digits")
+    path = tmp_path_factory.mktemp("clf") / "digits.msgpack"
+    clf = train_classifier(cfg, path, steps=300)
+    return cfg, clf
+
+
+def test_classifier_learns_digits_and_reloads(digits_classifier):
+    cfg, clf = digits_classifier
+    assert clf.test_accuracy > 0.9, clf.test_accuracy
+    again = load_classifier(clf.path)
+    src = make_source(cfg.data, cfg.seed)
+    x = src.batch(0, 64)["image"]
+    np.testing.assert_allclose(again.apply(x)[1], clf.apply(x)[1], atol=1e-6)
+
+
+def test_classifier_metrics_separate_real_from_bad_samples(digits_classifier):
+    cfg, clf = digits_classifier
+    src = make_source(cfg.data, cfg.seed)
+    a = src.batch(0, 800)["image"]
+    b = src.batch(1, 800)["image"]
+    real_vs_real = classifier_metrics(clf, a, b)
+    ones = src.images[src.labels == 1].astype(np.float32) / 127.5 - 1.0
+    collapsed = classifier_metrics(clf, a, np.repeat(ones, 5, axis=0)[:800])
+    noise = classifier_metrics(clf, a, np.random.default_rng(0).uniform(-1, 1, a.shape)
+                               .astype(np.float32))
+    assert real_vs_real["class_coverage"] == 1.0
+    assert real_vs_real["classifier_score"] > 7.0  # ceiling 10 (classes)
+    assert collapsed["class_coverage"] <= 0.2 and collapsed["classifier_score"] < 2.0
+    assert collapsed["class_kl_uniform"] > 1.5  # ~log 10 for one class
+    assert real_vs_real["classifier_fd"] < 0.2 * min(collapsed["classifier_fd"],
+                                                     noise["classifier_fd"])
+
+
+def test_eval_on_a_toy_run_appends_mode_coverage(tmp_path, capsys):
+    cfg = config_lib.resolve("toy_ring", ["train.steps=100", "train.progress=false",
+                                          "train.log_every=50", "eval.num_samples=500"])
+    train(cfg, tmp_path)
+    assert main(["eval", str(tmp_path), "--json"]) == 0
+    rec = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rec["step"] == 100 and rec["num_modes"] == 8 and rec["kind"] == "eval"
+    assert 0 <= rec["modes_captured"] <= 8 and 0.0 <= rec["high_quality_frac"] <= 1.0
+    last = json.loads((tmp_path / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last == rec
+    direct = evaluate(tmp_path, write=False)
+    assert direct["modes_captured"] == rec["modes_captured"]  # same samples, same numbers
+
+
+def test_eval_rejects_unknown_metric_in_one_line(tmp_path, capsys):
+    cfg = config_lib.resolve("toy_ring", ["train.steps=50", "train.progress=false",
+                                          "train.log_every=50"])
+    train(cfg, tmp_path)
+    assert main(["eval", str(tmp_path), "eval.metrics=bogus"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown ['bogus']" in err and len(err.splitlines()) == 1
