@@ -27,6 +27,7 @@ from jaxgan import parallel
 from jaxgan.checkpoint import Checkpointer, abstract_like
 from jaxgan.config import Config, ConfigError
 from jaxgan.data import make_source, prefetch
+from jaxgan.guards import all_finite, any_process, local_copy
 from jaxgan.losses import get_loss
 from jaxgan.runtime import GracefulExit, RunSetup, build_step, load_run_config, workdir_guard
 from jaxgan.sampling import generate, write_samples
@@ -56,6 +57,10 @@ def setup_run(cfg: Config) -> RunSetup:
     if not getattr(source, "is_toy", False):
         if source.resolution != cfg.data.resolution or source.channels != cfg.data.channels:
             raise ConfigError("data source shape does not match data.resolution/channels")
+    if cfg.train.steps % cfg.train.steps_per_call:
+        raise ConfigError(f"train.steps={cfg.train.steps} must be a multiple of "
+                          f"train.steps_per_call={cfg.train.steps_per_call} (one compiled "
+                          "call runs that many steps)")
     models = make_models(cfg)
     mesh = parallel.make_mesh()
     step_fn = build_step(cfg, models, get_loss(cfg.loss.name), source, mesh)
@@ -98,12 +103,22 @@ def _summarize(sums: dict[str, jax.Array], count: int) -> dict[str, float]:
     return {k: float(np.asarray(v)) / count for k, v in host.items()}
 
 
+def _fresh_or_restored(run: RunSetup, ckpt: Checkpointer) -> tuple[int, GANState, bool]:
+    restored = restore_latest(run, ckpt)
+    if restored is not None:
+        return restored[0], restored[1], True
+    state = parallel.create_replicated(
+        lambda: init_state(run.models, run.cfg.seed, run.sample_shape), run.mesh)
+    return 0, state, False
+
+
 def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     """Train (or resume) the run described by `cfg` in `workdir`.
 
     Writes config.json, metrics.jsonl, TensorBoard events, sample grids and orbax
     checkpoints. Re-running the same call on the same workdir resumes from the newest
-    complete checkpoint and continues exactly.
+    complete checkpoint and continues exactly. SIGTERM/SIGINT finish the step in flight,
+    save and return (`stopped_early="signal"`); NaN/Inf follows `train.on_nan`.
     """
     workdir = Path(workdir)
     run = setup_run(cfg)
@@ -111,74 +126,62 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     workdir_guard(cfg, workdir, force=force, write=is_main)
     tc = cfg.train
     ckpt = Checkpointer(workdir / "checkpoints", keep=tc.keep_checkpoints)
-    restored = restore_latest(run, ckpt)
-    if restored is None:
-        step = 0
-        state = parallel.create_replicated(
-            lambda: init_state(run.models, cfg.seed, run.sample_shape), run.mesh)
-    else:
-        step, state = restored
-    writer = MetricsWriter(workdir, resume_step=step if restored else None) if is_main else None
-    monitor = _make_monitor(cfg, writer)
-    result = TrainResult(state)
+    writer = progress = None
     exit_flag = GracefulExit()
-    progress = _progress(cfg, step) if is_main else None
-    rollbacks = 0
+    rollbacks, stop = 0, False
     try:
+        step, state, resumed = _fresh_or_restored(run, ckpt)
+        writer = MetricsWriter(workdir, resume_step=step if resumed else None) \
+            if is_main else None
+        monitor = _make_monitor(cfg, writer)
+        result = TrainResult(state)
+        progress = _progress(cfg, step) if is_main else None
         exit_flag.install()
-        while step < tc.steps and not exit_flag.requested:
+        while step < tc.steps and not stop:
             sums: dict[str, jax.Array] | None = None
             count, t_last, s_last = 0, time.perf_counter(), step
-            nan_at = None
-            for host in prefetch(_host_batches(run, step, tc.steps), size=2):
-                batch = parallel.host_to_global(host, run.mesh, batch_axis=2)
-                state, m = run.step_fn(state, batch)
-                step += tc.steps_per_call
-                sums = m if sums is None else _accumulate(sums, m)
-                count += tc.steps_per_call
-                at_end = step >= tc.steps or exit_flag.requested
-                if step % tc.log_every == 0 or at_end:
-                    now = time.perf_counter()
-                    rec = {"step": step, **_summarize(sums, count),
-                           "steps_per_s": (step - s_last) / max(now - t_last, 1e-9),
-                           "loss_name": cfg.loss.name}
-                    sums, count, t_last, s_last = None, 0, now, step
-                    if rec.get("nonfinite", 0.0) > 0:
-                        nan_at = rec
-                        break
-                    _log(rec, cfg, monitor, writer, progress, result, exit_flag)
-                if is_main and (step % tc.sample_every == 0 or at_end):
-                    _write_grid(run, state, workdir, step, writer)
-                if step % tc.checkpoint_every == 0 or at_end or exit_flag.requested:
-                    if _finite(state):  # never let a checkpoint hold NaN
+            nan_at: dict[str, Any] | None = None
+            batches = prefetch(_host_batches(run, step, tc.steps), size=2)
+            try:
+                for host in batches:
+                    batch = parallel.host_to_global(host, run.mesh, batch_axis=2)
+                    state, m = run.step_fn(state, batch)
+                    step += tc.steps_per_call
+                    sums = m if sums is None else _accumulate(sums, m)
+                    count += tc.steps_per_call
+                    stop = any_process(exit_flag.requested)  # same decision on every host
+                    at_end = step >= tc.steps or stop
+                    is_log = step % tc.log_every == 0 or at_end
+                    is_ckpt = step % tc.checkpoint_every == 0 or at_end
+                    if is_log or is_ckpt:  # NaN/Inf is flagged on device; fetch the flag
+                        summary = _summarize(sums, count)
+                        if summary.get("nonfinite", 0.0) > 0:
+                            nan_at = {"step": step, **summary}
+                            break
+                    if is_log:
+                        now = time.perf_counter()
+                        rec = {"step": step, **summary,
+                               "steps_per_s": (step - s_last) / max(now - t_last, 1e-9),
+                               "loss_name": cfg.loss.name}
+                        sums, count, t_last, s_last = None, 0, now, step
+                        _log(rec, cfg, monitor, writer, progress, result, exit_flag)
+                        stop = stop or any_process(exit_flag.requested)  # health stop
+                    if is_main and (step % tc.sample_every == 0 or step >= tc.steps
+                                    or result.stopped_early):  # not on a signal: be quick
+                        _write_grid(run, state, workdir, step, writer)
+                    if is_ckpt or stop:
+                        if not all_finite(state):  # never let a checkpoint hold NaN
+                            nan_at = {"step": step, "nonfinite": 1.0}
+                            break
                         ckpt.save(step, state, force=True)
-                if exit_flag.requested or step >= tc.steps:
-                    break
+                    if stop or step >= tc.steps:
+                        break
+            finally:
+                batches.close()
             if nan_at is not None:
-                if writer is not None:
-                    writer.write({**nan_at, "verdict": "diverged"})
-                if tc.on_nan != "rollback" or rollbacks >= tc.max_rollbacks:
-                    ckpt.wait()
-                    _write_doctor(workdir) if is_main else None
-                    raise TrainingDiverged(
-                        f"NaN/Inf in losses, gradients or parameters by step {nan_at['step']}"
-                        f"; the last good checkpoint is step {ckpt.latest_step()}"
-                        f"{f' after {rollbacks} rollbacks' if rollbacks else ''}; see "
-                        f"{workdir / 'doctor' / 'report.md'}; try lower learning rates, "
-                        "optim.d.grad_clip, or train.on_nan=rollback")
-                ckpt.wait()
                 rollbacks += 1
-                restored = restore_latest(run, ckpt)
-                if restored is None:
-                    step = 0
-                    state = parallel.create_replicated(
-                        lambda: init_state(run.models, cfg.seed, run.sample_shape), run.mesh)
-                else:
-                    step, state = restored
-                state = scale_learning_rates(state, 0.5)
-                print(f"jaxgan: NaN/Inf by step {nan_at['step']}; rolled back to step {step} "
-                      f"with halved learning rates (rollback {rollbacks}/{tc.max_rollbacks})",
-                      file=sys.stderr)
+                step, state = _handle_nan(run, ckpt, nan_at, rollbacks, writer, workdir)
+                stop = False
                 if progress is not None:
                     progress.reset(total=tc.steps)
                     progress.update(step)
@@ -197,9 +200,33 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     return result
 
 
-def _finite(state: GANState) -> bool:
-    leaves = [x for x in jax.tree.leaves((state.g_params, state.d_params))]
-    return bool(jax.device_get(jnp.all(jnp.stack([jnp.all(jnp.isfinite(x)) for x in leaves]))))
+def _handle_nan(run: RunSetup, ckpt: Checkpointer, nan_at: dict[str, Any], rollbacks: int,
+                writer: MetricsWriter | None, workdir: Path) -> tuple[int, GANState]:
+    """`train.on_nan`: raise TrainingDiverged (stop), or restore the last good checkpoint
+    with halved learning rates (rollback), at most `train.max_rollbacks` times.
+
+    Checkpoints are never written with NaN, so the newest one is the last good one.
+    """
+    tc = run.cfg.train
+    if writer is not None:
+        writer.write({**nan_at, "verdict": "diverged"})
+    ckpt.wait()
+    if tc.on_nan != "rollback" or rollbacks > tc.max_rollbacks:
+        if jax.process_index() == 0:
+            _write_doctor(workdir)
+        done = rollbacks - 1
+        raise TrainingDiverged(
+            f"NaN/Inf in losses, gradients or parameters by step {nan_at['step']}"
+            f"{f' after {done} rollbacks' if done else ''}; the last good checkpoint is "
+            f"step {ckpt.latest_step()}; see {workdir / 'doctor' / 'report.md'}; try lower "
+            "learning rates, optim.d.grad_clip, or train.on_nan=rollback")
+    step, state, _ = _fresh_or_restored(run, ckpt)
+    state = scale_learning_rates(state, 0.5)
+    if jax.process_index() == 0:
+        print(f"jaxgan: NaN/Inf by step {nan_at['step']}; rolled back to step {step} with "
+              f"halved learning rates (rollback {rollbacks}/{tc.max_rollbacks})",
+              file=sys.stderr)
+    return step, state
 
 
 def _log(rec, cfg, monitor, writer, progress, result, exit_flag) -> None:
@@ -254,6 +281,8 @@ def _write_grid(run: RunSetup, state: GANState, workdir: Path, step: int, writer
     cfg = run.cfg
     toy = getattr(run.source, "is_toy", False)
     n = 1000 if toy else cfg.train.num_samples
+    if jax.process_count() > 1:  # only this process samples: use its own full copy
+        state = local_copy(state)
     samples = generate(run.models, state, n, cfg.seed, use_ema=cfg.train.ema_decay > 0)
     centers = run.source.centers if toy else None
     path = workdir / "samples" / f"step_{step:07d}.png"
