@@ -22,6 +22,7 @@ import json
 import math
 import sys
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -129,33 +130,52 @@ def flops_per_step(cfg: Config) -> float:
     return _flops(jax.jit(step).lower(state, batch).compile()) * jax.device_count()
 
 
+@dataclass
+class Prepared:
+    """A compiled step with its state and a synthetic batch, ready to be timed."""
+
+    cfg: Config
+    compiled: Any
+    state: Any
+    batch: Any
+    compile_s: float
+
+    def run(self, calls: int) -> list[float]:
+        """Wall seconds of each of `calls` synchronised calls (each `steps_per_call` steps)."""
+        times = []
+        for _ in range(calls):
+            t = time.perf_counter()
+            self.state, m = self.compiled(self.state, self.batch)
+            jax.block_until_ready((self.state, m))
+            times.append(time.perf_counter() - t)
+        return times
+
+
+def prepare(cfg: Config) -> Prepared:
+    """Build the trainer's step for `cfg` and compile it, timing `.lower().compile()`."""
+    from jaxgan.runtime import build_step
+    from jaxgan.state import init_state
+
+    models, loss, source, mesh, shape = _setup(cfg)
+    step_fn = build_step(cfg, models, loss, source, mesh)
+    state = parallel.create_replicated(lambda: init_state(models, cfg.seed, shape), mesh)
+    batch = _batch(cfg, shape, cfg.train.steps_per_call, mesh)
+    t0 = time.perf_counter()
+    compiled = step_fn.lower(state, batch).compile()
+    return Prepared(cfg, compiled, state, batch, time.perf_counter() - t0)
+
+
 def bench(cfg: Config, steps: int = 20, warmup: int = 2, peak: float | None = None
           ) -> dict[str, Any]:
     """Compile, warm up and time `steps` GAN iterations of `cfg`; returns the figures.
 
     `steps` is rounded up to whole calls of `train.steps_per_call` iterations.
     """
-    from jaxgan.runtime import build_step
-    from jaxgan.state import init_state
-
-    models, loss, source, mesh, shape = _setup(cfg)
+    p = prepare(cfg)
     spc = cfg.train.steps_per_call
-    step_fn = build_step(cfg, models, loss, source, mesh)
-    state = parallel.create_replicated(lambda: init_state(models, cfg.seed, shape), mesh)
-    batch = _batch(cfg, shape, spc, mesh)
-    t0 = time.perf_counter()
-    compiled = step_fn.lower(state, batch).compile()
-    compile_s = time.perf_counter() - t0
-    for _ in range(warmup):
-        state, m = compiled(state, batch)
-        jax.block_until_ready((state, m))
+    p.run(warmup)
     calls = max(1, -(-steps // spc))
-    times = []
-    for _ in range(calls):
-        t = time.perf_counter()
-        state, m = compiled(state, batch)
-        jax.block_until_ready((state, m))
-        times.append(time.perf_counter() - t)
+    times = p.run(calls)
     total = float(np.sum(times))
     n_steps = calls * spc
     steps_per_s = n_steps / total
@@ -170,7 +190,7 @@ def bench(cfg: Config, steps: int = 20, warmup: int = 2, peak: float | None = No
         "config": cfg.name, "batch_size": cfg.train.batch_size, "steps_per_call": spc,
         "steps": n_steps, "images_per_s": steps_per_s * cfg.train.batch_size,
         "steps_per_s": steps_per_s, "ms_per_step": 1e3 / steps_per_s,
-        "ms_per_step_best_call": 1e3 * min(times) / spc, "compile_s": compile_s,
+        "ms_per_step_best_call": 1e3 * min(times) / spc, "compile_s": p.compile_s,
         "flops_per_step": flops, "achieved_flops_per_s": flops * steps_per_s,
         "peak_flops_per_s": peak_total, "peak_source": peak_src,
         "mfu": flops * steps_per_s / peak_total if math.isfinite(flops) else float("nan"),
@@ -218,5 +238,5 @@ def add_bench_parser(subparsers: Any) -> None:
     b.set_defaults(func=run_bench)
 
 
-__all__ = ["bench", "flops_per_step", "measure_matmul_peak", "device_peak", "run_bench",
-           "add_bench_parser", "format_report"]
+__all__ = ["bench", "prepare", "Prepared", "flops_per_step", "measure_matmul_peak",
+           "device_peak", "run_bench", "add_bench_parser", "format_report"]

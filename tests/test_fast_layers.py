@@ -103,5 +103,5 @@ def test_dcgan_fast_modes_same_model():
     l0, g_0 = jax.value_and_grad(lambda p: d_loss(d0, p, x0))(dv["params"])
     l1, g_1 = jax.value_and_grad(lambda p: d_loss(d1, p, x0))(dv["params"])
     assert abs(float(l0 - l1)) < 1e-5
-    for a, b in zip(jax.tree.leaves(g_1), jax.tree.leaves(g_0)):
+    for a, b in zip(jax.tree.leaves(g_1), jax.tree.leaves(g_0), strict=True):
         assert _rel(a, b) < 1e-4

@@ -1,0 +1,126 @@
+"""Step speed, jaxgan vs PyTorch eager, measured alternately in ONE run.
+
+Workloads (see `torch_peers.py` for the PyTorch side):
+
+* ``dcgan64``: DCGAN 64x64x3, batch 64 (pytorch/examples/dcgan), images/s. jaxgan runs the
+  trainer's own compiled step (health signals and EMA included) with the exact fast layer
+  formulations ``model.upsample=phase model.downsample=s2d``; its compile time is reported
+  against the 15 s goal.
+* ``toy64`` / ``toy512``: the toy_ring MLP GAN at batch 64 and 512, steps/s; jaxgan with
+  ``train.steps_per_call`` iterations per dispatch.
+
+The machine is shared, so each workload alternates jaxgan and PyTorch for `--rounds`
+rounds and reports the median of each and the ratio of medians: background load hits both
+alike. Usage::
+
+    python benchmarks/step_speed.py [--only dcgan64,toy64,toy512] [--rounds 3] [--json F]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        for line in out.splitlines():
+            if line.startswith("Model name"):
+                return line.split(":", 1)[1].strip()
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return platform.processor() or "unknown"
+
+
+DCGAN64 = ["data.resolution=64", "data.channels=3", "train.batch_size=64",
+           "model.upsample=phase", "model.downsample=s2d"]
+
+
+def _jax_cfg(workload: str, spc: int, extra: list[str]):
+    from jaxgan.config import resolve
+
+    if workload == "dcgan64":
+        return resolve("dcgan_cifar10", DCGAN64 + extra)
+    batch = 64 if workload == "toy64" else 512
+    return resolve("toy_ring", [f"train.batch_size={batch}", f"train.steps_per_call={spc}",
+                                *extra])
+
+
+def _torch_peer(workload: str):
+    from torch_peers import DCGANPeer, ToyPeer
+
+    if workload == "dcgan64":
+        return DCGANPeer(batch=64)
+    return ToyPeer(batch=64 if workload == "toy64" else 512)
+
+
+def run_workload(workload: str, rounds: int, steps: int, spc: int, extra: list[str]) -> dict:
+    """Alternate jaxgan and torch; per round, time `steps` iterations of each."""
+    from jaxgan.bench import prepare
+
+    cfg = _jax_cfg(workload, spc, extra)
+    prep = prepare(cfg)
+    per = cfg.train.steps_per_call
+    calls = max(1, steps // per)
+    prep.run(1)  # warm-up
+    peer = _torch_peer(workload)
+    for _ in range(2):
+        peer.step()
+    jax_rate, torch_rate = [], []
+    for _ in range(rounds):
+        t = sum(prep.run(calls))
+        jax_rate.append(calls * per / t)
+        t0 = time.perf_counter()
+        for _ in range(calls * per):
+            peer.step()
+        torch_rate.append(calls * per / (time.perf_counter() - t0))
+    jm, tm = statistics.median(jax_rate), statistics.median(torch_rate)
+    unit, scale = ("images/s", cfg.train.batch_size) if workload == "dcgan64" else \
+        ("steps/s", 1)
+    return {"workload": workload, "unit": unit, "jaxgan": jm * scale, "torch": tm * scale,
+            "ratio": jm / tm, "jaxgan_rounds": [r * scale for r in jax_rate],
+            "torch_rounds": [r * scale for r in torch_rate], "compile_s": prep.compile_s,
+            "steps_per_call": per, "steps_per_round": calls * per}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="dcgan64,toy64,toy512")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--dcgan-steps", type=int, default=5)
+    ap.add_argument("--toy-steps", type=int, default=2000)
+    ap.add_argument("--spc", type=int, default=500, help="toy steps_per_call")
+    ap.add_argument("--json", default="", help="also write the results to this file")
+    ap.add_argument("overrides", nargs="*", help="extra jaxgan KEY=VALUE for every workload")
+    args = ap.parse_args()
+
+    import jax
+    import torch
+
+    print(f"machine: {cpu_model()}, {torch.get_num_threads()} torch threads; jax "
+          f"{jax.__version__} ({jax.devices()[0].device_kind}), torch {torch.__version__}",
+          flush=True)
+    results = []
+    for w in args.only.split(","):
+        steps = args.dcgan_steps if w == "dcgan64" else args.toy_steps
+        r = run_workload(w, args.rounds, steps, args.spc, args.overrides)
+        results.append(r)
+        print(f"{w:8s} jaxgan {r['jaxgan']:10.1f} {r['unit']:9s} torch {r['torch']:10.1f}  "
+              f"ratio {r['ratio']:.2f}x  (jaxgan compile {r['compile_s']:.1f} s; rounds "
+              f"jaxgan {[round(x, 1) for x in r['jaxgan_rounds']]}, torch "
+              f"{[round(x, 1) for x in r['torch_rounds']]})", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

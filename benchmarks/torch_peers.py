@@ -1,0 +1,127 @@
+"""The PyTorch peers of jaxgan's benchmark workloads, written the way their users write them.
+
+* `DCGANPeer`: pytorch/examples `dcgan/main.py` at 64x64 (nz 100, ngf = ndf = 64, batch
+  64, Adam 2e-4, beta1 0.5, BCE), the same modules, init and one iteration: D on a real
+  batch, D on `fake.detach()`, D step; G through D with real labels, G step. Eager mode.
+* `ToyPeer`: the toy MLP GAN of `jaxgan/configs/toy_ring.py` (G: 256 -> 128 -> 128 -> 2,
+  D: 2 -> 128 -> 128 -> 1, ReLU, Adam 1e-3 beta1 0.5, non-saturating loss), real samples
+  drawn each step from the 8-Gaussian ring, as jaxgan draws them on device.
+
+Benchmark-only: torch is never imported by the jaxgan package.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+
+def _weights_init(m: nn.Module) -> None:  # verbatim from examples/dcgan/main.py
+    classname = m.__class__.__name__
+    if classname.find("Conv") != -1:
+        torch.nn.init.normal_(m.weight, 0.0, 0.02)
+    elif classname.find("BatchNorm") != -1:
+        torch.nn.init.normal_(m.weight, 1.0, 0.02)
+        torch.nn.init.zeros_(m.bias)
+
+
+class Generator(nn.Module):
+    def __init__(self, nz: int = 100, ngf: int = 64, nc: int = 3) -> None:
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 8, ngf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 4),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 4, ngf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf * 2),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf * 2, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf),
+            nn.ReLU(True),
+            nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x)
+
+
+class Discriminator(nn.Module):
+    def __init__(self, ndf: int = 64, nc: int = 3) -> None:
+        super().__init__()
+        self.main = nn.Sequential(
+            nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf, ndf * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 2),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 2, ndf * 4, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 4),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 4, ndf * 8, 4, 2, 1, bias=False), nn.BatchNorm2d(ndf * 8),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.main(x).view(-1, 1).squeeze(1)
+
+
+class DCGANPeer:
+    """examples/dcgan/main.py's training iteration on one fixed real batch."""
+
+    def __init__(self, batch: int = 64, image_size: int = 64, nz: int = 100, seed: int = 0):
+        torch.manual_seed(seed)
+        self.nz, self.batch = nz, batch
+        self.netG, self.netD = Generator(nz), Discriminator()
+        self.netG.apply(_weights_init)
+        self.netD.apply(_weights_init)
+        self.criterion = nn.BCELoss()
+        self.optD = torch.optim.Adam(self.netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.optG = torch.optim.Adam(self.netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.real = torch.rand(batch, 3, image_size, image_size) * 2 - 1
+
+    def step(self) -> float:
+        real_label, fake_label = 1.0, 0.0
+        self.netD.zero_grad()
+        label = torch.full((self.batch,), real_label, dtype=self.real.dtype)
+        errD_real = self.criterion(self.netD(self.real), label)
+        errD_real.backward()
+        noise = torch.randn(self.batch, self.nz, 1, 1)
+        fake = self.netG(noise)
+        label.fill_(fake_label)
+        errD_fake = self.criterion(self.netD(fake.detach()), label)
+        errD_fake.backward()
+        self.optD.step()
+        self.netG.zero_grad()
+        label.fill_(real_label)
+        errG = self.criterion(self.netD(fake), label)
+        errG.backward()
+        self.optG.step()
+        return float(errG.item())
+
+
+class ToyPeer:
+    """The toy_ring MLP GAN, non-saturating loss, one D step then one G step per iteration."""
+
+    def __init__(self, batch: int = 64, latent: int = 256, hidden: int = 128, seed: int = 0):
+        torch.manual_seed(seed)
+        self.batch, self.latent = batch, latent
+        self.G = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                               nn.ReLU(), nn.Linear(hidden, 2))
+        self.D = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
+                               nn.ReLU(), nn.Linear(hidden, 1))
+        self.optG = torch.optim.Adam(self.G.parameters(), lr=1e-3, betas=(0.5, 0.999))
+        self.optD = torch.optim.Adam(self.D.parameters(), lr=1e-3, betas=(0.5, 0.999))
+        ang = torch.arange(8) * (2 * math.pi / 8)
+        self.centers = 2.0 * torch.stack([torch.cos(ang), torch.sin(ang)], 1)
+        self.bce = nn.BCEWithLogitsLoss()
+        self.ones, self.zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+
+    def step(self) -> None:
+        real = self.centers[torch.randint(0, 8, (self.batch,))] + \
+            0.02 * torch.randn(self.batch, 2)
+        fake = self.G(torch.randn(self.batch, self.latent))
+        self.optD.zero_grad()
+        d_loss = self.bce(self.D(real), self.ones) + self.bce(self.D(fake.detach()), self.zeros)
+        d_loss.backward()
+        self.optD.step()
+        self.optG.zero_grad()
+        g_loss = self.bce(self.D(fake), self.ones)  # non-saturating
+        g_loss.backward()
+        self.optG.step()
