@@ -82,13 +82,24 @@ def wait_for_step(proc: subprocess.Popen, workdir: Path, step: int, timeout: flo
 
 
 def load_checkpoint(workdir: Path, step: int | None = None) -> dict:
-    """A checkpoint as plain orbax reads it, without jaxgan (the newest one by default)."""
+    """A checkpoint as plain orbax reads it, without jaxgan (the newest one by default).
+
+    Leaves come back as numpy arrays, which also reads a checkpoint that a 2-process run
+    saved with shardings over devices this process does not have.
+    """
+    import jax
     import orbax.checkpoint as ocp
 
     root = Path(workdir) / "checkpoints"
     if step is None:
         step = max(int(p.name) for p in root.iterdir() if p.name.isdigit())
-    return ocp.PyTreeCheckpointer().restore(str(root / str(step) / "default"))
+    path = str(root / str(step) / "default")
+    ckptr = ocp.PyTreeCheckpointer()
+    meta = ckptr.metadata(path)
+    meta = getattr(meta, "item_metadata", meta)
+    meta = getattr(meta, "tree", meta)
+    args = jax.tree.map(lambda _: ocp.RestoreArgs(restore_type=np.ndarray), meta)
+    return ckptr.restore(path, args=ocp.args.PyTreeRestore(restore_args=args))
 
 
 def assert_trees_equal(a: dict, b: dict) -> int:
