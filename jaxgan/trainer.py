@@ -27,11 +27,11 @@ from jaxgan import parallel
 from jaxgan.checkpoint import Checkpointer, abstract_like
 from jaxgan.config import Config, ConfigError
 from jaxgan.data import make_source, prefetch
-from jaxgan.guards import all_finite, any_process, local_copy
+from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
 from jaxgan.losses import get_loss
 from jaxgan.runtime import GracefulExit, RunSetup, build_step, load_run_config, workdir_guard
 from jaxgan.sampling import generate, write_samples
-from jaxgan.state import GANState, init_state, make_models, scale_learning_rates
+from jaxgan.state import GANState, init_state, make_models
 from jaxgan.writers import MetricsWriter
 
 __all__ = ["train", "TrainResult", "TrainingDiverged", "setup_run", "restore_latest",
