@@ -57,7 +57,8 @@ def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh:
 
     models, zoo_kwargs = step_options(cfg, models)
     kwargs = dict(n_critic=cfg.train.n_critic, ema_decay=cfg.train.ema_decay,
-                  sample_real=sample_real, axis_name=parallel.AXIS, **zoo_kwargs)
+                  sample_real=sample_real, axis_name=parallel.AXIS,
+                  health=cfg.health.enabled, **zoo_kwargs)
     if cfg.model.generator == "progan":  # growing: one branch per stage, chosen by the step
         from jaxgan.models.progan import progressive_step
 

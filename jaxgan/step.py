@@ -86,6 +86,7 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
                     label_flip: float = 0.0,
                     info_loss: Callable[[jax.Array, jax.Array], tuple[jax.Array, Metrics]]
                     | None = None,
+                    health: bool = True,
                     ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
     """Build the per-shard step. `batch["image"]` is (n_critic, B_local, ...).
 
@@ -203,25 +204,14 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         metrics: Metrics = {
             "d_loss": d_loss, "g_loss": g_loss,
             "d_loss_real": aux["loss_real"], "d_loss_fake": aux["loss_fake"],
-            **signals.disc_stats(aux["real_logits"], aux["fake_logits"]),
             **aux["extra"],
         }
-        if aux["real_feats"] is not None:
-            metrics.update(signals.batch_diversity(aux["real_feats"], aux["fake_feats"]))
-        metrics = _pmean(metrics, axis_name)
-        metrics.update({
-            "g_grad_norm": signals.global_norm(g_grads),
-            "d_grad_norm": signals.global_norm(d_grads),
-            "g_param_norm": signals.global_norm(new_g_params),
-            "d_param_norm": signals.global_norm(d_params),
-            "g_update_ratio": signals.update_ratio(g_updates, g_params),
-            "d_update_ratio": signals.update_ratio(d_updates, d_params),
-            **signals.per_layer_norms(g_grads, "g_grad_norm"),
-            **signals.per_layer_norms(d_grads, "d_grad_norm"),
-        })
-        metrics["nonfinite"] = signals.nonfinite(
-            d_loss, g_loss, metrics["g_grad_norm"], metrics["d_grad_norm"],
-            metrics["g_param_norm"], metrics["d_param_norm"])
+        if not health:  # losses and the NaN flag only (the NaN guard needs the flag)
+            metrics = _pmean(metrics, axis_name)
+            metrics["nonfinite"] = signals.nonfinite(d_loss, g_loss)
+        else:
+            metrics = _health_metrics(metrics, aux, g_grads, d_grads, g_updates, d_updates,
+                                      g_params, new_g_params, d_params, axis_name)
         new_state = state.replace(
             step=state.step + 1, g_params=new_g_params, d_params=d_params,
             g_batch_stats=g_stats, d_batch_stats=d_stats, g_opt_state=g_opt,
@@ -229,6 +219,29 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         return new_state, {k: v.astype(jnp.float32) for k, v in metrics.items()}
 
     return step
+
+
+def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_updates,
+                    g_params, new_g_params, d_params, axis_name: str | None) -> Metrics:
+    """The on-device health signals the detectors read (see jaxgan.diagnostics.signals)."""
+    metrics = {**metrics, **signals.disc_stats(aux["real_logits"], aux["fake_logits"])}
+    if aux["real_feats"] is not None:
+        metrics.update(signals.batch_diversity(aux["real_feats"], aux["fake_feats"]))
+    metrics = _pmean(metrics, axis_name)
+    metrics.update({
+        "g_grad_norm": signals.global_norm(g_grads),
+        "d_grad_norm": signals.global_norm(d_grads),
+        "g_param_norm": signals.global_norm(new_g_params),
+        "d_param_norm": signals.global_norm(d_params),
+        "g_update_ratio": signals.update_ratio(g_updates, g_params),
+        "d_update_ratio": signals.update_ratio(d_updates, d_params),
+        **signals.per_layer_norms(g_grads, "g_grad_norm"),
+        **signals.per_layer_norms(d_grads, "d_grad_norm"),
+    })
+    metrics["nonfinite"] = signals.nonfinite(
+        metrics["d_loss"], metrics["g_loss"], metrics["g_grad_norm"], metrics["d_grad_norm"],
+        metrics["g_param_norm"], metrics["d_param_norm"])
+    return metrics
 
 
 def scan_steps(step: Callable[[GANState, Batch], tuple[GANState, Metrics]],
