@@ -44,10 +44,9 @@ def _uint8(x: np.ndarray) -> np.ndarray:
 
 
 def evaluate(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
-             write: bool = True, progress: bool = False) -> dict[str, Any]:
+             write: bool = True) -> dict[str, Any]:
     """Compute the metrics for the newest checkpoint of `workdir`; append them to its log."""
     from jaxgan.checkpoint import Checkpointer, CheckpointError
-    from jaxgan.sampling import generate
     from jaxgan.trainer import load_run_config, restore_latest, setup_run
 
     workdir = Path(workdir)
@@ -57,6 +56,19 @@ def evaluate(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
     if restored is None:
         raise CheckpointError(f"{workdir} holds no checkpoint yet; train first")
     step, state = restored
+    record = evaluate_state(run, state, step)
+    if write:
+        with (workdir / "metrics.jsonl").open("a") as f:
+            f.write(json.dumps(record) + "\n")
+    return record
+
+
+def evaluate_state(run: Any, state: Any, step: int) -> dict[str, Any]:
+    """The configured metrics for an in-memory state (the trainer calls this every
+    `eval.every` steps; `evaluate` for a workdir's checkpoint)."""
+    from jaxgan.sampling import generate
+
+    cfg = run.cfg
     names = list(cfg.eval.metrics) or _default_metrics(cfg, run.source)
     unknown = [m for m in names if m not in KNOWN]
     if unknown:
@@ -94,9 +106,6 @@ def evaluate(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
         record["classifier_test_accuracy"] = clf.test_accuracy
     if any(m in names for m in ("fid", "kid", "is", "prdc")):
         record.update(_inception_metrics(cfg, names, real, fake, src))
-    if write:
-        with (workdir / "metrics.jsonl").open("a") as f:
-            f.write(json.dumps(record) + "\n")
     return record
 
 
@@ -183,3 +192,16 @@ def run_classifier(args: Any) -> int:
           f"({cfg.data.resolution}px): held-out accuracy {clf.test_accuracy:.3f}, saved to "
           f"{clf.path}")
     return 0
+
+
+def toy_mode_signals(run: Any, state: Any, n: int = 1000) -> dict[str, Any]:
+    """`modes_captured` / `num_modes` of the current generator on a 2-D toy, for the live
+    mode-collapse detector (the D-feature diversity ratio misses partial collapse there)."""
+    from jaxgan.metrics import mode_coverage
+    from jaxgan.sampling import generate
+
+    src = run.source
+    fake = generate(run.models, state, n, seed=run.cfg.seed + 777, use_ema=False)
+    cov = mode_coverage(fake, src.centers, src.std)
+    return {"modes_captured": int(cov["modes_captured"]), "num_modes": int(len(src.centers)),
+            "high_quality_frac": float(cov["high_quality_frac"])}
