@@ -19,10 +19,19 @@ def _open_gates(params):
         params)
 
 
+# XLA:CPU's expensive backend passes cost ~5x the compile time of these tiny programs
+# and buy nothing for a shape-and-gradient check.
+FAST = {"xla_backend_optimization_level": 0, "xla_llvm_disable_expensive_passes": True}
+
+
+def fast_jit(f, *args):
+    """f compiled for `args` with the cheap XLA:CPU pipeline, then called on them."""
+    return jax.jit(f).lower(*args).compile(compiler_options=FAST)(*args)
+
+
 def pair_grads(G: nn.Module, D: nn.Module, z, y, seed: int = 0):
     """(fake, logits, per-leaf G grad norms, per-leaf D grad norms, variables), jitted."""
 
-    @jax.jit
     def run(z, y):
         kg, kd = jax.random.split(jax.random.PRNGKey(seed))
         gv = G.init(kg, z, y, train=False)
@@ -44,7 +53,7 @@ def pair_grads(G: nn.Module, D: nn.Module, z, y, seed: int = 0):
         norm = lambda t: jax.tree.map(lambda g: jnp.sqrt(jnp.sum(g * g)), t)
         return fake, d_out(dp, fake), norm(g_grads), norm(d_grads), gv, dv
 
-    return run(z, y)
+    return fast_jit(run, z, y)
 
 
 def _all_positive(norms) -> list[str]:
@@ -132,3 +141,122 @@ def test_resnet_sngan_projection_and_sagan_attention_shapes_and_gradients():
     # D is 16 -> 8 (optimized block) -> two full-resolution blocks, as SNGAN's 32 -> 8
     assert set(k for k in dv["params"] if k.startswith("block")) == {"block0", "block1",
                                                                        "block2"}
+
+
+def test_conditional_generator_and_projection_discriminator():
+    from jaxgan.models.conditional import ConditionalGenerator, ProjectionDiscriminator
+
+    G = ConditionalGenerator(16, 1, 4, num_classes=10)
+    D = ProjectionDiscriminator(16, 4, num_classes=10)
+    z = jnp.asarray(np.random.default_rng(1).normal(size=(4, 8)), jnp.float32)
+    y = jnp.array([0, 3, 5, 9])
+    fake, logits, g_norms, d_norms, gv, dv = pair_grads(G, D, z, y)
+    assert fake.shape == (4, 16, 16, 1) and logits.shape == (4,)
+    assert _all_positive(g_norms) == [] and _all_positive(d_norms) == []
+    # the label reaches the output: same z, different labels -> different images
+    other = G.apply(gv, z, jnp.array([1, 4, 6, 0]), train=False)
+    same = G.apply(gv, z, y, train=False)
+    assert float(jnp.abs(other - same).max()) > 0.1 * float(jnp.abs(same).max())
+
+
+def test_infogan_codes_q_head_and_mutual_information_loss():
+    from jaxgan.models.infogan import (
+        InfoGANDiscriminator,
+        InfoGANGenerator,
+        codes_to_latent,
+        info_loss_terms,
+        latent_to_codes,
+        traversal_latents,
+    )
+
+    # codes read off a normal draw are uniform; codes_to_latent inverts latent_to_codes
+    zz = jax.random.normal(jax.random.PRNGKey(0), (20000, 14))
+    cat, cont, rest = latent_to_codes(zz, 10, 2)
+    freq = np.bincount(np.asarray(cat), minlength=10) / 20000
+    assert np.abs(freq - 0.1).max() < 0.01
+    assert abs(float(cont.mean())) < 0.02 and abs(float(cont.var()) - 1 / 3) < 0.01
+    c2, k2, r2 = latent_to_codes(codes_to_latent(cat, cont, rest, 10), 10, 2)
+    np.testing.assert_array_equal(np.asarray(c2), np.asarray(cat))
+    np.testing.assert_allclose(np.asarray(k2), np.asarray(cont), atol=1e-4)
+    assert traversal_latents(10, 2, 14, steps=5).shape == (50, 14)
+
+    G, D = InfoGANGenerator(8, 1, 4, 10, 2), InfoGANDiscriminator(8, 4, 10, 2)
+    z = jax.random.normal(jax.random.PRNGKey(1), (4, 16))
+    fake, logits, g_norms, d_norms, gv, dv = pair_grads(G, D, z, None)
+    assert fake.shape == (4, 8, 8, 1) and logits.shape == (4,)
+    assert _all_positive(g_norms) == []
+    # D's logit does not use Q's head; Q's head is trained by the MI loss below
+    zero = _all_positive(d_norms)
+    assert zero and all(k.startswith("['q_") for k in zero), zero
+    _, inter = D.apply(dv, fake, None, train=True, mutable=["batch_stats", "intermediates"])
+    q = inter["intermediates"]["q"][0]
+    assert q.shape == (4, 12)
+    # the MI terms against numpy: cross-entropy of the code, squared error / 2
+    ce, mse = info_loss_terms(q, z, 10, 2)
+    c, k, _ = latent_to_codes(z, 10, 2)
+    qn = np.asarray(q, np.float64)
+    logp = qn[:, :10] - np.log(np.exp(qn[:, :10]).sum(1, keepdims=True))
+    np.testing.assert_allclose(float(ce), -logp[np.arange(4), np.asarray(c)].mean(), rtol=1e-5)
+    np.testing.assert_allclose(float(mse), 0.5 * ((qn[:, 10:] - np.asarray(k)) ** 2).sum(1)
+                               .mean(), rtol=1e-5)
+
+
+def test_progan_layers_and_fade_in():
+    from jaxgan.models.progan import (
+        EqConv,
+        ProGANDiscriminator,
+        ProGANGenerator,
+        minibatch_stddev,
+        pixel_norm,
+        schedule,
+    )
+
+    x = jnp.asarray(np.random.default_rng(2).normal(size=(8, 4, 4, 6)), jnp.float32)
+    np.testing.assert_allclose(np.asarray(jnp.mean(pixel_norm(x) ** 2, -1)), 1.0, rtol=1e-4)
+    m = np.asarray(minibatch_stddev(x, group=4))
+    xn = np.asarray(x, np.float64).reshape(4, 2, 4, 4, 6)
+    ref = np.sqrt(xn.var(0) + 1e-8).mean(axis=(1, 2, 3))  # one value per group member
+    np.testing.assert_allclose(m[:, 0, 0, 6], np.tile(ref, 4), rtol=1e-5)
+    # equalized LR: N(0, 1) weights scaled by sqrt(2 / fan_in) at run time
+    conv = EqConv(5, 3)
+    v = conv.init(jax.random.PRNGKey(0), x)
+    assert abs(float(jnp.std(v["params"]["kernel"])) - 1.0) < 0.15
+    out = conv.apply(v, x)
+    ref = jax.lax.conv_general_dilated(x, v["params"]["kernel"] * np.sqrt(2 / 54), (1, 1),
+                                       "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+    np.testing.assert_allclose(np.asarray(out), np.asarray(ref), rtol=1e-5, atol=1e-6)
+    # schedule: stage 0 stable, then fade-in and stable per stage
+    got = [(int(s), float(a)) for s, a in (schedule(t, 10, 2) for t in (0, 9, 10, 15, 20,
+                                                                        30, 35, 40, 99))]
+    assert got == [(0, 1.0), (0, 1.0), (1, 0.0), (1, 0.5), (1, 1.0), (2, 0.0), (2, 0.5),
+                   (2, 1.0), (2, 1.0)]
+    # the same parameter tree at every stage; fade-in blends the two heads
+    z = jnp.ones((2, 8))
+    trees = []
+    for stage in (0, 1, 2):
+        G = ProGANGenerator(16, 1, 2, stage)
+        D = ProGANDiscriminator(16, 2, stage)
+        gv = fast_jit(lambda zz, G=G: G.init(jax.random.PRNGKey(0), zz), z)
+        img0 = G.apply(gv, z, alpha=0.0)
+        img1 = G.apply(gv, z, alpha=1.0)
+        mid = G.apply(gv, z, alpha=0.25)
+        np.testing.assert_allclose(np.asarray(mid), np.asarray(0.75 * img0 + 0.25 * img1),
+                                   atol=1e-5)
+        assert img1.shape == (2, 16, 16, 1)
+        dv = fast_jit(lambda xx, D=D: D.init(jax.random.PRNGKey(1), xx), img1)
+        assert D.apply(dv, img1, alpha=0.5).shape == (2,)
+        trees.append((jax.tree.structure(gv), jax.tree.structure(dv)))
+    assert trees[0] == trees[1] == trees[2]
+
+
+def test_progan_generator_and_discriminator_gradients():
+    from jaxgan.models.progan import ProGANDiscriminator, ProGANGenerator
+
+    G, D = ProGANGenerator(8, 1, 2), ProGANDiscriminator(8, 2)
+    z = jax.random.normal(jax.random.PRNGKey(0), (4, 8))
+    fake, logits, g_norms, d_norms, _, _ = pair_grads(G, D, z, None)
+    assert fake.shape == (4, 8, 8, 1) and logits.shape == (4,)
+    # fully grown, alpha 1: the 4x4 head (to_rgb0 / from_rgb0) is faded out
+    assert sorted(_all_positive(g_norms)) == ["['to_rgb0']['bias']", "['to_rgb0']['kernel']"]
+    assert sorted(_all_positive(d_norms)) == ["['from_rgb0']['bias']",
+                                              "['from_rgb0']['kernel']"]

@@ -110,7 +110,9 @@ class InfoGANDiscriminator(nn.Module):
         h = nn.leaky_relu(_bn(train, self.bn_axis_name, self.dtype)(h), 0.1)
         self.sow("intermediates", "features", h.astype(jnp.float32))
         q = nn.Dense(128, kernel_init=DCGAN_INIT, dtype=self.dtype, name="q_hidden")(h)
-        q = nn.leaky_relu(_bn(train, self.bn_axis_name, self.dtype)(q), 0.1)
+        q = nn.leaky_relu(nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                                       scale_init=bn_scale_init, axis_name=self.bn_axis_name,
+                                       dtype=self.dtype, name="q_bn")(q), 0.1)
         q = nn.Dense(self.n_cat + self.n_cont, dtype=self.dtype, name="q_out")(q)
         self.sow("intermediates", "q", q.astype(jnp.float32))
         out = nn.Dense(1, kernel_init=DCGAN_INIT, dtype=self.dtype, name="logit")(h)
