@@ -1,0 +1,86 @@
+"""Throughput of the train step with the health signals on vs off, in one run.
+
+The health signals (discriminator accuracies and probabilities, per-layer gradient norms,
+update ratios, batch diversity, NaN flags) must not cost the step: the goal is a
+throughput ratio (on / off) of at least 0.95. Rounds alternate between the two compiled
+steps so that load on a shared machine hits both alike; the ratio is the median of the
+per-round ratios.
+
+    python benchmarks/health_overhead.py [--rounds 7] [--steps 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+import jax
+
+from jaxgan import config as config_lib
+from jaxgan import parallel
+from jaxgan.trainer import _host_batches, setup_run
+from jaxgan.state import init_state
+
+WORKLOADS = {
+    "dcgan_digits (16x16, batch 64)": ("dcgan_digits", []),
+    "dcgan 64x64x3, batch 64": ("dcgan_digits", ["data.resolution=64", "data.channels=3",
+                                                 "model.latent_dim=100"]),
+    "toy_ring MLP (batch 256, 50 steps/call)": ("toy_ring", []),
+}
+
+
+def _runner(preset: str, overrides: list[str], health: bool):
+    cfg = config_lib.resolve(preset, [*overrides, f"health.enabled={health}"])
+    run = setup_run(cfg)
+    state = parallel.create_replicated(
+        lambda: init_state(run.models, cfg.seed, run.sample_shape), run.mesh)
+    batch = parallel.host_to_global(next(_host_batches(run, 0, cfg.train.steps_per_call)),
+                                    run.mesh, batch_axis=2)
+    state, m = run.step_fn(state, batch)  # compile
+    jax.block_until_ready(m)
+    holder = {"state": state}
+
+    def timed(calls: int) -> float:
+        s = holder["state"]
+        t = time.perf_counter()
+        for _ in range(calls):
+            s, m = run.step_fn(s, batch)
+        jax.block_until_ready((s, m))
+        holder["state"] = s
+        return calls * cfg.train.steps_per_call / (time.perf_counter() - t)
+
+    return timed, cfg.train.steps_per_call
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=7)
+    p.add_argument("--steps", type=int, default=40, help="GAN iterations per round")
+    p.add_argument("--only", default="", help="substring of a workload name")
+    args = p.parse_args()
+    results = {}
+    for name, (preset, overrides) in WORKLOADS.items():
+        if args.only and args.only not in name:
+            continue
+        on, spc = _runner(preset, overrides, True)
+        off, _ = _runner(preset, overrides, False)
+        calls = max(args.steps // spc, 1)
+        ratios, r_on, r_off = [], [], []
+        for _ in range(args.rounds):
+            a, b = on(calls), off(calls)
+            r_on.append(a)
+            r_off.append(b)
+            ratios.append(a / b)
+        results[name] = {"steps_per_s_on": statistics.median(r_on),
+                         "steps_per_s_off": statistics.median(r_off),
+                         "ratio_on_over_off": statistics.median(ratios)}
+        print(f"{name:42s} on {results[name]['steps_per_s_on']:8.1f} it/s  off "
+              f"{results[name]['steps_per_s_off']:8.1f} it/s  ratio "
+              f"{results[name]['ratio_on_over_off']:.3f}", flush=True)
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
