@@ -382,6 +382,15 @@ def _validate_tricks(cfg: Config) -> None:
     for key in ("attention_res", "info_categorical", "info_continuous", "progan_stage_steps"):
         if getattr(m, key) < 0:
             raise ConfigError(f"model.{key} must be >= 0, got {getattr(m, key)}")
+    for pair in ("infogan", "progan"):  # their step hooks need both halves of the pair
+        if (m.generator == pair) != (m.discriminator == pair):
+            raise ConfigError(f"model.generator and model.discriminator must both be {pair!r} "
+                              f"(got {m.generator!r} and {m.discriminator!r})")
+    if m.generator == "progan" and m.progan_stage_steps <= 0:
+        raise ConfigError("model.progan_stage_steps must be a positive number of iterations")
+    if m.generator == "infogan" and m.info_categorical + m.info_continuous == 0:
+        raise ConfigError("model.generator=infogan needs model.info_categorical > 0 or "
+                          "model.info_continuous > 0")
     if m.info_categorical + m.info_continuous > m.latent_dim:
         raise ConfigError("model.info_categorical + model.info_continuous must not exceed "
                           f"model.latent_dim={m.latent_dim}")

@@ -238,3 +238,18 @@ def test_label_flip_scores_real_samples_as_fake():
         out[p] = float(m["d_loss_real"])
     np.testing.assert_allclose(out[0.0], float(jnp.mean(jax.nn.softplus(-logits))), rtol=1e-5)
     np.testing.assert_allclose(out[1.0], float(jnp.mean(jax.nn.softplus(logits))), rtol=1e-5)
+
+
+def test_zoo_config_errors_name_the_field():
+    from jaxgan import config as C
+
+    cases = [(["tricks.diffaugment=color,flip"], "tricks.diffaugment has 'flip'"),
+             (["tricks.label_smoothing=0.7"], "tricks.label_smoothing must be in [0, 0.5)"),
+             (["tricks.gp_weight=-1"], "tricks.gp_weight must be >= 0"),
+             (["model.generator=infogan"], "must both be 'infogan'"),
+             (["model.generator=progan", "model.discriminator=progan",
+               "model.progan_stage_steps=0"], "model.progan_stage_steps must be a positive")]
+    for overrides, message in cases:
+        with pytest.raises(C.ConfigError, match=message.replace("[", r"\[").replace(
+                "(", r"\(").replace(")", r"\)")):
+            C.resolve("dcgan_digits", overrides)

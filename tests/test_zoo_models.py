@@ -188,8 +188,8 @@ def test_infogan_codes_q_head_and_mutual_information_loss():
     # D's logit does not use Q's head; Q's head is trained by the MI loss below
     zero = _all_positive(d_norms)
     assert zero and all(k.startswith("['q_") for k in zero), zero
-    _, inter = D.apply(dv, fake, None, train=True, mutable=["batch_stats", "intermediates"])
-    q = inter["intermediates"]["q"][0]
+    q = fast_jit(lambda v, x: D.apply(v, x, None, train=True, mutable=[
+        "batch_stats", "intermediates"])[1]["intermediates"]["q"][0], dv, fake)
     assert q.shape == (4, 12)
     # the MI terms against numpy: cross-entropy of the code, squared error / 2
     ce, mse = info_loss_terms(q, z, 10, 2)
@@ -236,15 +236,17 @@ def test_progan_layers_and_fade_in():
     for stage in (0, 1, 2):
         G = ProGANGenerator(16, 1, 2, stage)
         D = ProGANDiscriminator(16, 2, stage)
-        gv = fast_jit(lambda zz, G=G: G.init(jax.random.PRNGKey(0), zz), z)
-        img0 = G.apply(gv, z, alpha=0.0)
-        img1 = G.apply(gv, z, alpha=1.0)
-        mid = G.apply(gv, z, alpha=0.25)
+
+        def run(zz, G=G, D=D):
+            gv = G.init(jax.random.PRNGKey(0), zz)
+            imgs = [G.apply(gv, zz, alpha=a) for a in (0.0, 1.0, 0.25)]
+            dv = D.init(jax.random.PRNGKey(1), imgs[1])
+            return gv, imgs, dv, D.apply(dv, imgs[1], alpha=0.5)
+
+        gv, (img0, img1, mid), dv, logits = fast_jit(run, z)
         np.testing.assert_allclose(np.asarray(mid), np.asarray(0.75 * img0 + 0.25 * img1),
                                    atol=1e-5)
-        assert img1.shape == (2, 16, 16, 1)
-        dv = fast_jit(lambda xx, D=D: D.init(jax.random.PRNGKey(1), xx), img1)
-        assert D.apply(dv, img1, alpha=0.5).shape == (2,)
+        assert img1.shape == (2, 16, 16, 1) and logits.shape == (2,)
         trees.append((jax.tree.structure(gv), jax.tree.structure(dv)))
     assert trees[0] == trees[1] == trees[2]
 
