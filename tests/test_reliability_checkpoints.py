@@ -127,3 +127,33 @@ def test_old_checkpoint_is_deleted_only_after_the_new_one_is_committed(tmp_path,
     c.close()
     assert seen == [([1], 2.0)]
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["2"]
+
+
+def test_training_resumes_from_the_previous_good_checkpoint(tmp_path, capfd):
+    """Through the trainer: the newest checkpoint's array data truncated (a disk that
+    filled up); the re-run says so in one line, resumes from the one before, saves that
+    step again and finishes with the same parameters as an undamaged run."""
+    from jaxgan import config as config_lib
+    from jaxgan.trainer import train
+    from jaxgan.writers import read_jsonl
+
+    cfg = config_lib.resolve("toy_ring", [
+        "model.latent_dim=8", "model.mlp_hidden=16", "model.mlp_depth=1",
+        "train.batch_size=16", "train.progress=false", "train.steps_per_call=1",
+        "train.sample_every=100000", "train.log_every=1", "train.checkpoint_every=2",
+        "train.steps=4"])
+    train(cfg, tmp_path)
+    shutil.copytree(tmp_path / "checkpoints" / "4", tmp_path / "good4")
+    data = [p for p in (tmp_path / "checkpoints" / "4" / "default" / "d").iterdir()]
+    for p in data:
+        p.write_bytes(p.read_bytes()[: p.stat().st_size // 2])
+    capfd.readouterr()
+    result = train(cfg, tmp_path)
+    err = [ln for ln in capfd.readouterr().err.splitlines() if ln.startswith("jaxgan:")]
+    assert len(err) == 1 and "checkpoints/4 is unreadable" in err[0], err
+    assert int(result.state.step) == 4
+    assert [r["step"] for r in read_jsonl(tmp_path / "metrics.jsonl")] == [1, 2, 3, 4]
+    again = ocp.PyTreeCheckpointer().restore(str(tmp_path / "checkpoints" / "4" / "default"))
+    first = ocp.PyTreeCheckpointer().restore(str(tmp_path / "good4" / "default"))
+    for x, y in zip(jax.tree.leaves(first), jax.tree.leaves(again), strict=True):
+        np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
