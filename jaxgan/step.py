@@ -116,12 +116,14 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
 
     def d_objective(d_params, d_stats, real, y_real, fake, y_fake, key, t=None, z=None):
         k_aug_r, k_aug_f, k_pen = jax.random.split(key, 3)
+        shard = _axis_index(axis_name)  # augment/noise/flip draws differ between shards
+        k_aug_r, k_aug_f = jax.random.fold_in(k_aug_r, shard), jax.random.fold_in(k_aug_f, shard)
         if augment is not None:
             real = augment(k_aug_r, real)
             fake = augment(k_aug_f, fake)
         if input_noise is not None:
-            real = input_noise(jax.random.fold_in(k_aug_r, 1), t, real)
-            fake = input_noise(jax.random.fold_in(k_aug_f, 1), t, fake)
+            real = input_noise(jax.random.fold_in(k_aug_r, 1_000), t, real)
+            fake = input_noise(jax.random.fold_in(k_aug_f, 1_000), t, fake)
         real_logits, d_stats, real_feats = d_apply(d_params, d_stats, real, y_real)
         if info_loss is not None:
             fake_logits, d_stats, fake_feats, q = d_apply(d_params, d_stats, fake, y_fake,
@@ -131,7 +133,7 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         real_term, fake_term = loss.d_terms(real_logits, fake_logits, real_target)
         if label_flip > 0:  # score flipped samples in the other role: real as fake and back
             swapped_real, swapped_fake = loss.d_terms(fake_logits, real_logits, real_target)
-            flip = jax.random.bernoulli(jax.random.fold_in(k_pen, 7919), label_flip,
+            flip = jax.random.bernoulli(jax.random.fold_in(k_aug_r, 7919), label_flip,
                                         real_term.shape)
             real_term = jnp.where(flip, swapped_fake, real_term)
             fake_term = jnp.where(flip, swapped_real, fake_term)
@@ -183,9 +185,10 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         def g_objective(fake_images):
             x = fake_images
             if augment is not None:
-                x = augment(jax.random.fold_in(key, 10_000), x)
+                x = augment(jax.random.fold_in(key, 10_000 + _axis_index(axis_name)), x)
             if input_noise is not None:
-                x = input_noise(jax.random.fold_in(key, 10_001), state.step, x)
+                x = input_noise(jax.random.fold_in(key, 20_000 + _axis_index(axis_name)),
+                                state.step, x)
             if info_loss is not None:
                 logits, _, _, q = d_apply(d_params, d_stats, x, y_fake, want_q=True)
                 return jnp.mean(loss.g_term(logits)) + info_loss(q, z)[0]
