@@ -138,7 +138,8 @@ def progan_resume(workdir: Path) -> dict:
     return {"max_diff": diff, "stages": [int(r["progan_stage"]) for r in a.records],
             "resumed_records": [int(r["step"]) for r in b.records],
             "resume_stage": int(stage), "resume_alpha": float(alpha),
-            "first_part_steps": int(b1.state.step), "final_step": int(b.state.step)}
+            "first_part_steps": int(b1.state.step), "final_step": int(b.state.step),
+            "recorded_grow": np.asarray(b1.state.g_batch_stats["grow"]).tolist()}
 
 
 def main() -> None:

@@ -43,3 +43,5 @@ def test_progan_resumes_mid_growth_in_the_same_stage_and_alpha(tmp_path):
     assert (res["first_part_steps"], res["final_step"]) == (3, 5)
     assert (res["resume_stage"], res["resume_alpha"]) == (1, 0.5)
     assert res["max_diff"] < 1e-5, res
+    # G recorded the last trained stage and alpha (step 2: stage 1 at alpha 0) for sampling
+    assert res["recorded_grow"] == [1.0, 0.0], res

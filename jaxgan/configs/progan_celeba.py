@@ -14,8 +14,8 @@ Growth runs inside the ordinary trainer: `jaxgan.models.progan.progressive_step`
 on the stage of `state.step` (`model.progan_stage_steps` iterations of fade-in and of
 stable training per stage; each stage compiled once, inside one program), so a checkpoint
 taken mid-growth resumes in the same stage and at the same alpha. Known gaps: the batch
-size does not shrink with the stage as in the paper, the drift penalty (epsilon 0.001)
-is not applied, and sample grids show the fully grown generator (alpha 1).
+size does not shrink with the stage as in the paper and the drift penalty (epsilon 0.001)
+is not applied. Sample grids show the stage and alpha being trained (upsampled).
 """
 
 from jaxgan.config import Config

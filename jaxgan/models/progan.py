@@ -21,8 +21,10 @@ checkpoint taken mid-growth restores into any stage.
 `schedule(step, stage_steps, max_stage)` gives (stage, alpha) for an iteration: each
 stage after the first fades in for `stage_steps` iterations and then trains stably for
 `stage_steps`. It is a pure function of the step, so a resumed run continues in the same
-stage and at the same alpha. What the trainer does not yet do is *switch* programs by
-stage (see `progan_celeba`): through `jaxgan train`, ProGAN trains its final stage.
+stage and at the same alpha. `progressive_step` (wired in by `runtime.build_step`) does
+the growing inside the ordinary trainer, with ``lax.switch`` on the stage in one program;
+the generator records the stage and alpha it trained at in its ``batch_stats``, so
+inference of the fully grown module (the trainer's sample grids) shows that stage.
 """
 
 from __future__ import annotations
@@ -111,33 +113,52 @@ class ProGANGenerator(nn.Module):
     @nn.compact
     def __call__(self, z: jax.Array, y: jax.Array | None = None, train: bool = True,
                  alpha: float | jax.Array | None = None) -> jax.Array:
-        del y, train
+        """Training (a stage's clone): that stage at `alpha`, recorded in ``batch_stats``.
+        Inference of the fully grown module (``stage=-1``, e.g. the trainer's sample grids):
+        the recorded stage and alpha, so mid-growth samples show what is being trained."""
+        del y
         alpha = self.alpha if alpha is None else alpha
-        stage = self.max_stage if self.stage < 0 else self.stage
         ch = stage_widths(self.max_stage, self.width)
-        h = pixel_norm(z)
-        h = EqDense(4 * 4 * ch[0], gain=math.sqrt(2) / 4, name="b0_dense")(h)
-        h = pixel_norm(nn.leaky_relu(h.reshape(-1, 4, 4, ch[0]), 0.2))
-        h = pixel_norm(nn.leaky_relu(EqConv(ch[0], name="b0_conv")(h), 0.2))
+        dense = EqDense(4 * 4 * ch[0], gain=math.sqrt(2) / 4, name="b0_dense")
+        conv0 = EqConv(ch[0], name="b0_conv")
+        convs = {(s, j): EqConv(ch[s], name=f"b{s}_conv{j}")
+                 for s in range(1, self.max_stage + 1) for j in range(2)}
         to_rgb = [EqConv(self.channels, 1, gain=1.0, name=f"to_rgb{s}")
                   for s in range(self.max_stage + 1)]
-        prev = h
-        for s in range(1, stage + 1):
+        grow = self.variable("batch_stats", "grow",
+                             lambda: jnp.array([self.max_stage, 1.0], jnp.float32))
+
+        def synth(stage: int, a):
+            h = pixel_norm(z)
+            h = pixel_norm(nn.leaky_relu(dense(h).reshape(-1, 4, 4, ch[0]), 0.2))
+            h = pixel_norm(nn.leaky_relu(conv0(h), 0.2))
             prev = h
-            h = _up(h)
-            for j in range(2):
-                h = pixel_norm(nn.leaky_relu(EqConv(ch[s], name=f"b{s}_conv{j}")(h), 0.2))
-        img = to_rgb[stage](h)
-        if stage > 0:  # fade-in: blend with the previous stage's upsampled image
-            img = _up(to_rgb[stage - 1](prev)) * (1.0 - alpha) + img * alpha
-        # outputs below full size are shown (and compared) at full size, nearest-upsampled
-        for _ in range(stage, self.max_stage):
-            img = _up(img)
+            for s in range(1, stage + 1):
+                prev, h = h, _up(h)
+                for j in range(2):
+                    h = pixel_norm(nn.leaky_relu(convs[s, j](h), 0.2))
+            img = to_rgb[stage](h)
+            if stage > 0:  # fade-in: blend with the previous stage's upsampled image
+                img = _up(to_rgb[stage - 1](prev)) * (1.0 - a) + img * a
+            # outputs below full size are shown (and compared) at full size, upsampled
+            for _ in range(stage, self.max_stage):
+                img = _up(img)
+            return img, h
+
+        if self.stage < 0 and not train and self.max_stage > 0:
+            stage_now, a_now = grow.value[0].astype(jnp.int32), grow.value[1]
+            outs = [synth(s, a_now)[0] for s in range(self.max_stage + 1)]
+            return jnp.stack(outs)[stage_now].astype(jnp.float32)
+        stage = self.max_stage if self.stage < 0 else self.stage
+        img, h = synth(stage, alpha)
+        if train and self.stage >= 0 and self.is_mutable_collection("batch_stats") \
+                and not self.is_initializing():
+            grow.value = jnp.array([stage, alpha], jnp.float32)
         if self.is_initializing():  # create every stage's parameters once
             for s in range(stage + 1, self.max_stage + 1):
                 h = _up(h)
                 for j in range(2):
-                    h = EqConv(ch[s], name=f"b{s}_conv{j}")(h)
+                    h = convs[s, j](h)
             for s in set(range(self.max_stage + 1)) - {stage, stage - 1}:
                 to_rgb[s](jnp.zeros((1, 4, 4, ch[s])))
         return img.astype(jnp.float32)
