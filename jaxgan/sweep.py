@@ -1,0 +1,309 @@
+"""`jaxgan sweep`: K independent GANs trained by ONE compiled program, `jax.vmap` over GANState.
+
+Why: small GANs (the toys, digits) leave a CPU or an accelerator mostly idle, and GAN
+results vary with the seed so much that one run proves little. Because a whole training
+run is a pure function of its `GANState`, K runs are one vmapped state and one program:
+one compile, one dispatch per chunk, K times the arithmetic per dispatch.
+
+What may differ between runs is what lives in the state: the seed (parameters, data order
+and every random number) and the optimizers' hyperparameters, which `inject_hyperparams`
+keeps in the optimizer state (``optim.g.lr``, ``optim.d.lr``, ``b1``, ``b2``, ``eps``).
+Anything that changes the program's shape (widths, batch size, losses) cannot be vmapped
+and is refused with one line.
+
+Each run gets ``WORKDIR/run_XX/`` with its own config.json, metrics.jsonl (health verdicts
+included) and a sample PNG; a summary table ends the sweep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from jaxgan.config import Config, ConfigError, apply_overrides, validate
+
+# Config keys a sweep may vary, and the name of the injected hyperparameter they set.
+VMAPPABLE = {"lr": "learning_rate", "b1": "b1", "b2": "b2", "eps": "eps"}
+
+
+def _check_key(key: str) -> tuple[str, str] | None:
+    """('g'|'d', hyperparameter) for an optimizer key; None for `seed`; error otherwise."""
+    if key == "seed":
+        return None
+    parts = key.split(".")
+    if len(parts) == 3 and parts[0] == "optim" and parts[1] in ("g", "d") and \
+            parts[2] in VMAPPABLE:
+        return parts[1], VMAPPABLE[parts[2]]
+    raise ConfigError(f"sweep key {key!r} cannot vary inside one compiled program; sweep "
+                      f"seed or optim.{{g,d}}.{{{','.join(VMAPPABLE)}}} (other keys change "
+                      "the program: run them as separate sweeps)")
+
+
+def expand_runs(cfg: Config, seeds: int | Sequence[int],
+                grid: dict[str, list[str]]) -> list[tuple[Config, dict[str, str]]]:
+    """Every (seed, grid point) combination as (its full config, its overrides)."""
+    seed_list = list(range(cfg.seed, cfg.seed + seeds)) if isinstance(seeds, int) else \
+        list(seeds)
+    if not seed_list:
+        raise ConfigError("--seeds must be at least 1")
+    for key in grid:
+        _check_key(key)
+    keys = sorted(grid)
+    runs = []
+    for seed in seed_list:
+        for values in itertools.product(*(grid[k] for k in keys)):
+            ov = {"seed": str(seed), **dict(zip(keys, values, strict=True))}
+            runs.append((validate(apply_overrides(cfg, [f"{k}={v}" for k, v in ov.items()])),
+                         ov))
+    return runs
+
+
+def _is_injected(s: Any) -> bool:
+    """An `inject_hyperparams` state. optax now returns `InjectStatefulHyperparamsState`,
+    which is NOT an instance of the older `InjectHyperparamsState`, so test both."""
+    return isinstance(s, (optax.InjectHyperparamsState,
+                          getattr(optax, "InjectStatefulHyperparamsState",
+                                  optax.InjectHyperparamsState))) or \
+        (isinstance(s, tuple) and hasattr(s, "hyperparams") and hasattr(s, "_replace"))
+
+
+def _set_hyperparams(opt_state: Any, values: dict[str, jax.Array]) -> Any:
+    found = []
+
+    def visit(s):
+        if _is_injected(s):
+            found.append(s)
+            hp = dict(s.hyperparams)
+            for name, v in values.items():
+                if name not in hp:
+                    raise ConfigError(f"the optimizer has no hyperparameter {name!r} to sweep")
+                hp[name] = jnp.asarray(v, hp[name].dtype)
+            return s._replace(hyperparams=hp)
+        return s
+
+    out = jax.tree.map(visit, opt_state, is_leaf=_is_injected)
+    if not found:
+        raise ConfigError("the optimizer keeps no hyperparameters in its state to sweep")
+    return out
+
+
+def init_states(models: Any, run_cfgs: list[Config], sample_shape: tuple[int, ...]) -> Any:
+    """The stacked GANState of all runs: vmapped init over seeds, then per-run hyperparams."""
+    from jaxgan.state import init_state
+
+    seeds = jnp.asarray([c.seed for c in run_cfgs], jnp.int32)
+    states = jax.jit(jax.vmap(lambda s: init_state(models, s, sample_shape)))(seeds)
+    per: dict[str, dict[str, jax.Array]] = {"g": {}, "d": {}}
+    for player in ("g", "d"):
+        for key, name in VMAPPABLE.items():
+            vals = [getattr(getattr(c.optim, player), key) for c in run_cfgs]
+            per[player][name] = jnp.asarray(vals, jnp.float32)
+    return states.replace(g_opt_state=_set_hyperparams(states.g_opt_state, per["g"]),
+                          d_opt_state=_set_hyperparams(states.d_opt_state, per["d"]))
+
+
+def _host_batch(cfg: Config, source: Any, s0: int) -> dict[str, np.ndarray]:
+    tc = cfg.train
+    spc, nc, b = tc.steps_per_call, tc.n_critic, tc.batch_size
+    if getattr(source, "is_toy", False):
+        return {"image": np.zeros((spc, nc, b, 1), np.float32)}
+    parts = [source.batch(s * nc + i, b) for s in range(s0, s0 + spc) for i in range(nc)]
+    return {k: np.stack([p[k] for p in parts]).reshape(spc, nc, *parts[0][k].shape)
+            for k in ("image", "label")}
+
+
+def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
+          overrides_grid: dict[str, list[str]] | None = None,
+          workdir: str | Path | None = None, quiet: bool = False) -> list[dict[str, Any]]:
+    """Train every (seed, grid point) run of `cfg` at once; return one summary row per run.
+
+    With `workdir`, writes ``run_XX/`` per run (config.json, metrics.jsonl with health
+    verdicts, samples/latest.png) and ``summary.json``. The rows hold the run's overrides,
+    last metrics, verdict and, for toys, mode coverage; the final stacked state is in
+    ``rows[i]["state"]`` only in memory (for tests and notebooks).
+    """
+    from jaxgan.data import make_source
+    from jaxgan.losses import get_loss
+    from jaxgan.state import make_models
+    from jaxgan.step import make_train_step, scan_steps
+
+    runs = expand_runs(validate(cfg), seeds, overrides_grid or {})
+    run_cfgs = [c for c, _ in runs]
+    tc = cfg.train
+    if tc.steps % tc.steps_per_call or tc.log_every % tc.steps_per_call:
+        raise ConfigError("train.steps and train.log_every must be multiples of "
+                          "train.steps_per_call for a sweep")
+    sources = [make_source(c.data, c.seed) for c in run_cfgs]
+    toy = getattr(sources[0], "is_toy", False)
+    shape = (2,) if toy else (cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
+    models = make_models(cfg)
+    sample_real = None
+    if toy:
+        def sample_real(key):
+            return sources[0].sample(key, 1)[0]
+    if cfg.model.generator == "progan":
+        raise ConfigError("jaxgan sweep does not support the growing progan generator yet")
+    from jaxgan.regularizers import step_options  # the same tricks wiring as the trainer
+
+    models, extra = step_options(cfg, models)
+    step = make_train_step(models, get_loss(cfg.loss.name), n_critic=tc.n_critic,
+                           ema_decay=tc.ema_decay, sample_real=sample_real,
+                           health=cfg.health.enabled, **extra)
+    vstep = jax.jit(jax.vmap(scan_steps(step)), donate_argnums=(0,))
+    states = init_states(models, run_cfgs, shape)
+
+    dirs, writers, monitors = _open_runs(runs, workdir, cfg)
+    last: list[dict[str, Any]] = [{} for _ in runs]
+    sums = None
+    done = 0
+    while done < tc.steps:
+        batch = jax.tree.map(lambda *xs: np.stack(xs),
+                             *[_host_batch(c, s, done) for c, s in zip(run_cfgs, sources,
+                                                                       strict=True)])
+        states, m = vstep(states, batch)
+        done += tc.steps_per_call
+        sums = m if sums is None else jax.tree.map(jnp.add, sums, m)
+        if done % tc.log_every == 0 or done >= tc.steps:
+            host = jax.device_get(sums)
+            count = tc.log_every if done % tc.log_every == 0 else done % tc.log_every
+            for i in range(len(runs)):
+                rec = {"step": done, **{k: float(v[i]) / count for k, v in host.items()},
+                       "loss_name": cfg.loss.name}
+                if monitors[i] is not None:
+                    v = monitors[i].update(rec)
+                    rec["verdict"] = v.name
+                    if v.name not in ("healthy", "warming_up"):
+                        rec["verdict_evidence"] = "; ".join(v.evidence)
+                if writers[i] is not None:
+                    writers[i].write(rec)
+                last[i] = rec
+            sums = None
+    rows = _finish(models, states, runs, sources, dirs, writers, last, toy)
+    if workdir is not None:
+        Path(workdir, "summary.json").write_text(json.dumps(
+            [{k: v for k, v in r.items() if k != "state"} for r in rows], indent=2))
+    if not quiet:
+        print(format_summary(rows))
+    return rows
+
+
+def _open_runs(runs, workdir, cfg):
+    from jaxgan.runtime import workdir_guard
+    from jaxgan.writers import MetricsWriter
+
+    dirs, writers, monitors = [], [], []
+    for i, (c, _) in enumerate(runs):
+        d = Path(workdir) / f"run_{i:02d}" if workdir is not None else None
+        if d is not None:
+            workdir_guard(c, d, force=False)
+            if (d / "metrics.jsonl").exists():
+                (d / "metrics.jsonl").unlink()  # a sweep restarts its runs from step 0
+        dirs.append(d)
+        writers.append(MetricsWriter(d, tensorboard=False) if d is not None else None)
+        monitors.append(_monitor(cfg))
+    return dirs, writers, monitors
+
+
+def _monitor(cfg: Config):
+    if not cfg.health.enabled:
+        return None
+    try:
+        from jaxgan.diagnostics import HealthMonitor
+    except ImportError:
+        return None
+    return HealthMonitor(window=cfg.health.window)
+
+
+def _finish(models, states, runs, sources, dirs, writers, last, toy) -> list[dict[str, Any]]:
+    from jaxgan.sampling import generate, write_samples
+
+    rows = []
+    for i, (c, ov) in enumerate(runs):
+        state = jax.tree.map(lambda x, i=i: x[i], states)
+        n = 1000 if toy else c.train.num_samples
+        samples = generate(models, state, n, c.seed, use_ema=c.train.ema_decay > 0)
+        row = {"run": f"run_{i:02d}", **ov, **{k: last[i].get(k) for k in
+                                                ("step", "d_loss", "g_loss", "verdict")}}
+        if toy:
+            from jaxgan.metrics.mode_coverage import mode_coverage
+
+            cov = mode_coverage(np.asarray(samples), sources[i].centers, sources[i].std)
+            row.update(modes=int(cov["modes_captured"]),
+                       high_quality=float(cov["high_quality_frac"]))
+        if dirs[i] is not None:
+            write_samples(samples, dirs[i] / "samples" / "latest.png",
+                          sources[i].centers if toy else None)
+            writers[i].close()
+        row["state"] = state
+        rows.append(row)
+    return rows
+
+
+def format_summary(rows: list[dict[str, Any]]) -> str:
+    cols = [k for k in rows[0] if k != "state"]
+    cells = [[_fmt(r.get(k)) for k in cols] for r in rows]
+    widths = [max(len(c), *(len(x[j]) for x in cells)) for j, c in enumerate(cols)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))]
+    lines += ["  ".join(x.ljust(w) for x, w in zip(row, widths, strict=True)) for row in cells]
+    return "\n".join(lines)
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return "-" if v is None else str(v)
+
+
+def _parse_grid(items: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """KEY=V (a fixed override) or KEY=V1,V2,... (a swept key) from the command line."""
+    fixed, grid = [], {}
+    for item in items:
+        if "=" not in item:
+            raise ConfigError(f"argument {item!r} must look like KEY=VALUE or KEY=V1,V2")
+        key, value = item.split("=", 1)
+        vals = [v for v in value.split(",") if v]
+        if len(vals) > 1:
+            _check_key(key.strip())
+            grid[key.strip()] = vals
+        else:
+            fixed.append(item)
+    return fixed, grid
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from jaxgan.config import resolve
+
+    fixed, grid = _parse_grid(args.overrides)
+    cfg = resolve(args.config, fixed)
+    if args.seeds <= 0:
+        raise ConfigError(f"--seeds must be a positive integer, got {args.seeds}")
+    workdir = args.workdir or str(Path("runs") / f"{cfg.name}_sweep")
+    sweep(cfg, args.seeds, grid, workdir)
+    settings = int(np.prod([len(v) for v in grid.values()])) if grid else 1
+    print(f"jaxgan: sweep of {args.seeds} seed(s) x {settings} setting(s) in {workdir} "
+          "(run_XX/ per run, summary.json)", file=sys.stderr)
+    return 0
+
+
+def add_sweep_parser(subparsers: Any) -> None:
+    s = subparsers.add_parser("sweep", help="train K GANs (seeds x settings) in one program")
+    s.add_argument("--config", default=None, help="preset name or a .py/.json config file")
+    s.add_argument("--seeds", type=int, default=4, help="seeds seed..seed+K-1")
+    s.add_argument("--workdir", default=None, help="default runs/NAME_sweep")
+    s.add_argument("overrides", nargs="*", metavar="KEY=V[,V2,...]",
+                   help="fixed overrides, or comma lists for seed/optim.{g,d}.{lr,b1,b2,eps}")
+    s.set_defaults(func=run_sweep)
+
+
+__all__ = ["sweep", "expand_runs", "init_states", "run_sweep", "add_sweep_parser",
+           "format_summary"]
