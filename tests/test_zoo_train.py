@@ -18,7 +18,8 @@ pytestmark = pytest.mark.slow
 
 def test_conditional_generator_draws_the_requested_digit(tmp_path):
     """cgan_digits, 500 iterations: samples for labels 0-9 are classified as the
-    requested digit far more often than chance (0.1). Measured: 0.94 after 600."""
+    requested digit far more often than chance (0.1). Measured: 0.53 after 500, 0.94
+    after 600."""
     res = run_zoo("cgan", str(tmp_path), "500")
     assert res["accuracy"] > 0.3, res
     assert min(res["per_class"]) > 0  # no class missing
