@@ -186,7 +186,8 @@ def load_preset(name_or_path: str | None) -> Config:
         try:
             raw = json.loads(path.read_text())
         except json.JSONDecodeError as e:
-            raise ConfigError(f"config file {path} is not valid JSON: {e.msg} at line {e.lineno}")
+            raise ConfigError(
+                f"config file {path} is not valid JSON: {e.msg} at line {e.lineno}") from None
         return from_dict(raw)
     if path.suffix == ".py":
         if not path.is_file():

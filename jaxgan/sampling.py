@@ -17,15 +17,25 @@ import numpy as np
 from jaxgan.state import GANModels, GANState
 from jaxgan.step import sample_latents
 
+_SAMPLERS: dict[int, tuple[object, Callable[..., jax.Array]]] = {}
+
 
 def make_sampler(models: GANModels) -> Callable[..., jax.Array]:
-    """jit-compiled (params, batch_stats, z, y) -> samples, in inference mode."""
+    """jit-compiled (params, batch_stats, z, y) -> samples, in inference mode.
+
+    Cached per generator module, so the grids and mode counts a run draws at every log
+    step compile once.
+    """
+    hit = _SAMPLERS.get(id(models.generator))
+    if hit is not None and hit[0] is models.generator:
+        return hit[1]
 
     @jax.jit
     def sample(params, batch_stats, z, y):
         return models.generator.apply({"params": params, "batch_stats": batch_stats}, z, y,
                                       train=False)
 
+    _SAMPLERS[id(models.generator)] = (models.generator, sample)
     return sample
 
 

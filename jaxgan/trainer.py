@@ -27,6 +27,7 @@ from jaxgan import parallel
 from jaxgan.checkpoint import Checkpointer, abstract_like
 from jaxgan.config import Config, ConfigError
 from jaxgan.data import make_source, prefetch
+from jaxgan.evaluate import evaluate_state, toy_mode_signals
 from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
 from jaxgan.losses import get_loss
 from jaxgan.runtime import GracefulExit, RunSetup, build_step, load_run_config, workdir_guard
@@ -164,7 +165,13 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                                "steps_per_s": (step - s_last) / max(now - t_last, 1e-9),
                                "loss_name": cfg.loss.name}
                         sums, count, t_last, s_last = None, 0, now, step
+                        if getattr(run.source, "is_toy", False):  # modes for the detector
+                            rec.update(toy_mode_signals(run, state))
                         _log(rec, cfg, monitor, writer, progress, result, exit_flag)
+                    if cfg.eval.every and step % cfg.eval.every == 0:
+                        ev = evaluate_state(run, state, step)
+                        if writer is not None:
+                            writer.write(ev)
                         stop = stop or any_process(exit_flag.requested)  # health stop
                     if is_main and (step % tc.sample_every == 0 or step >= tc.steps
                                     or result.stopped_early):  # not on a signal: be quick
