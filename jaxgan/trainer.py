@@ -166,13 +166,14 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                                "loss_name": cfg.loss.name}
                         sums, count, t_last, s_last = None, 0, now, step
                         if getattr(run.source, "is_toy", False):  # modes for the detector
-                            rec.update(toy_mode_signals(run, state))
+                            # each process samples from its own full copy (no collective)
+                            rec.update(toy_mode_signals(run, local_copy(state)))
                         _log(rec, cfg, monitor, writer, progress, result, exit_flag)
+                        stop = stop or any_process(exit_flag.requested)  # health stop
                     if cfg.eval.every and step % cfg.eval.every == 0:
                         ev = evaluate_state(run, state, step)
                         if writer is not None:
                             writer.write(ev)
-                        stop = stop or any_process(exit_flag.requested)  # health stop
                     if is_main and (step % tc.sample_every == 0 or step >= tc.steps
                                     or result.stopped_early):  # not on a signal: be quick
                         _write_grid(run, state, workdir, step, writer)
