@@ -102,21 +102,3 @@ def init_state(models: GANModels, seed: int, sample_shape: tuple[int, ...]) -> G
         ema_params=g_params,
         rng=k_run,
     )
-
-
-def scale_learning_rates(state: GANState, factor: float) -> GANState:
-    """Multiply both players' learning rates (stored by `inject_hyperparams`) by `factor`."""
-
-    def scale(opt_state):
-        def visit(s):
-            if isinstance(s, optax.InjectHyperparamsState):
-                hp = dict(s.hyperparams)
-                hp["learning_rate"] = hp["learning_rate"] * factor
-                return s._replace(hyperparams=hp)
-            return s
-
-        return jax.tree.map(visit, opt_state,
-                            is_leaf=lambda s: isinstance(s, optax.InjectHyperparamsState))
-
-    return state.replace(g_opt_state=scale(state.g_opt_state),
-                         d_opt_state=scale(state.d_opt_state))
