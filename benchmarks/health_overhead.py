@@ -20,8 +20,8 @@ import jax
 
 from jaxgan import config as config_lib
 from jaxgan import parallel
-from jaxgan.trainer import _host_batches, setup_run
 from jaxgan.state import init_state
+from jaxgan.trainer import _host_batches, setup_run
 
 WORKLOADS = {
     "dcgan_digits (16x16, batch 64)": ("dcgan_digits", []),

@@ -63,7 +63,7 @@ def test_step_is_deterministic_and_advances():
                                   jnp.float32), "label": jnp.zeros((3, 4), jnp.int32)}
     s1, m1 = step(state, batch)
     s2, m2 = step(state, batch)
-    for a, b in zip(jax.tree.leaves(s1), jax.tree.leaves(s2)):
+    for a, b in zip(jax.tree.leaves(s1), jax.tree.leaves(s2), strict=True):
         np.testing.assert_array_equal(a, b)
     assert int(s1.step) == 1
     # 3 critic updates -> Adam's count is 3 for D and 1 for G
@@ -71,7 +71,7 @@ def test_step_is_deterministic_and_advances():
     g_count = [x for x in jax.tree.leaves(s1.g_opt_state) if x.dtype == jnp.int32]
     assert int(d_count[0]) == 3 and int(g_count[0]) == 1
     changed = [not np.array_equal(a, b) for a, b in
-               zip(jax.tree.leaves(state.g_params), jax.tree.leaves(s1.g_params))]
+               zip(jax.tree.leaves(state.g_params), jax.tree.leaves(s1.g_params), strict=True)]
     assert all(changed)
     assert m1["nonfinite"] == 0.0 and np.isfinite(m1["d_loss"])
     # the next step draws different noise (key folded with the step number)
