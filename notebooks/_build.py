@@ -92,7 +92,7 @@ and the Inception features give the paper-comparable numbers.
 """),
     code("""
 from jaxgan.data import make_source
-from jaxgan.metrics import density_coverage, kid, precision_recall
+from jaxgan.metrics import density_coverage, precision_recall
 
 source = make_source(cfg.data, cfg.seed)
 real = source.batch(0, 500)["image"].reshape(500, -1)
@@ -234,7 +234,7 @@ def sweep(loss, penalty, steps, seeds=SEEDS, per_call=50):
 def evaluate(states, history, loss_name):
     rows = []
     for i in range(SEEDS):
-        state_i = jax.tree.map(lambda x: x[i], states)
+        state_i = jax.tree.map(lambda x, i=i: x[i], states)
         z = jax.random.normal(jax.random.PRNGKey(99), (2000, models.latent_dim))
         x = np.asarray(models.generator.apply({"params": state_i.g_params}, z, None,
                                               train=False))
@@ -267,15 +267,19 @@ display(Markdown("\\n".join(lines)))
 import matplotlib.pyplot as plt
 
 fig, axes = plt.subplots(1, 2, figsize=(8, 4))
-for ax, (name, loss, penalty) in zip(axes, [("non-saturating", get_loss("non_saturating"), None),
-                                            ("smooth hinge + R2", smooth_hinge, r2_penalty)]):
+variants = [("non-saturating", get_loss("non_saturating"), None),
+            ("smooth hinge + R2", smooth_hinge, r2_penalty)]
+for ax, (name, loss, penalty) in zip(axes, variants, strict=True):
     states, _ = sweep(loss, penalty, STEPS, seeds=1)
     state0 = jax.tree.map(lambda x: x[0], states)
     z = jax.random.normal(jax.random.PRNGKey(7), (1000, models.latent_dim))
     x = np.asarray(models.generator.apply({"params": state0.g_params}, z, None, train=False))
     ax.scatter(x[:, 0], x[:, 1], s=2, alpha=0.5)
     ax.scatter(source.centers[:, 0], source.centers[:, 1], c="red", marker="x")
-    ax.set_title(name); ax.set_xlim(-3, 3); ax.set_ylim(-3, 3); ax.set_aspect("equal")
+    ax.set_title(name)
+    ax.set_xlim(-3, 3)
+    ax.set_ylim(-3, 3)
+    ax.set_aspect("equal")
 plt.show()
 """),
 ]
