@@ -194,8 +194,10 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                     progress.reset(total=tc.steps)
                     progress.update(step)
     finally:
-        exit_flag.uninstall()
-        ckpt.close()
+        try:  # handlers stay installed through the final commit: a 2nd signal exits quietly
+            ckpt.close()
+        finally:
+            exit_flag.uninstall()
         if writer is not None:
             writer.close()
         if progress is not None:
