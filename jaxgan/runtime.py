@@ -25,7 +25,7 @@ from jaxgan import parallel
 from jaxgan.config import Config, ConfigError
 from jaxgan.losses import GANLoss
 from jaxgan.state import GANModels
-from jaxgan.step import make_train_step, scan_steps
+from jaxgan.step import make_train_step, scan_with_health
 
 # Keys that may change between the first run and a resume without changing the math.
 RESUMABLE_KEYS = ("train.steps", "train.progress", "train.log_every", "train.sample_every",
@@ -58,14 +58,18 @@ def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh:
     models, zoo_kwargs = step_options(cfg, models)
     kwargs = dict(n_critic=cfg.train.n_critic, ema_decay=cfg.train.ema_decay,
                   sample_real=sample_real, axis_name=parallel.AXIS,
-                  health=cfg.health.enabled, **zoo_kwargs)
-    if cfg.model.generator == "progan":  # growing: one branch per stage, chosen by the step
-        from jaxgan.models.progan import progressive_step
+                  **zoo_kwargs)
 
-        step = progressive_step(cfg, models, loss, make_train_step, kwargs)
-    else:
-        step = make_train_step(models, loss, **kwargs)
-    return parallel.parallelize(scan_steps(step), mesh, batch_axis=2)
+    def make(**overrides):
+        kw = {**kwargs, **overrides}
+        if cfg.model.generator == "progan":  # growing: one branch per stage, by the step
+            from jaxgan.models.progan import progressive_step
+
+            return progressive_step(cfg, models, loss, make_train_step, kw)
+        return make_train_step(models, loss, **kw)
+
+    many = scan_with_health(make, cfg.health.enabled, cfg.train.steps_per_call)
+    return parallel.parallelize(many, mesh, batch_axis=2)
 
 
 def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -86,7 +86,7 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
                     label_flip: float = 0.0,
                     info_loss: Callable[[jax.Array, jax.Array], tuple[jax.Array, Metrics]]
                     | None = None,
-                    health: bool = True,
+                    health: bool | str = True,
                     ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
     """Build the per-shard step. `batch["image"]` is (n_critic, B_local, ...).
 
@@ -98,6 +98,11 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
     step); `label_flip` is the probability that a sample's real/fake role is swapped in D's
     loss; `info_loss(q, z)` is InfoGAN's mutual-information term, computed from what D sows
     as ``intermediates/q`` on the fakes and the latents ``z``, added to both players' loss.
+
+    `health`: True for every health signal, False for the losses and the NaN flag only,
+    ``"light"`` for the per-step ones (accuracies, probabilities, global norms, NaN flag)
+    without the batch diversity, per-layer norms and update ratios, which `scan_steps`
+    then samples once per call from a full step (see there).
     """
     G, D = models.generator, models.discriminator
 
@@ -214,7 +219,8 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
             metrics["nonfinite"] = signals.nonfinite(d_loss, g_loss)
         else:
             metrics = _health_metrics(metrics, aux, g_grads, d_grads, g_updates, d_updates,
-                                      g_params, new_g_params, d_params, axis_name)
+                                      g_params, new_g_params, d_params, axis_name,
+                                      heavy=health != "light")
         new_state = state.replace(
             step=state.step + 1, g_params=new_g_params, d_params=d_params,
             g_batch_stats=g_stats, d_batch_stats=d_stats, g_opt_state=g_opt,
@@ -225,10 +231,15 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
 
 
 def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_updates,
-                    g_params, new_g_params, d_params, axis_name: str | None) -> Metrics:
-    """The on-device health signals the detectors read (see jaxgan.diagnostics.signals)."""
+                    g_params, new_g_params, d_params, axis_name: str | None,
+                    heavy: bool = True) -> Metrics:
+    """The on-device health signals the detectors read (see jaxgan.diagnostics.signals).
+
+    `heavy=False` leaves out the signals that cost more than a few reductions (the batch
+    diversity's pairwise distances, per-layer norms, update ratios).
+    """
     metrics = {**metrics, **signals.disc_stats(aux["real_logits"], aux["fake_logits"])}
-    if aux["real_feats"] is not None:
+    if heavy and aux["real_feats"] is not None:
         metrics.update(signals.batch_diversity(aux["real_feats"], aux["fake_feats"]))
     metrics = _pmean(metrics, axis_name)
     metrics.update({
@@ -236,11 +247,14 @@ def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_
         "d_grad_norm": signals.global_norm(d_grads),
         "g_param_norm": signals.global_norm(new_g_params),
         "d_param_norm": signals.global_norm(d_params),
-        "g_update_ratio": signals.update_ratio(g_updates, g_params),
-        "d_update_ratio": signals.update_ratio(d_updates, d_params),
-        **signals.per_layer_norms(g_grads, "g_grad_norm"),
-        **signals.per_layer_norms(d_grads, "d_grad_norm"),
     })
+    if heavy:
+        metrics.update({
+            "g_update_ratio": signals.update_ratio(g_updates, g_params),
+            "d_update_ratio": signals.update_ratio(d_updates, d_params),
+            **signals.per_layer_norms(g_grads, "g_grad_norm"),
+            **signals.per_layer_norms(d_grads, "d_grad_norm"),
+        })
     metrics["nonfinite"] = signals.nonfinite(
         metrics["d_loss"], metrics["g_loss"], metrics["g_grad_norm"], metrics["d_grad_norm"],
         metrics["g_param_norm"], metrics["d_param_norm"])
@@ -248,12 +262,20 @@ def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_
 
 
 def scan_steps(step: Callable[[GANState, Batch], tuple[GANState, Metrics]],
-               unroll: bool = False
+               unroll: bool = False,
+               last: Callable[[GANState, Batch], tuple[GANState, Metrics]] | None = None,
                ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
     """Many GAN iterations per dispatch: `batch` leaves gain a leading `steps_per_call` axis.
 
     Metrics come back summed over the scanned steps (the trainer divides by the count at
     log time), so nothing but a running sum ever stays on device.
+
+    `last`, when given, runs the final iteration of each call instead of `step`: the same
+    update, with more metrics. A metric that only `last` reports is *sampled* there and
+    comes back multiplied by the step count, so that the trainer's division yields the
+    sampled value. This is how the costly health signals (batch diversity, per-layer
+    norms) stay off the toy MLPs' per-step path: at batch 256 the pairwise distances
+    alone cost a fifth of an MLP step.
 
     Know this on CPU: XLA:CPU runs convolution *gradients* inside a while loop 25-30x
     slower than the same ops in straight-line code (jax 0.10.2: a DCGAN-16 iteration took
@@ -264,9 +286,28 @@ def scan_steps(step: Callable[[GANState, Batch], tuple[GANState, Metrics]],
 
     def many(state: GANState, batches: Batch) -> tuple[GANState, Metrics]:
         n = jax.tree.leaves(batches)[0].shape[0]
+        final = last or step
         if n == 1:  # straight-line code: even a one-trip while loop slows conv grads on CPU
-            return step(state, jax.tree.map(lambda x: x[0], batches))
-        state, metrics = lax.scan(step, state, batches, unroll=n if unroll else 1)
-        return state, jax.tree.map(lambda m: jnp.sum(m, axis=0), metrics)
+            return final(state, jax.tree.map(lambda x: x[0], batches))
+        if last is None:
+            state, metrics = lax.scan(step, state, batches, unroll=n if unroll else 1)
+            return state, jax.tree.map(lambda m: jnp.sum(m, axis=0), metrics)
+        state, metrics = lax.scan(step, state, jax.tree.map(lambda x: x[:-1], batches),
+                                  unroll=n - 1 if unroll else 1)
+        state, final_metrics = last(state, jax.tree.map(lambda x: x[-1], batches))
+        summed = {k: (jnp.sum(metrics[k], axis=0) + v if k in metrics else v * n)
+                  for k, v in final_metrics.items()}
+        return state, summed
 
     return many
+
+
+def scan_with_health(make_step: Callable[..., Callable[[GANState, Batch],
+                                                       tuple[GANState, Metrics]]],
+                     health: bool, steps_per_call: int
+                     ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
+    """`scan_steps` over the steps `make_step(health=...)` builds, the costly health
+    signals sampled once per call (on the last iteration) when a call runs several."""
+    if health and steps_per_call > 1:
+        return scan_steps(make_step(health="light"), last=make_step(health=True))
+    return scan_steps(make_step(health=health))

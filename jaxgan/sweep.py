@@ -135,7 +135,7 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
     from jaxgan.data import make_source
     from jaxgan.losses import get_loss
     from jaxgan.state import make_models
-    from jaxgan.step import make_train_step, scan_steps
+    from jaxgan.step import make_train_step, scan_with_health
 
     runs = expand_runs(validate(cfg), seeds, overrides_grid or {})
     run_cfgs = [c for c, _ in runs]
@@ -156,10 +156,13 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
     from jaxgan.regularizers import step_options  # the same tricks wiring as the trainer
 
     models, extra = step_options(cfg, models)
-    step = make_train_step(models, get_loss(cfg.loss.name), n_critic=tc.n_critic,
-                           ema_decay=tc.ema_decay, sample_real=sample_real,
-                           health=cfg.health.enabled, **extra)
-    vstep = jax.jit(jax.vmap(scan_steps(step)), donate_argnums=(0,))
+    def make(health):
+        return make_train_step(models, get_loss(cfg.loss.name), n_critic=tc.n_critic,
+                               ema_decay=tc.ema_decay, sample_real=sample_real,
+                               health=health, **extra)
+
+    many = scan_with_health(make, cfg.health.enabled, tc.steps_per_call)
+    vstep = jax.jit(jax.vmap(many), donate_argnums=(0,))
     states = init_states(models, run_cfgs, shape)
 
     dirs, writers, monitors = _open_runs(runs, workdir, cfg)
