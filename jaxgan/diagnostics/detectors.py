@@ -14,7 +14,7 @@ function `(window, baseline, profile, active) -> Finding | None`:
 
 A sustained condition must hold in `FIRE_FRAC` of the window's records, including the latest
 one, to fire, and keeps firing while it holds in `HOLD_FRAC` of them. The thresholds are the
-module constants below; the README has the same table.
+constants of `jaxgan.diagnostics.thresholds`; the README has the same table.
 """
 
 from __future__ import annotations
@@ -35,114 +35,36 @@ from jaxgan.diagnostics.records import (
     swing,
     value,
 )
-
-# --- how "sustained" is decided -------------------------------------------------------------
-# A failure is a trend, not a bad log interval: 7 of 10 records, the latest among them, means
-# it has persisted for most of the window and is still going; once raised, the verdict stays
-# until fewer than half the window shows it, so noise near a threshold cannot make it flicker.
-FIRE_FRAC = 0.7
-HOLD_FRAC = 0.5
-MIN_EVIDENCE_RECORDS = 3  # never judge a trend from fewer post-warm-up records than this
-
-# --- diverged ----------------------------------------------------------------------------------
-# A NaN/Inf anywhere is terminal for plain SGD-style training: reported on the very record.
-# Gradient norms jumping two orders of magnitude above their early median precede NaNs in
-# practice (the "loss spike" of large-model training); one spike can be a bad batch, so two
-# consecutive records are needed.
-EXPLODE_FACTOR = 100.0
-EXPLODE_RECORDS = 2
-# ...and exploding means sudden: also EXPLODE_JUMP x the median of the window's earlier
-# records. Healthy GANs' gradient norms drift up 10-30x over a run as D sharpens (toy_ring,
-# non-saturating: G's from 0.2 to 7 in 3k steps), and that drift is not divergence.
-EXPLODE_JUMP = 10.0
-
-# --- convergence failure (the discriminator wins outright) ------------------------------------
-# Stable GANs keep D at ~70-80 % accuracy; >= 95 % on both real and fake means D separates
-# the two almost perfectly and G has lost the game.
-D_WIN_ACC = 0.95
-# `d_loss` is the SUM of the real and fake terms (batch means). For the sigmoid losses a
-# balanced game sits near 2 ln 2 = 1.39 and a stable one at ~1.0-1.4; 0.15 means each term is
-# ~0.07, i.e. D(x) > 0.93 and D(G(z)) < 0.07. Hinge: 0 once every margin is met (healthy
-# ~1-2). Least squares (jaxgan's 0-1-1 coding with the 1/2 factor, balanced ~0.25): 0.05 puts
-# both outputs within ~0.16 of their targets. With the terms logged, the rule reads
-# d_loss_real + d_loss_fake (any gradient penalty excluded); for the sigmoid losses the fake
-# term alone (the real side is judged by accuracy, because one-sided label smoothing keeps
-# the real BCE term above H(0.9) = 0.33).
-D_LOSS_FLOOR = {"non_saturating": 0.15, "minimax": 0.15, "hinge": 0.1, "least_squares": 0.05}
-# G loss "climbing": over the records where D dominates, its mean is above its early median by
-# half its scale, or above a level no healthy run stays at: -log D(G(z)) > 3 means
-# D(G(z)) < 0.05 (healthy G loss is ~1-2); for minimax, log(1 - D(G(z))) > -0.05 means the
-# same; least squares 0.5 (D(G(z)) - 1)^2 > 0.4 means D(G(z)) < 0.1 (balanced: 0.125). For the
-# sigmoid losses a mean D(G(z)) <= D_CONFIDENT_PROB counts too: the same level, read without
-# the log that lets a few rejected samples dominate the mean.
-G_CLIMB_MARGIN = 0.5
-G_LOSS_HIGH = {"non_saturating": 3.0, "minimax": -0.05, "least_squares": 0.4}
-# Wasserstein has no floor and no meaningful sign: the critic winning shows as its
-# Wasserstein estimate -(d_loss) growing steadily, here 3x within one window.
-WGAN_W_GROWTH = 3.0
-
-# --- vanishing generator gradient -------------------------------------------------------------
-# G's gradient norm down to a tenth of its early median while D is confident (mean
-# D(G(z)) <= 0.05, or >= 95 % fake accuracy where probabilities mean nothing).
-VANISH_FRAC = 0.1
-D_CONFIDENT_PROB = 0.05
-# Minimax: G's gradient is proportional to D(G(z)) (Goodfellow et al. 2014's saturation), so
-# D(G(z)) <= 0.05 IS the VANISH_FRAC collapse, 10x below a balanced game (D = 0.5), whatever
-# the norm says: on toy_ring a strong D held D(G(z)) at 0.02-0.05 while D's sharpening kept
-# G's gradient norm up. The remedy is the non-saturating loss, hence this verdict.
-SATURATED_PROB = 0.05
-# Where D's confidence cannot be read (wasserstein, unknown losses) only a 100x collapse counts.
-VANISH_FRAC_UNCONFIRMED = 0.01
-# A G gradient norm at float32's noise floor is a dead generator (every ReLU dead or the output
-# saturated), whatever D says: seen on toy_ring after Adam at lr 1 blew G's weights up.
-G_DEAD_NORM = 1e-8
-
-# --- mode collapse -----------------------------------------------------------------------------
-# Generated batch less than half as spread as the real batch in D's feature space, or > 30 % of
-# generated samples with a near-duplicate in the batch beyond what the real batch has, or
-# (2-D toys) fewer than half the modes captured. Measured on jaxgan runs: healthy toy_ring and
-# dcgan_digits sit at 0.8-1.3; a toy_ring G covering 3 of 8 modes at 0.22-0.45; a G stuck in
-# one blob at ~0.2.
-DIVERSITY_RATIO_MIN = 0.5
-DUP_FRAC_MAX = 0.3
-MODES_MIN_FRAC = 0.5
-
-# --- oscillation -------------------------------------------------------------------------------
-# The players trading wins: a D accuracy swinging by >= 0.3 (e.g. 55 % <-> 85 %), or the gap
-# g_loss - d_loss swinging by >= 0.8 of the losses' typical size, crossing its median >= 4
-# times in the window (two full cycles) and not damping (the second half of the window swings
-# at least half as much as the first). Needs 6 records to see two cycles.
-OSC_MIN_RECORDS = 6
-OSC_ACC_AMPLITUDE = 0.3
-OSC_LOSS_REL_AMPLITUDE = 0.8
-OSC_MIN_CROSSINGS = 4
-OSC_SETTLE_FRAC = 0.5
-OSC_BAND_FRAC = 0.25  # a crossing must go from +-1/4 of the required amplitude to the other
-OSC_HOLD_FACTOR = 0.7  # an active oscillation verdict holds down to 70 % of the amplitudes
-
-def _profile(name: str, **kw: bool) -> LossProfile:
-    return LossProfile(name, d_loss_floor=D_LOSS_FLOOR.get(name),
-                       g_loss_high=G_LOSS_HIGH.get(name), **kw)
-
-
-PROFILES: dict[str, LossProfile] = {
-    "non_saturating": _profile("non_saturating", probabilistic=True, accuracy_meaningful=True),
-    "minimax": _profile("minimax", probabilistic=True, accuracy_meaningful=True,
-                        saturating=True),
-    "hinge": _profile("hinge", accuracy_meaningful=True),
-    # Targets 0/1: D's decision boundary is at 0.5, so the logit-sign accuracy is not its
-    # decision and is ignored; the loss floor carries the rule.
-    "least_squares": _profile("least_squares"),
-    # The critic's offset is arbitrary: no sign, no probability, no floor.
-    "wasserstein": _profile("wasserstein"),
-}
-
-
-def profile_for(loss_name: str | None) -> LossProfile:
-    """The profile of a loss; an unknown (user-defined) loss gets accuracy/grad rules only."""
-    if loss_name in PROFILES:
-        return PROFILES[loss_name]
-    return LossProfile(str(loss_name or "unknown"), accuracy_meaningful=True)
+from jaxgan.diagnostics.thresholds import (  # noqa: F401  (re-exported: det.X)
+    D_CONFIDENT_PROB,
+    D_LOSS_FLOOR,
+    D_WIN_ACC,
+    DIVERSITY_RATIO_MIN,
+    DUP_FRAC_MAX,
+    EXPLODE_FACTOR,
+    EXPLODE_JUMP,
+    EXPLODE_RECORDS,
+    FIRE_FRAC,
+    G_CLIMB_MARGIN,
+    G_DEAD_NORM,
+    G_LOSS_HIGH,
+    HOLD_FRAC,
+    MIN_EVIDENCE_RECORDS,
+    MODES_MIN_FRAC,
+    OSC_ACC_AMPLITUDE,
+    OSC_BAND_FRAC,
+    OSC_HOLD_FACTOR,
+    OSC_LOSS_REL_AMPLITUDE,
+    OSC_MIN_CROSSINGS,
+    OSC_MIN_RECORDS,
+    OSC_SETTLE_FRAC,
+    PROFILES,
+    SATURATED_PROB,
+    VANISH_FRAC,
+    VANISH_FRAC_UNCONFIRMED,
+    WGAN_W_GROWTH,
+    profile_for,
+)
 
 
 def _sustained(window: Sequence[Record], pred: Callable[[Record], bool | None],

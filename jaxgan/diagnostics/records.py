@@ -1,7 +1,7 @@
 """Reading log records: numeric access, loss profiles, baselines, window counts and swings.
 
 The generic window mechanics under the detectors, kept apart from the rules themselves so
-that `detectors.py` reads as the list of rules and thresholds it is.
+that `detectors.py` reads as the list of rules it is (thresholds: `thresholds.py`).
 """
 
 from __future__ import annotations
