@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxgan.config import Config
 from jaxgan.state import GANModels, GANState
 from jaxgan.step import sample_latents
 
@@ -64,6 +65,22 @@ def generate(models: GANModels, state: GANState, n: int, seed: int, use_ema: boo
         else:
             out.append(np.asarray(sampler(params, state.g_batch_stats, zb, yb)))
     return np.concatenate(out)[:n].astype(np.float32)
+
+
+def write_traversal(models: GANModels, state: GANState, cfg: Config, out: str | Path,
+                    steps: int = 10) -> np.ndarray:
+    """An InfoGAN run's latent traversal PNG (`jaxgan.models.infogan.traversal_panel`:
+    categorical code rows x continuous-code values); returns the uint8 grid written.
+
+    The noise is fixed by the run's seed, so successive grids of a run are comparable.
+    """
+    from jaxgan.models.infogan import traversal_panel
+    from jaxgan.writers import make_grid, save_png
+
+    images, ncols = traversal_panel(models, state, cfg, steps, cfg.seed)
+    grid = make_grid(images, ncols=ncols)
+    save_png(grid, out)
+    return grid
 
 
 def write_samples(samples: np.ndarray, out: str | Path, centers: np.ndarray | None = None

@@ -31,7 +31,7 @@ from jaxgan.evaluate import evaluate_state, toy_mode_signals
 from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
 from jaxgan.losses import get_loss
 from jaxgan.runtime import GracefulExit, RunSetup, build_step, load_run_config, workdir_guard
-from jaxgan.sampling import generate, write_samples
+from jaxgan.sampling import generate, write_samples, write_traversal
 from jaxgan.state import GANState, init_state, make_models
 from jaxgan.writers import MetricsWriter
 
@@ -303,6 +303,12 @@ def _write_grid(run: RunSetup, state: GANState, workdir: Path, step: int, writer
         from jaxgan.writers import make_grid
 
         writer.add_image("samples", make_grid(samples), step)
+    if cfg.model.generator == "infogan":  # and the latent traversal beside it
+        path = workdir / "samples" / f"traversal_{step:07d}.png"
+        grid = write_traversal(run.models, state, cfg, path)
+        (workdir / "samples" / "traversal_latest.png").write_bytes(path.read_bytes())
+        if writer is not None:
+            writer.add_image("traversal", grid, step)
 
 
 def _progress(cfg: Config, start: int):

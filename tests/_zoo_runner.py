@@ -8,6 +8,7 @@ steps drops about 5x, and these tests check behaviour, not kernel speed.
     python tests/_zoo_runner.py cgan WORKDIR STEPS
     python tests/_zoo_runner.py infogan WORKDIR STEPS
     python tests/_zoo_runner.py progan_resume WORKDIR
+    python tests/_zoo_runner.py infogan_grid WORKDIR
 """
 
 from __future__ import annotations
@@ -118,6 +119,31 @@ def infogan(workdir: Path, steps: int) -> dict:
     return {"preds": preds.tolist(), "info_ce": res.last_record.get("info_ce")}
 
 
+def infogan_grid(workdir: Path) -> dict:
+    """2 tiny infogan_digits iterations sampled at step 2: the traversal PNGs written and
+    the grid recomputed from the final state (ema_decay is 0: the raw generator)."""
+    from PIL import Image
+
+    from jaxgan.models.infogan import traversal_panel
+    from jaxgan.state import make_models
+    from jaxgan.writers import make_grid
+
+    cfg, res = _train("infogan_digits", workdir, TINY + [
+        "model.latent_dim=16", "train.sample_every=2", "train.checkpoint_every=100"])
+    files = sorted(p.name for p in (workdir / "samples").iterdir())
+    png = np.asarray(Image.open(workdir / "samples" / "traversal_latest.png"))
+    images, ncols = traversal_panel(make_models(cfg), res.state, cfg, 10, cfg.seed)
+    grid = make_grid(images, ncols=ncols)[..., 0]
+    scale = png.shape[0] // grid.shape[0]
+    return {"files": files, "png_shape": list(png.shape), "grid_shape": list(grid.shape),
+            "ncols": ncols, "n_images": len(images), "scale": scale,
+            "png_equals_grid": bool(np.array_equal(png[::scale, ::scale], grid)),
+            "png_std": float(png.std()),
+            # how much moving continuous code 0 changes row 0 (columns 0 vs 9)
+            "cont_effect": float(np.abs(images[0] - images[9]).max()),
+            "cat_effect": float(np.abs(images[0] - images[ncols]).max())}
+
+
 def progan_resume(workdir: Path) -> dict:
     """5 iterations straight vs 3 + resume + 2 at 8x8 (stages 0 and 1, 2 iterations per
     phase): the checkpoint at step 3 is mid-fade-in (stage 1, alpha 0.5)."""
@@ -152,6 +178,8 @@ def main() -> None:
         out = infogan(workdir, int(sys.argv[3]))
     elif mode == "progan_resume":
         out = progan_resume(workdir)
+    elif mode == "infogan_grid":
+        out = infogan_grid(workdir)
     else:
         raise SystemExit(f"unknown mode {mode}")
     print("ZOO_RESULT " + json.dumps(out))

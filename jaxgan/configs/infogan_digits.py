@@ -5,7 +5,8 @@ Expected: the categorical code takes over the digit identity: with the noise fix
           changing the code changes which digit a classifier fitted on the real digits
           sees (tests/test_zoo_train.py); the Q head's cross-entropy falls from ln 10 =
           2.30 to well under 0.5 within a few hundred iterations. Traversal grids:
-          `jaxgan.models.infogan.traversal_grid`.
+          `samples/traversal_latest.png` (a row per category, 10 values of each
+          continuous code), written with every sample grid.
 Run time: about 2 minutes on a 2-core CPU; seconds on one GPU.
 """
 

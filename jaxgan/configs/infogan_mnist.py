@@ -5,8 +5,9 @@ Command:  jaxgan train --config infogan_mnist
 Expected: the paper reports that the categorical code captures digit type, "matched to
           digit types with 5% error" (Chen et al. 2016, Sec. 7.1, i.e. 95% accuracy), and
           that the continuous codes capture rotation and width; the Q head's categorical
-          cross-entropy (metric `info_ce`) approaches 0. Traversal grids:
-          `jaxgan.models.infogan.traversal_grid(models, state, cfg)`.
+          cross-entropy (metric `info_ce`) approaches 0. Traversal grids (a row per
+          category, 10 values of each continuous code) are written beside the samples as
+          `samples/traversal_STEP.png` and `samples/traversal_latest.png`.
 Run time: about 10 minutes for 20k iterations on one A100 (estimate); the offline twin
           `infogan_digits` takes about 2 minutes on a 2-core CPU.
 """

@@ -160,14 +160,42 @@ def traversal_latents(n_cat: int, n_cont: int, latent_dim: int, cont_index: int 
 
 def traversal_grid(models: Any, state: Any, cfg: Config, cont_index: int = 0,
                    steps: int = 10, seed: int = 0) -> np.ndarray:
-    """Samples for `traversal_latents` from the (EMA) generator, in inference mode."""
+    """Samples for `traversal_latents` from the (EMA) generator, in inference mode.
+
+    Runs through the jit-compiled, cached sampler of `jaxgan.sampling`, so the trainer's
+    periodic traversal grids compile once per run rather than dispatching op by op.
+    """
+    from jaxgan.sampling import make_sampler
+
     m = cfg.model
     z = traversal_latents(m.info_categorical, m.info_continuous, m.latent_dim, cont_index,
                           steps, seed)
     params = state.ema_params if cfg.train.ema_decay > 0 else state.g_params
-    out = models.generator.apply({"params": params, "batch_stats": state.g_batch_stats}, z,
-                                 jnp.zeros((z.shape[0],), jnp.int32), train=False)
-    return np.asarray(out)
+    out = make_sampler(models)(params, state.g_batch_stats, z,
+                               jnp.zeros((z.shape[0],), jnp.int32))
+    return np.asarray(out, np.float32)
+
+
+def traversal_panel(models: Any, state: Any, cfg: Config, steps: int = 10, seed: int = 0
+                    ) -> tuple[np.ndarray, int]:
+    """(images, ncols) of one traversal figure: a row per category; per continuous code a
+    block of `steps` columns sweeping that code over [-1, 1] (the others at 0), all with
+    the same noise. Without continuous codes the columns are `steps` noise draws instead,
+    so the rows still show whether a category means one digit whatever the noise.
+
+    One figure for all codes, because the question a traversal answers is comparative:
+    which code took the class, which ones took width or slant.
+    """
+    m = cfg.model
+    rows = max(m.info_categorical, 1)
+    if m.info_continuous > 0:
+        blocks = [traversal_grid(models, state, cfg, c, steps, seed)
+                  for c in range(m.info_continuous)]
+    else:
+        blocks = [traversal_grid(models, state, cfg, 0, 1, seed + i) for i in range(steps)]
+    per_row = [b.reshape(rows, -1, *b.shape[1:]) for b in blocks]  # (rows, cols_b, H, W, C)
+    panel = np.concatenate(per_row, axis=1)
+    return panel.reshape(-1, *panel.shape[2:]), panel.shape[1]
 
 
 def _info_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
