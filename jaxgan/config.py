@@ -47,6 +47,8 @@ class ModelConfig:
     info_continuous: int = 0  # InfoGAN: number of Uniform(-1, 1) continuous codes
     info_weight: float = 1.0  # InfoGAN: lambda of the mutual-information loss
     progan_stage_steps: int = 1000  # ProGAN: iterations per fade-in and per stable phase
+    # ProGAN: global batch per stage (4x4, 8x8, ...; the last repeats); empty: train.batch_size
+    progan_batch_sizes: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +82,7 @@ class TricksConfig:
     gp_weight: float = 0.0  # WGAN-GP gradient penalty lambda (Gulrajani et al. 2017)
     diffaugment: str = ""  # DiffAugment policy, e.g. "color,translation,cutout"
     weight_clip: float = 0.0  # WGAN: clip D's weights to [-c, c] after each update
+    drift_penalty: float = 0.0  # ProGAN's epsilon_drift: + eps * E[D(real)^2] in D's loss
 
 
 @dataclass
@@ -363,6 +366,9 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
     if device_count is not None and cfg.train.batch_size % device_count:
         raise ConfigError(f"train.batch_size={cfg.train.batch_size} must be divisible by the "
                           f"device count {device_count} (the batch is split over devices)")
+    if device_count is not None and any(b % device_count for b in cfg.model.progan_batch_sizes):
+        raise ConfigError(f"model.progan_batch_sizes={cfg.model.progan_batch_sizes} must all "
+                          f"be divisible by the device count {device_count}")
     return cfg
 
 
@@ -372,7 +378,7 @@ def _validate_tricks(cfg: Config) -> None:
         if not 0.0 <= getattr(t, key) < 0.5:
             raise ConfigError(f"tricks.{key} must be in [0, 0.5), got {getattr(t, key)}")
     for key in ("instance_noise", "instance_noise_anneal_steps", "r1_gamma", "gp_weight",
-                "weight_clip"):
+                "weight_clip", "drift_penalty"):
         if getattr(t, key) < 0:
             raise ConfigError(f"tricks.{key} must be >= 0, got {getattr(t, key)}")
     ops = ("color", "translation", "cutout")
@@ -389,6 +395,10 @@ def _validate_tricks(cfg: Config) -> None:
                               f"(got {m.generator!r} and {m.discriminator!r})")
     if m.generator == "progan" and m.progan_stage_steps <= 0:
         raise ConfigError("model.progan_stage_steps must be a positive number of iterations")
+    if m.progan_batch_sizes:  # the rules live beside the growth schedule they follow
+        from jaxgan.models.progan import validate_batch_sizes
+
+        validate_batch_sizes(cfg)
     if m.generator == "infogan" and m.info_categorical + m.info_continuous == 0:
         raise ConfigError("model.generator=infogan needs model.info_categorical > 0 or "
                           "model.info_continuous > 0")

@@ -12,6 +12,8 @@ because each one touches only one seam of the step:
   `input_noise`: Gaussian noise on every input of D, its std annealed linearly to 0;
 * one-sided label smoothing (Salimans et al. 2016) is the step's `real_target`; random
   label flipping is the step's `label_flip` probability;
+* ProGAN's drift penalty (Karras et al. 2018, Sec. A.1) is the step's `drift`:
+  ``eps * E[D(real)^2]`` in D's loss, so a Wasserstein critic's outputs stay near 0;
 * WGAN weight clipping (Arjovsky et al. 2017) wraps D's optax optimizer so that its update
   lands the parameters in ``[-c, c]`` (the optimizer state keeps its structure, so
   checkpoints and `init_state` are unaffected).
@@ -247,6 +249,8 @@ def step_options(cfg: Config, models: GANModels) -> tuple[GANModels, dict[str, A
         kwargs["d_penalty"] = penalty
     if t.weight_clip > 0:
         models = models._replace(tx_d=clip_params_after(models.tx_d, t.weight_clip))
+    if t.drift_penalty > 0:
+        kwargs["drift"] = t.drift_penalty
     if cfg.model.generator == "infogan":
         from jaxgan.models.infogan import make_info_loss
 

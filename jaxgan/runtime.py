@@ -72,6 +72,20 @@ def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh:
     return parallel.parallelize(many, mesh, batch_axis=2)
 
 
+def host_batch_plan(cfg: Config):
+    """``plan(k) -> (index, global_batch)``: the data-source batch of critic round k.
+
+    Round k is ``source.batch(k, train.batch_size)`` except for a Progressive GAN with
+    per-stage batch sizes, whose batch changes with the stage (`progan.batch_plan`).
+    """
+    if cfg.model.generator == "progan" and cfg.model.progan_batch_sizes:
+        from jaxgan.models.progan import batch_plan
+
+        return batch_plan(cfg)
+    b = cfg.train.batch_size
+    return lambda k: (k, b)
+
+
 def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
@@ -93,6 +107,17 @@ def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     return diffs
 
 
+def _with_defaults(old: dict[str, Any]) -> dict[str, Any]:
+    """A saved config with the keys it predates filled by their defaults, so that a run
+    started before a config key existed still resumes (an absent key meant the default)."""
+    def merge(default: Any, saved: Any) -> Any:
+        if isinstance(default, dict) and isinstance(saved, dict):
+            return {**default, **{k: merge(default.get(k), v) for k, v in saved.items()}}
+        return saved
+
+    return merge(Config().to_dict(), old)
+
+
 def workdir_guard(cfg: Config, workdir: Path, force: bool = False, write: bool = True) -> None:
     """Create the workdir and its config.json, refusing a workdir of a different run."""
     try:
@@ -108,7 +133,7 @@ def workdir_guard(cfg: Config, workdir: Path, force: bool = False, write: bool =
             old = json.loads(path.read_text())
         except json.JSONDecodeError:
             raise ConfigError(f"{path} is not valid JSON; pass --force to overwrite it") from None
-        diffs = config_differences(old, cfg.to_dict())
+        diffs = config_differences(_with_defaults(old), cfg.to_dict())
         if diffs:
             raise ConfigError(f"workdir {workdir} holds a different run ({diffs[0]}"
                               f"{f' and {len(diffs) - 1} more' if len(diffs) > 1 else ''}); "

@@ -86,6 +86,7 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
                     label_flip: float = 0.0,
                     info_loss: Callable[[jax.Array, jax.Array], tuple[jax.Array, Metrics]]
                     | None = None,
+                    drift: float = 0.0,
                     health: bool | str = True,
                     ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
     """Build the per-shard step. `batch["image"]` is (n_critic, B_local, ...).
@@ -97,7 +98,9 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
     `input_noise(key, step, x)` perturbs every input of D (instance noise, annealed by the
     step); `label_flip` is the probability that a sample's real/fake role is swapped in D's
     loss; `info_loss(q, z)` is InfoGAN's mutual-information term, computed from what D sows
-    as ``intermediates/q`` on the fakes and the latents ``z``, added to both players' loss.
+    as ``intermediates/q`` on the fakes and the latents ``z``, added to both players' loss;
+    `drift` is ProGAN's epsilon_drift: ``drift * mean(D(real)^2)`` joins D's loss (reported
+    as metric ``drift``), computed from the logits D already produced, so it costs no pass.
 
     `health`: True for every health signal, False for the losses and the NaN flag only,
     ``"light"`` for the per-step ones (accuracies, probabilities, global norms, NaN flag)
@@ -148,11 +151,15 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         if info_loss is not None:
             mi, extra = info_loss(q, z)
             total = total + mi
+        if drift > 0:  # keeps a Wasserstein critic's outputs from drifting (Karras et al.)
+            drift_term = drift * jnp.mean(jnp.square(real_logits))
+            total = total + drift_term
+            extra = {**extra, "drift": drift_term}
         if d_penalty is not None:
             def logits_fn(p, x, y):
                 return d_apply(p, d_stats, x, y)[0]
-            pen, extra = d_penalty(logits_fn, d_params, real, fake, y_real, k_pen)
-            total = total + pen
+            pen, pen_metrics = d_penalty(logits_fn, d_params, real, fake, y_real, k_pen)
+            total, extra = total + pen, {**extra, **pen_metrics}
         aux = dict(stats=d_stats, real_logits=real_logits, fake_logits=fake_logits,
                    real_feats=real_feats, fake_feats=fake_feats, loss_real=loss_real,
                    loss_fake=loss_fake, extra=extra)

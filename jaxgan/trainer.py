@@ -30,7 +30,14 @@ from jaxgan.data import make_source, prefetch
 from jaxgan.evaluate import evaluate_state, toy_mode_signals
 from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
 from jaxgan.losses import get_loss
-from jaxgan.runtime import GracefulExit, RunSetup, build_step, load_run_config, workdir_guard
+from jaxgan.runtime import (
+    GracefulExit,
+    RunSetup,
+    build_step,
+    host_batch_plan,
+    load_run_config,
+    workdir_guard,
+)
 from jaxgan.sampling import generate, write_samples, write_traversal
 from jaxgan.state import GANState, init_state, make_models
 from jaxgan.writers import MetricsWriter
@@ -83,11 +90,12 @@ def _host_batches(run: RunSetup, start: int, stop: int):
     spc, nc, b = cfg.train.steps_per_call, cfg.train.n_critic, cfg.train.batch_size
     pi, pc = jax.process_index(), jax.process_count()
     local = b // pc
+    plan = host_batch_plan(cfg)  # round k's (source index, global batch)
     for s0 in range(start, stop, spc):
         if getattr(src, "is_toy", False):  # real samples are drawn on device
             yield {"image": np.zeros((spc, nc, local, 1), np.float32)}
             continue
-        parts = [src.batch(s * nc + i, b, pi, pc) for s in range(s0, s0 + spc)
+        parts = [src.batch(*plan(s * nc + i), pi, pc) for s in range(s0, s0 + spc)
                  for i in range(nc)]
         yield {k: np.stack([p[k] for p in parts]).reshape(spc, nc, *parts[0][k].shape)
                for k in ("image", "label")}

@@ -62,7 +62,8 @@ def presets(workdir: Path, names: list[str]) -> dict:
             extra = ["model.latent_dim=16", "model.info_categorical=10"]
         elif name.startswith("progan"):
             extra = ["data.resolution=16", "model.progan_stage_steps=1", "train.steps=4",
-                     "model.latent_dim=8"]
+                     "model.latent_dim=8", "train.batch_size=8",
+                     "model.progan_batch_sizes=8,4"]  # two programs: stage 0; stages 1-2
         else:
             extra = ["model.latent_dim=8"]
         _, res = _train(name, workdir / name, TINY + extra)
@@ -146,13 +147,16 @@ def infogan_grid(workdir: Path) -> dict:
 
 def progan_resume(workdir: Path) -> dict:
     """5 iterations straight vs 3 + resume + 2 at 8x8 (stages 0 and 1, 2 iterations per
-    phase): the checkpoint at step 3 is mid-fade-in (stage 1, alpha 0.5)."""
+    phase): the checkpoint at step 3 is mid-fade-in (stage 1, alpha 0.5). As in the
+    preset, the batch shrinks with the stage (8 at 4x4, 4 at 8x8) and the drift penalty
+    is on."""
     import jax
 
     from jaxgan.models.progan import schedule
 
     over = TINY + ["model.progan_stage_steps=2", "model.latent_dim=8",
-                   "train.checkpoint_every=100", "tricks.gp_weight=0"]
+                   "train.checkpoint_every=100", "tricks.gp_weight=0", "train.batch_size=8",
+                   "model.progan_batch_sizes=8,4"]
     _, a = _train("progan_celeba", workdir / "straight", over + ["train.steps=5"])
     _, b1 = _train("progan_celeba", workdir / "resumed", over + ["train.steps=3"])
     _, b = _train("progan_celeba", workdir / "resumed", over + ["train.steps=5"])
@@ -165,7 +169,8 @@ def progan_resume(workdir: Path) -> dict:
             "resumed_records": [int(r["step"]) for r in b.records],
             "resume_stage": int(stage), "resume_alpha": float(alpha),
             "first_part_steps": int(b1.state.step), "final_step": int(b.state.step),
-            "recorded_grow": np.asarray(b1.state.g_batch_stats["grow"]).tolist()}
+            "recorded_grow": np.asarray(b1.state.g_batch_stats["grow"]).tolist(),
+            "drift": [r.get("drift") for r in a.records]}
 
 
 def main() -> None:

@@ -240,6 +240,48 @@ def test_label_flip_scores_real_samples_as_fake():
     np.testing.assert_allclose(out[1.0], float(jnp.mean(jax.nn.softplus(logits))), rtol=1e-5)
 
 
+def test_drift_penalty_adds_epsilon_times_mean_squared_real_logit():
+    """ProGAN's drift term against a float64 numpy forward pass of the MLP critic: the
+    D loss with drift 1e-3 minus the loss without is 1e-3 * mean(D(real)^2), and the
+    critic's update differs by the drift term's gradient (plain SGD makes that exact)."""
+    from jaxgan.losses import get_loss
+    from jaxgan.step import make_train_step
+
+    models, state, batch = _mlp_setup()
+    models = models._replace(tx_d=optax.sgd(1.0))
+    state = state.replace(d_opt_state=models.tx_d.init(state.d_params))
+    p = jax.tree.map(lambda a: np.asarray(a, np.float64), state.d_params)
+    h = np.asarray(batch["image"][0], np.float64)
+    for i in range(2):  # MLP critic: depth 2 ReLU layers, then one logit
+        h = np.maximum(h @ p[f"Dense_{i}"]["kernel"] + p[f"Dense_{i}"]["bias"], 0.0)
+    logits = (h @ p["Dense_2"]["kernel"] + p["Dense_2"]["bias"])[:, 0]
+    expected = 1e-3 * np.mean(logits ** 2)
+    loss = get_loss("wasserstein")
+    out = {e: jax.jit(make_train_step(models, loss, drift=e, ema_decay=0.0))(state, batch)
+           for e in (0.0, 1e-3)}
+    (s0, m0), (s1, m1) = out[0.0], out[1e-3]
+    assert "drift" not in m0
+    np.testing.assert_allclose(float(m1["drift"]), expected, rtol=1e-5)
+    np.testing.assert_allclose(float(m1["d_loss"]) - float(m0["d_loss"]), expected,
+                               rtol=1e-4, atol=1e-9)
+    # SGD(lr 1): the bias of the logit moves by -d/db [1e-3 mean(D^2)] = -2e-3 mean(D)
+    # (atol: both biases are O(1) float32 numbers, their difference is good to ~1e-7)
+    db = float(s1.d_params["Dense_2"]["bias"][0] - s0.d_params["Dense_2"]["bias"][0])
+    np.testing.assert_allclose(db, -2e-3 * np.mean(logits), rtol=1e-4, atol=2e-7)
+    assert expected > 1e-6  # the check above is not vacuous
+
+
+def test_drift_penalty_is_a_config_switch_on_for_progan():
+    from jaxgan import config as C
+    from jaxgan.state import make_models
+
+    cfg = C.load_preset("progan_celeba")
+    assert cfg.tricks.drift_penalty == 0.001
+    cfg.model.generator = cfg.model.discriminator = "mlp"
+    _, kwargs = R.step_options(cfg, make_models(cfg))
+    assert kwargs["drift"] == 0.001
+
+
 def test_zoo_config_errors_name_the_field():
     from jaxgan import config as C
 

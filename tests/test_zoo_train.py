@@ -46,3 +46,4 @@ def test_progan_resumes_mid_growth_in_the_same_stage_and_alpha(tmp_path):
     assert res["max_diff"] < 1e-5, res
     # G recorded the last trained stage and alpha (step 2: stage 1 at alpha 0) for sampling
     assert res["recorded_grow"] == [1.0, 0.0], res
+    assert all(d is not None and d > 0 for d in res["drift"]), res  # the preset's drift

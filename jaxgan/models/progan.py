@@ -37,7 +37,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from jaxgan.config import Config
+from jaxgan.config import Config, ConfigError
 
 
 class EqDense(nn.Module):
@@ -224,6 +224,72 @@ def schedule(step: int | jax.Array, stage_steps: int, max_stage: int
     return stage, alpha
 
 
+def stage_batch_size(cfg: Config, stage: int) -> int:
+    """The global batch of `stage` (``model.progan_batch_sizes``, the last entry repeating;
+    ``train.batch_size`` when the list is empty)."""
+    sizes = cfg.model.progan_batch_sizes
+    return sizes[min(stage, len(sizes) - 1)] if sizes else cfg.train.batch_size
+
+
+def batch_plan(cfg: Config) -> Any:
+    """``plan(k) -> (index, global_batch)``: what to ask the data source for critic round k
+    (``step * n_critic + i``), so that the run reads its data as one contiguous stream
+    whatever the stage's batch: round k starts at sample ``P_k``, the sum of the batches
+    before it, and ``source.batch(P_k // b, b)`` serves exactly samples ``[P_k, P_k + b)``
+    (`validate_batch_sizes` ensures ``b`` divides ``P_k``). A pure function of k, so a
+    resumed run reads what an uninterrupted one would.
+    """
+    t, nc = cfg.model.progan_stage_steps, cfg.train.n_critic
+    max_stage = max(cfg.data.resolution.bit_length() - 3, 0)
+
+    def plan(k: int) -> tuple[int, int]:
+        step, i = divmod(k, nc)
+        stage = min((step // t + 1) // 2, max_stage)  # `schedule`'s, on the host
+        b = stage_batch_size(cfg, stage)
+        before, phase_start = 0, 0  # samples drawn in the phases that ended before `step`
+        for phase in range(2 * max_stage + 1):
+            end = (phase + 1) * t if phase < 2 * max_stage else step
+            n = min(end, step) - phase_start
+            if n <= 0:
+                break
+            before += n * nc * stage_batch_size(cfg, (phase + 1) // 2)
+            phase_start = end
+        return (before + i * b) // b, b
+
+    return plan
+
+
+def validate_batch_sizes(cfg: Config) -> None:
+    """Per-stage batches must keep the data stream contiguous and the compiled calls whole.
+
+    Batch k of the run starts at sample ``P_k = sum of the batches before it``; the data
+    sources serve batches at multiples of their size, so every stage's batch must divide
+    the samples drawn before that stage (true when each size divides the one before).
+    """
+    m, t = cfg.model, cfg.train
+    sizes = m.progan_batch_sizes
+    if m.generator != "progan":
+        raise ConfigError("model.progan_batch_sizes applies to model.generator=progan only")
+    if any(b <= 0 for b in sizes):
+        raise ConfigError(f"model.progan_batch_sizes must be positive integers, got {sizes}")
+    if t.batch_size != sizes[0]:
+        raise ConfigError(f"train.batch_size={t.batch_size} must equal the first stage's "
+                          f"batch, model.progan_batch_sizes[0]={sizes[0]}")
+    if m.progan_stage_steps % t.steps_per_call:
+        raise ConfigError(f"model.progan_stage_steps={m.progan_stage_steps} must be a multiple "
+                          f"of train.steps_per_call={t.steps_per_call} with per-stage batches "
+                          "(one compiled call runs at one batch size)")
+    drawn = sizes[0] * m.progan_stage_steps * t.n_critic  # the 4x4 phase
+    max_stage = max(cfg.data.resolution.bit_length() - 3, 0)  # log2(resolution) - 2
+    for s, b in enumerate(sizes[1:max_stage + 1], start=1):
+        if drawn % b:
+            raise ConfigError(f"model.progan_batch_sizes: stage {s}'s batch {b} must divide "
+                              f"the {drawn} samples drawn before it; use sizes that divide "
+                              "the previous ones, e.g. 128,128,64,32,16")
+        drawn += 2 * b * m.progan_stage_steps * t.n_critic
+
+
+
 def _progan_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     return ProGANGenerator(cfg.data.resolution, cfg.data.channels, cfg.model.g_width, -1,
                            dtype)
@@ -266,9 +332,27 @@ def progressive_step(cfg: Config, models: Any, loss: Any, make_step: Any,
     def step(state, batch):
         stage, _ = schedule(state.step, stage_steps, max_stage)
         metrics_stage = stage.astype(jnp.float32)
-        new_state, metrics = lax.switch(stage, [branch(s) for s in range(max_stage + 1)],
-                                        state, batch)
+        stages = _stages_of_batch(cfg, batch, step_kwargs.get("axis_name"), max_stage)
+        if len(stages) == 1:
+            new_state, metrics = branch(stages[0])(state, batch)
+        else:  # position of the stage among those that run at this batch size
+            pos = jnp.sum(stage > jnp.asarray(stages))
+            new_state, metrics = lax.switch(pos, [branch(s) for s in stages], state, batch)
         return new_state, {**metrics, "progan_stage": metrics_stage}
 
     return step
 
+
+
+def _stages_of_batch(cfg: Config, batch: Any, axis_name: str | None, max_stage: int
+                     ) -> list[int]:
+    """The stages a program for this batch shape must hold: with per-stage batch sizes,
+    those whose global batch it is (each stage is then compiled once, in the program of
+    its batch size; the trainer feeds each step its stage's batch); otherwise all."""
+    stages = list(range(max_stage + 1))
+    if not cfg.model.progan_batch_sizes:
+        return stages
+    local = batch["image"].shape[1]
+    n = jax.lax.axis_size(axis_name) if axis_name else 1
+    mine = [s for s in stages if stage_batch_size(cfg, s) == local * n]
+    return mine or stages
