@@ -38,6 +38,7 @@ ZOO: tuple[ZooEntry, ...] = (
     ZooEntry("zoo_convergence_failure", "convergence_failure", 600),
     ZooEntry("zoo_mode_collapse", "mode_collapse", 1500),
     ZooEntry("zoo_diverged", "diverged", 200),
+    ZooEntry("zoo_oscillation", "oscillation", 500),
     ZooEntry("zoo_healthy", "healthy", 0),
 )
 
