@@ -37,7 +37,7 @@ class ModelConfig:
     # issue 8: "phase" (UpConv) / "s2d" (DownConv) compute the same maps as one matmul each,
     # the fastest exact formulations on CPU; see jaxgan/models/layers.py.
     downsample: str = "conv"  # DCGAN discriminator: "conv" or "s2d"
-    spectral_norm: bool = False
+    spectral_norm: bool = False  # D spectrally normalized: dcgan, mlp, resnet, projection
     num_classes: int = 0  # > 0 for class-conditional models
     sync_bn: bool = False  # batch-norm statistics over the global batch (cross-replica)
     # zoo (jaxgan.models.resnet/sagan/infogan/progan)
@@ -393,6 +393,10 @@ def _validate_tricks(cfg: Config) -> None:
         if (m.generator == pair) != (m.discriminator == pair):
             raise ConfigError(f"model.generator and model.discriminator must both be {pair!r} "
                               f"(got {m.generator!r} and {m.discriminator!r})")
+    if m.spectral_norm and m.discriminator in ("infogan", "progan"):
+        raise ConfigError(f"model.spectral_norm is not available for model.discriminator="
+                          f"{m.discriminator}; it works with dcgan, mlp, resnet, sagan and "
+                          "projection")
     if m.generator == "progan" and m.progan_stage_steps <= 0:
         raise ConfigError("model.progan_stage_steps must be a positive number of iterations")
     if m.progan_batch_sizes:  # the rules live beside the growth schedule they follow

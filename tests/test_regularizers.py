@@ -290,7 +290,10 @@ def test_zoo_config_errors_name_the_field():
              (["tricks.gp_weight=-1"], "tricks.gp_weight must be >= 0"),
              (["model.generator=infogan"], "must both be 'infogan'"),
              (["model.generator=progan", "model.discriminator=progan",
-               "model.progan_stage_steps=0"], "model.progan_stage_steps must be a positive")]
+               "model.progan_stage_steps=0"], "model.progan_stage_steps must be a positive"),
+             (["model.generator=infogan", "model.discriminator=infogan",
+               "model.info_categorical=10", "model.spectral_norm=true"],
+              "model.spectral_norm is not available for model.discriminator=infogan")]
     for overrides, message in cases:
         with pytest.raises(C.ConfigError, match=message.replace("[", r"\[").replace(
                 "(", r"\(").replace(")", r"\)")):

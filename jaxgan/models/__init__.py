@@ -30,7 +30,7 @@ def _dcgan_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
 
 def _dcgan_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     return DCGANDiscriminator(cfg.data.resolution, cfg.model.d_width, bn_axis, dtype,
-                              downsample=cfg.model.downsample)
+                              downsample=cfg.model.downsample, sn=cfg.model.spectral_norm)
 
 
 def _mlp_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
@@ -38,7 +38,8 @@ def _mlp_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
 
 
 def _mlp_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
-    return MLPDiscriminator(cfg.model.mlp_hidden, cfg.model.mlp_depth, dtype)
+    return MLPDiscriminator(cfg.model.mlp_hidden, cfg.model.mlp_depth, dtype,
+                            sn=cfg.model.spectral_norm)
 
 
 GENERATORS: dict[str, Factory] = {"dcgan": _dcgan_g, "mlp": _mlp_g}

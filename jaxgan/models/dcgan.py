@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from jaxgan.models.layers import DCGAN_INIT, DownConv, UpConv, bn_scale_init
+from jaxgan.models.layers import DCGAN_INIT, DownConv, SNConv, UpConv, bn_scale_init
 
 
 def _num_blocks(resolution: int) -> int:
@@ -57,13 +57,22 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """Returns one logit per image; sows the last feature map as 'features' for diagnostics."""
+    """Returns one logit per image; sows the last feature map as 'features' for diagnostics.
+
+    ``sn=True`` (`model.spectral_norm`) spectrally normalizes every convolution, the
+    power-iteration vectors kept in ``batch_stats``, and drops the batch norms: a batch
+    norm rescales each layer by the batch's inverse standard deviation, which undoes the
+    Lipschitz bound the normalization buys (Miyato et al. 2018's SN "standard CNN" and
+    StudioGAN's DCGAN with ``apply_d_sn`` have none either). Parameter names and shapes
+    are unchanged, so only the batch norms' entries differ between the two trees.
+    """
 
     resolution: int = 32
     width: int = 64
     bn_axis_name: str | None = None
     dtype: jnp.dtype = jnp.float32
     downsample: str = "conv"  # "conv" | "s2d" (same map, one matmul; see layers.DownConv)
+    sn: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
@@ -71,17 +80,24 @@ class DCGANDiscriminator(nn.Module):
         ch = self.width
         h = x.astype(self.dtype)
         for i in range(n):
-            if self.downsample == "conv":
+            if self.sn:
+                h = DownConv(ch, self.downsample, dtype=self.dtype, sn=True,
+                             name=f"down{i}")(h, train)
+            elif self.downsample == "conv":
                 h = nn.Conv(ch, (4, 4), (2, 2), padding=((1, 1), (1, 1)), use_bias=False,
                             kernel_init=DCGAN_INIT, dtype=self.dtype, name=f"down{i}")(h)
             else:
                 h = DownConv(ch, self.downsample, dtype=self.dtype, name=f"down{i}")(h)
-            if i > 0:
+            if i > 0 and not self.sn:
                 h = _bn(train, self.bn_axis_name, self.dtype)(h)
             h = nn.leaky_relu(h, 0.2)
             ch *= 2
         feats = h.reshape(h.shape[0], -1)
         self.sow("intermediates", "features", feats.astype(jnp.float32))
-        out = nn.Conv(1, (4, 4), padding="VALID", use_bias=False, kernel_init=DCGAN_INIT,
-                      dtype=self.dtype, name="logit")(h)
+        if self.sn:
+            out = SNConv(1, (4, 4), padding="VALID", use_bias=False, kernel_init=DCGAN_INIT,
+                         dtype=self.dtype, name="logit")(h, train)
+        else:
+            out = nn.Conv(1, (4, 4), padding="VALID", use_bias=False, kernel_init=DCGAN_INIT,
+                          dtype=self.dtype, name="logit")(h)
         return out.reshape(x.shape[0]).astype(jnp.float32)

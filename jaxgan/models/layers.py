@@ -357,11 +357,14 @@ class DownConv(nn.Module):
     mode: str = "conv"  # "conv" (lax.conv) | "s2d" (space-to-depth + matmul): same map
     dtype: jnp.dtype = jnp.float32
     kernel_init: nn.initializers.Initializer = DCGAN_INIT
+    sn: bool = False  # spectrally normalize the kernel (`spectral_normalize`)
 
     @nn.compact
-    def __call__(self, x: jax.Array) -> jax.Array:
+    def __call__(self, x: jax.Array, update_stats: bool = True) -> jax.Array:
         w = self.param("kernel", self.kernel_init, (4, 4, x.shape[-1], self.features),
                        jnp.float32)
+        if self.sn:
+            w = spectral_normalize(self, w, update_stats)
         x, w = x.astype(self.dtype), w.astype(self.dtype)
         if self.mode == "conv":
             return jax.lax.conv_general_dilated(x, w, (2, 2), ((1, 1), (1, 1)),

@@ -7,9 +7,13 @@ the toy data live on [-4, 4]^2.
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 from flax import linen as nn
+
+from jaxgan.models.layers import SNDense
 
 
 class MLPGenerator(nn.Module):
@@ -28,15 +32,27 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
+    """``sn=True`` (`model.spectral_norm`): every layer spectrally normalized, under the
+    same parameter names (``Dense_i``) and initialization as without."""
+
     hidden: int = 128
     depth: int = 2
     dtype: jnp.dtype = jnp.float32
+    sn: bool = False
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
-        del train, y  # unconditional; labels accepted for a uniform signature
+        del y  # unconditional; labels accepted for a uniform signature
+
+        def dense(features: int, i: int):
+            if not self.sn:
+                return nn.Dense(features, dtype=self.dtype)
+            return partial(SNDense(features, kernel_init=nn.initializers.lecun_normal(),
+                                   dtype=self.dtype, name=f"Dense_{i}"), update_stats=train)
+
         h = x.reshape(x.shape[0], -1).astype(self.dtype)
-        for _ in range(self.depth):
-            h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(h))
+        for i in range(self.depth):
+            h = nn.relu(dense(self.hidden, i)(h))
         self.sow("intermediates", "features", h.astype(jnp.float32))
-        return nn.Dense(1, dtype=self.dtype)(h).reshape(x.shape[0]).astype(jnp.float32)
+        out = dense(1, self.depth)(h)
+        return out.reshape(x.shape[0]).astype(jnp.float32)
