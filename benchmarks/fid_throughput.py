@@ -9,6 +9,10 @@ per run, the median of each, and the median of the per-round ratios jaxgan / pyt
 (the ratio of back-to-back runs is steadier than either rate on a shared machine).
 
     python benchmarks/fid_throughput.py [--images 256] [--size 32] [--batch 32] [--rounds 3]
+                                        [--chunk N]
+
+jaxgan buffers ``--batch`` images per dispatch and runs them in compiled calls of its
+default chunk (16 images per device on CPU) unless ``--chunk`` says otherwise.
 
 Needs torch, torchvision and pytorch-fid (benchmark-only dependencies).
 """
@@ -44,9 +48,13 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=32)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--chunk", type=int, default=None, help="jaxgan images per call")
     args = parser.parse_args()
 
+    import flax
     import jax
+    import jaxlib
+    import pytorch_fid
     import torch
     import torchvision
     from pytorch_fid import inception as pfid
@@ -64,7 +72,7 @@ def main() -> None:
     threads = os.cpu_count() or 1
     torch.set_num_threads(threads)
     model = pfid.InceptionV3([3]).eval()
-    ours = InceptionFeatures(weights, batch_size=args.batch)
+    ours = InceptionFeatures(weights, batch_size=args.batch, chunk=args.chunk)
 
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(args.images, args.size, args.size, 3), dtype=np.uint8)
@@ -97,11 +105,14 @@ def main() -> None:
     med = {k: statistics.median(v) for k, v in rates.items()}
     print(f"machine: {_cpu_model()}, {threads} cores; torch threads {torch.get_num_threads()}")
     print(
-        f"versions: jax {jax.__version__}, torch {torch.__version__}, "
-        f"torchvision {torchvision.__version__}, python {platform.python_version()}"
+        f"versions: jax {jax.__version__}, jaxlib {jaxlib.__version__}, "
+        f"flax {flax.__version__}, torch {torch.__version__}, "
+        f"torchvision {torchvision.__version__}, pytorch-fid {pytorch_fid.__version__}, "
+        f"python {platform.python_version()}"
     )
     print(
-        f"{args.images} images {args.size}x{args.size}, batch {args.batch}, max rel diff {rel:.1e}"
+        f"{args.images} images {args.size}x{args.size}, batch {args.batch} "
+        f"(jaxgan: {ours.chunk} per call), max rel diff {rel:.1e}"
     )
     print(f"median jaxgan {med['jaxgan']:.2f} images/s, pytorch-fid {med['pytorch-fid']:.2f}")
     pairs = [j / t for j, t in zip(rates["jaxgan"], rates["pytorch-fid"], strict=True)]

@@ -60,6 +60,63 @@ def test_features_are_batch_invariant_and_padding_free(extractor, images):
     np.testing.assert_allclose(single[0], pool[0], rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.parametrize(
+    "size, stride, cin, cout",
+    [(15, 1, 3, 4), (13, 1, 5, 8), (15, 2, 3, 4), (17, 2, 6, 5), (16, 2, 2, 3)],
+)
+def test_unpadded_conv_reformulation_is_exact(size, stride, cin, cout):
+    """The fast padding (stride 1: pad and crop; stride 2: a never-read padded edge, and
+    plain VALID when the edge would be read, size 16) gives an unpadded conv's numbers."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxgan.metrics.inception import BasicConv, _fast_padding
+
+    assert _fast_padding(149, 3, 1, 0) == ((1, 1), 1)
+    assert _fast_padding(35, 3, 2, 0) == ((0, 1), 0)
+    assert _fast_padding(16, 3, 2, 0) == ((0, 0), 0)
+    assert _fast_padding(35, 3, 1, 1) == ((1, 1), 0)
+    rng = np.random.default_rng(size + stride)
+    x = jnp.asarray(rng.standard_normal((2, size, size, cin)), jnp.float32)
+    kernel = jnp.asarray(rng.standard_normal((3, 3, cin, cout)), jnp.float32)
+    bias = jnp.asarray(rng.standard_normal(cout), jnp.float32)
+    params = {"conv": {"kernel": kernel, "bias": bias}}
+    out = BasicConv(cout, 3, stride=stride).apply({"params": params}, x)
+    ref = jax.lax.conv_general_dilated(
+        x, kernel, (stride, stride), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC")
+    )
+    ref = jax.nn.relu(ref + bias)
+    n = (size - 3) // stride + 1
+    assert out.shape == ref.shape == (2, n, n, cout)
+    np.testing.assert_allclose(np.asarray(out), np.asarray(ref), rtol=1e-6, atol=1e-6)
+
+
+def test_chunked_calls_round_the_batch_and_agree(extractor, images, monkeypatch):
+    from jaxgan.metrics import features
+
+    params = extractor.params
+    wide = InceptionFeatures(params=params, batch_size=50, chunk=16)
+    assert (wide.batch_size, wide.chunk) == (64, 16)  # one compiled shape for every call
+    assert InceptionFeatures(params=params, batch_size=32, chunk=16).batch_size == 32
+    small = InceptionFeatures(params=params, batch_size=5, chunk=2)
+    assert (small.batch_size, small.chunk) == (6, 2)
+    shapes = []
+    forward = features._forward
+
+    def counting(p, x):
+        shapes.append(x.shape[0])
+        return forward(p, x)
+
+    monkeypatch.setattr(features, "_forward", counting)
+    # 3 images in a buffer of 6: a chunk of 2 and one of 1 (+1 padding); the empty third
+    # chunk is never run
+    chunked, _ = small([images[:3]], with_logits=False)
+    assert shapes == [2, 2]
+    whole, _ = extractor([images[:3]], with_logits=False)
+    assert chunked.shape == (3, 2048)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-4, atol=1e-5)
+
+
 def test_gray_alpha_and_host_resize(weights_file, extractor, images):
     gray = images[:2, :, :, 0]
     rgba = np.concatenate([images[:2], np.full((2, 16, 16, 1), 7, np.uint8)], -1)

@@ -26,10 +26,28 @@ NUM_LOGITS = 1008
 FEATURE_DIM = 2048
 
 
-def _pad(p):
-    if isinstance(p, int):
-        p = (p, p)
-    return ((p[0], p[0]), (p[1], p[1]))
+def _pair(v):
+    return v if isinstance(v, tuple) else (v, v)
+
+
+def _fast_padding(size: int, kernel: int, stride: int, pad: int) -> tuple[tuple[int, int], int]:
+    """``((low, high), crop)`` computing the same outputs as symmetric ``pad`` on one axis.
+
+    Why: XLA:CPU's default convolution (its YNNPACK fusion, jaxlib 0.10.2) runs an unpadded
+    3x3 convolution 2.5-3.5x slower than the same convolution with padding: Conv2d_4a took
+    1.49 s vs 0.45 s at batch 16. So an unpadded 3x3 conv is asked for with padding whose
+    zeros are never read, giving bit-identical outputs: stride 2 with ``(size - k)`` even
+    takes one padded column at the end, which no window reaches; stride 1 pads 1 on both
+    sides and crops the one output on each edge that read the zeros (2.7 % more work at
+    Conv2d_2a, 5.7 % at Conv2d_4a).
+    """
+    if pad or kernel != 3:
+        return (pad, pad), 0
+    if stride == 1:
+        return (1, 1), 1
+    if stride == 2 and (size - kernel) % 2 == 0:
+        return (0, 1), 0
+    return (0, 0), 0
 
 
 class BasicConv(nn.Module):
@@ -42,10 +60,13 @@ class BasicConv(nn.Module):
 
     @nn.compact
     def __call__(self, x):
-        k = self.kernel if isinstance(self.kernel, tuple) else (self.kernel, self.kernel)
-        x = nn.Conv(self.features, k, strides=self.stride, padding=_pad(self.padding), name="conv")(
-            x
+        k, p = _pair(self.kernel), _pair(self.padding)
+        (ph, ch), (pw, cw) = (
+            _fast_padding(x.shape[1 + i], k[i], self.stride, p[i]) for i in range(2)
         )
+        x = nn.Conv(self.features, k, strides=self.stride, padding=(ph, pw), name="conv")(x)
+        if ch or cw:
+            x = x[:, ch : x.shape[1] - ch, cw : x.shape[2] - cw]
         return nn.relu(x)
 
 
