@@ -5,7 +5,7 @@ import pytest
 import scipy.linalg
 from PIL import Image
 
-from jaxgan.metrics import MetricsError, RunningStatistics, fid_from_stats
+from jaxgan.metrics import MetricsError, RunningStatistics, fid, fid_from_stats
 from jaxgan.metrics.fid import (
     iter_source,
     load_images_npz,
@@ -103,6 +103,38 @@ def test_source_errors(tmp_path):
         load_statistics(tmp_path / "stats.npz")
     with pytest.raises(MetricsError, match="not found or not supported"):
         iter_source(tmp_path / "missing")
+
+
+def test_fid_checks_both_inputs_before_the_weights(tmp_path, monkeypatch):
+    """A bad A or B is named as such even when the weights are missing too (they used to be
+    looked up first, so a missing folder was reported as missing weights)."""
+    from jaxgan.metrics import weights
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("weights looked up before the inputs were checked")
+
+    monkeypatch.setattr(weights, "find_weights", no_weights)
+    monkeypatch.setattr(weights, "load_params", no_weights)
+    np.savez(tmp_path / "images.npz", images=np.zeros((4, 8, 8, 3), np.uint8))
+    np.savez(tmp_path / "float.npz", images=np.zeros((4, 8, 8, 3), np.float32))
+    np.savez(tmp_path / "flat.npz", images=np.zeros((0, 8, 8, 3), np.uint8))
+    np.savez(tmp_path / "keys.npz", pictures=np.zeros(3))
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    good = tmp_path / "images.npz"
+    cases = [
+        (tmp_path / "missing", good, "missing: not found or not supported"),
+        (good, tmp_path / "missing", "missing: not found or not supported"),
+        (good, tmp_path / "empty", "empty: no images found"),
+        (tmp_path / "float.npz", good, "'images' has dtype float32; expected uint8"),
+        (good, tmp_path / "flat.npz", "has shape (0, 8, 8, 3); expected a non-empty"),
+        (tmp_path / "keys.npz", good, "has keys ['pictures']; expected 'images'"),
+        (good, tmp_path / "junk.npz", "junk.npz: not a readable .npz"),
+    ]
+    for a, b, message in cases:
+        with pytest.raises(MetricsError) as info:
+            fid(a, b, weights=tmp_path / "no.pth")
+        assert message in str(info.value) and "\n" not in str(info.value)
 
 
 def test_error_messages_are_one_line(tmp_path):

@@ -79,7 +79,9 @@ TABLE = [
      "missing.pth"),
     (["fid", "{d}/images.npz", "{d}/stats.npz", "--weights", "{d}/weights.pth"],
      "{d}/weights.pth: cannot read as a PyTorch state dict"),
-    (["fid", "{d}/nowhere", "{d}/images.npz"], "FID Inception weights not found"),
+    (["fid", "{d}/nowhere", "{d}/images.npz"], "{d}/nowhere: not found or not supported"),
+    (["fid", "{d}/images.npz", "{d}/empty"], "{d}/empty: no images found"),
+    (["fid", "{d}/images.npz", "{d}/stats.npz"], "FID Inception weights not found"),
     (["train", "--bogus-flag"], "unrecognized arguments"),
 ]
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,12 +211,63 @@ def load_statistics(path: str | os.PathLike) -> Statistics:
     return Statistics(mu, sigma, n)
 
 
-def _is_stats_npz(path: Path) -> bool:
+def _npz_keys(path: Path) -> set[str]:
     try:
         with np.load(path) as z:
-            return {"mu", "sigma"} <= set(z.files)
-    except (OSError, ValueError) as e:
+            return set(z.files)
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
         raise MetricsError(f"{path}: not a readable .npz ({e})") from None
+
+
+def _is_stats_npz(path: Path) -> bool:
+    return {"mu", "sigma"} <= _npz_keys(path)
+
+
+def _npz_header(path: Path, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype of one array of an .npz from its header, without reading the data."""
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(f"{key}.npy") as f:
+            version = np.lib.format.read_magic(f)
+            read = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read(f)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as e:
+        raise MetricsError(f"{path}: not a readable .npz ({e})") from None
+    return shape, dtype
+
+
+def check_source(spec: str | os.PathLike) -> None:
+    """Raise the one-line error a source would raise, now and cheaply (headers only).
+
+    Why: ``jaxgan fid`` must report a missing folder or a wrong .npz as such, before it
+    looks for (or downloads) the Inception weights and before the first side is computed.
+    """
+    path = Path(spec)
+    if path.is_dir():
+        list_images(path)
+        return
+    if not (path.suffix == ".npz" and path.is_file()):
+        raise MetricsError(
+            f"{path}: not found or not supported; expected a folder of images or an .npz"
+        )
+    keys = _npz_keys(path)
+    if {"mu", "sigma"} <= keys:
+        return
+    if "images" not in keys:
+        raise MetricsError(
+            f"{path}: .npz has keys {sorted(keys)}; expected 'images' (uint8 NHWC) "
+            "or 'mu' and 'sigma' (statistics)"
+        )
+    shape, dtype = _npz_header(path, "images")
+    if dtype != np.uint8:
+        raise MetricsError(f"{path}: 'images' has dtype {dtype}; expected uint8 in [0, 255]")
+    if len(shape) not in (3, 4) or shape[0] == 0:
+        raise MetricsError(
+            f"{path}: 'images' has shape {shape}; expected a non-empty N x H x W x C"
+        )
 
 
 def iter_source(spec: str | os.PathLike, batch: int = 256) -> Iterator[np.ndarray]:
@@ -248,7 +300,13 @@ def fid(
     batch_size: int = 50,
     method: str = "eigh",
 ) -> float:
-    """FID between two sources (folders, images .npz or statistics .npz)."""
+    """FID between two sources (folders, images .npz or statistics .npz).
+
+    Both sources are checked before the weights are looked for, so a bad input is named as
+    such and nothing is computed for one side when the other is unusable.
+    """
+    check_source(a)
+    check_source(b)
     extractor = None
     needs_net = any(
         not (Path(s).suffix == ".npz" and Path(s).is_file() and _is_stats_npz(Path(s)))
