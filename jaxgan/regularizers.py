@@ -4,10 +4,13 @@ Every trick is a config switch (`TricksConfig`) and composes with any model and 
 because each one touches only one seam of the step:
 
 * penalties on D (`gradient_penalty`, `r1_penalty`) are `d_penalty` functions of
-  ``(d_logits_fn, d_params, real, fake, y, key)``;
+  ``(d_logits_fn, d_params, real, fake, y, keys)``, ``keys`` one PRNG key per sample;
 * `diffaugment` is the step's `augment`: one policy applied to real and fake batches
   alike (with independent random draws, as in Zhao et al. 2020), differentiable w.r.t.
   the images so G's gradient passes through it;
+* the step applies `augment` and `input_noise` to each sample with a key derived from its
+  index in the global batch, and hands penalties such per-sample keys, so every trick's
+  random draws are the same on 1 device and on 2048 (like the latents);
 * `instance_noise` (Sonderby et al. 2017; Arjovsky & Bottou 2017) is the step's
   `input_noise`: Gaussian noise on every input of D, its std annealed linearly to 0;
 * one-sided label smoothing (Salimans et al. 2016) is the step's `real_target`; random
@@ -50,11 +53,13 @@ def input_gradients(logits_fn: LogitsFn, params: Any, x: jax.Array, y: jax.Array
 
 
 def gradient_penalty(logits_fn: LogitsFn, params: Any, real: jax.Array, fake: jax.Array,
-                     y: jax.Array, key: jax.Array, weight: float = 10.0
+                     y: jax.Array, keys: jax.Array, weight: float = 10.0
                      ) -> tuple[jax.Array, Metrics]:
     """WGAN-GP (Gulrajani et al. 2017): ``weight * E[(|grad D(x_hat)|_2 - 1)^2]`` on
-    random interpolates ``x_hat = e * real + (1 - e) * fake``, ``e ~ U(0, 1)`` per sample."""
-    eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))
+    random interpolates ``x_hat = e * real + (1 - e) * fake``, ``e_i ~ U(0, 1)`` drawn
+    from sample i's key ``keys[i]``."""
+    eps = jax.vmap(lambda k: jax.random.uniform(k, ()))(keys)
+    eps = eps.reshape((real.shape[0],) + (1,) * (real.ndim - 1))
     x_hat = eps * real + (1.0 - eps) * jax.lax.stop_gradient(fake)
     norm = jnp.sqrt(_per_sample_sq_norm(input_gradients(logits_fn, params, x_hat, y)) + 1e-12)
     pen = weight * jnp.mean(jnp.square(norm - 1.0))
@@ -62,25 +67,27 @@ def gradient_penalty(logits_fn: LogitsFn, params: Any, real: jax.Array, fake: ja
 
 
 def r1_penalty(logits_fn: LogitsFn, params: Any, real: jax.Array, fake: jax.Array,
-               y: jax.Array, key: jax.Array, gamma: float = 10.0
+               y: jax.Array, keys: jax.Array | None, gamma: float = 10.0
                ) -> tuple[jax.Array, Metrics]:
     """R1 (Mescheder et al. 2018): ``gamma / 2 * E[|grad D(real)|^2]`` on real data only."""
-    del fake, key
+    del fake, keys
     sq = _per_sample_sq_norm(input_gradients(logits_fn, params, real, y))
     pen = 0.5 * gamma * jnp.mean(sq)
     return pen, {"r1": pen}
 
 
 def combine_penalties(*penalties: Callable[..., tuple[jax.Array, Metrics]]):
-    """One `d_penalty` summing several (each gets its own key); None when given none."""
+    """One `d_penalty` summing several (each gets its own per-sample keys); None when
+    given none."""
     penalties = tuple(p for p in penalties if p is not None)
     if not penalties:
         return None
 
-    def penalty(logits_fn, params, real, fake, y, key):
+    def penalty(logits_fn, params, real, fake, y, keys):
         total, metrics = jnp.zeros((), jnp.float32), {}
         for i, p in enumerate(penalties):
-            v, m = p(logits_fn, params, real, fake, y, jax.random.fold_in(key, i))
+            own = jax.vmap(lambda k, i=i: jax.random.fold_in(k, i))(keys)
+            v, m = p(logits_fn, params, real, fake, y, own)
             total, metrics = total + v, {**metrics, **m}
         return total, metrics
 

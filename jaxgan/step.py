@@ -12,7 +12,9 @@ Design choices worth knowing:
   the gradient stopped, and the generator's update pulls the gradient of its loss through
   the *updated* discriminator back through that saved VJP.
 * Noise is drawn per sample from ``fold_in(key, global_sample_index)``, so the global batch
-  of noise is identical on 1 device and on 2048: runs agree across device counts.
+  of noise is identical on 1 device and on 2048: runs agree across device counts. The
+  tricks' draws (augmentation, instance noise, label flips, a penalty's keys) are per
+  sample in the same way (`per_sample`).
 * Extension points are plain functions: `loss` (a `GANLoss`), `augment` (applied to real
   and fake alike, e.g. DiffAugment), `d_penalty` (gradient penalty, R1, ...) and
   `sample_real` (on-device data such as the 2-D toys).
@@ -34,8 +36,9 @@ from jaxgan.state import GANModels, GANState
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
-# d_penalty(d_logits_fn, d_params, real, fake, y, key) -> (scalar, metrics)
-# where d_logits_fn(params, x, y) -> logits (B,) with the current batch statistics.
+# d_penalty(d_logits_fn, d_params, real, fake, y, keys) -> (scalar, metrics)
+# where d_logits_fn(params, x, y) -> logits (B,) with the current batch statistics and
+# keys holds one PRNG key per sample (B, 2), keyed by its index in the global batch.
 Penalty = Callable[..., tuple[jax.Array, Metrics]]
 Augment = Callable[[jax.Array, jax.Array], jax.Array]  # (key, images) -> images
 
@@ -52,6 +55,16 @@ def per_sample_keys(key: jax.Array, n: int, axis_name: str | None) -> jax.Array:
     """One key per sample, indexed by the sample's position in the GLOBAL batch."""
     idx = _axis_index(axis_name) * n + jnp.arange(n)
     return jax.vmap(lambda i: jax.random.fold_in(key, i))(idx)
+
+
+def per_sample(fn: Callable[[jax.Array, jax.Array], jax.Array], key: jax.Array,
+               x: jax.Array, axis_name: str | None) -> jax.Array:
+    """``fn(key, batch)`` applied to each sample as a batch of one, with the key of the
+    sample's GLOBAL index: random augmentations and noise that do not depend on how the
+    batch is split over devices (one key per shard would make them differ with the count).
+    """
+    keys = per_sample_keys(key, x.shape[0], axis_name)
+    return jax.vmap(lambda k, xi: fn(k, xi[None])[0])(keys, x)
 
 
 def sample_latents(key: jax.Array, n: int, latent_dim: int, num_classes: int,
@@ -96,9 +109,11 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
 
     Zoo hooks (`jaxgan.regularizers.step_options` fills them; all off by default):
     `input_noise(key, step, x)` perturbs every input of D (instance noise, annealed by the
-    step); `label_flip` is the probability that a sample's real/fake role is swapped in D's
-    loss; `info_loss(q, z)` is InfoGAN's mutual-information term, computed from what D sows
-    as ``intermediates/q`` on the fakes and the latents ``z``, added to both players' loss;
+    step); `augment` and `input_noise` are applied to each sample alone (`per_sample`), so
+    they must not mix samples; `label_flip` is the probability that a sample's real/fake
+    role is swapped in D's loss; `info_loss(q, z)` is InfoGAN's mutual-information term,
+    computed from what D sows as ``intermediates/q`` on the fakes and the latents ``z``,
+    added to both players' loss;
     `drift` is ProGAN's epsilon_drift: ``drift * mean(D(real)^2)`` joins D's loss (reported
     as metric ``drift``), computed from the logits D already produced, so it costs no pass.
 
@@ -124,14 +139,15 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
 
     def d_objective(d_params, d_stats, real, y_real, fake, y_fake, key, t=None, z=None):
         k_aug_r, k_aug_f, k_pen = jax.random.split(key, 3)
-        shard = _axis_index(axis_name)  # augment/noise/flip draws differ between shards
-        k_aug_r, k_aug_f = jax.random.fold_in(k_aug_r, shard), jax.random.fold_in(k_aug_f, shard)
-        if augment is not None:
-            real = augment(k_aug_r, real)
-            fake = augment(k_aug_f, fake)
+        n = real.shape[0]
+        if augment is not None:  # every draw is per sample: the same on any device count
+            real = per_sample(augment, k_aug_r, real, axis_name)
+            fake = per_sample(augment, k_aug_f, fake, axis_name)
         if input_noise is not None:
-            real = input_noise(jax.random.fold_in(k_aug_r, 1_000), t, real)
-            fake = input_noise(jax.random.fold_in(k_aug_f, 1_000), t, fake)
+            def noise(k, x):
+                return input_noise(k, t, x)
+            real = per_sample(noise, jax.random.fold_in(k_aug_r, 1_000), real, axis_name)
+            fake = per_sample(noise, jax.random.fold_in(k_aug_f, 1_000), fake, axis_name)
         real_logits, d_stats, real_feats = d_apply(d_params, d_stats, real, y_real)
         if info_loss is not None:
             fake_logits, d_stats, fake_feats, q = d_apply(d_params, d_stats, fake, y_fake,
@@ -141,8 +157,8 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         real_term, fake_term = loss.d_terms(real_logits, fake_logits, real_target)
         if label_flip > 0:  # score flipped samples in the other role: real as fake and back
             swapped_real, swapped_fake = loss.d_terms(fake_logits, real_logits, real_target)
-            flip = jax.random.bernoulli(jax.random.fold_in(k_aug_r, 7919), label_flip,
-                                        real_term.shape)
+            flip_keys = per_sample_keys(jax.random.fold_in(k_aug_r, 7919), n, axis_name)
+            flip = jax.vmap(lambda k: jax.random.bernoulli(k, label_flip))(flip_keys)
             real_term = jnp.where(flip, swapped_fake, real_term)
             fake_term = jnp.where(flip, swapped_real, fake_term)
         loss_real, loss_fake = jnp.mean(real_term), jnp.mean(fake_term)
@@ -158,7 +174,8 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         if d_penalty is not None:
             def logits_fn(p, x, y):
                 return d_apply(p, d_stats, x, y)[0]
-            pen, pen_metrics = d_penalty(logits_fn, d_params, real, fake, y_real, k_pen)
+            pen, pen_metrics = d_penalty(logits_fn, d_params, real, fake, y_real,
+                                         per_sample_keys(k_pen, n, axis_name))
             total, extra = total + pen, {**extra, **pen_metrics}
         aux = dict(stats=d_stats, real_logits=real_logits, fake_logits=fake_logits,
                    real_feats=real_feats, fake_feats=fake_feats, loss_real=loss_real,
@@ -197,10 +214,10 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         def g_objective(fake_images):
             x = fake_images
             if augment is not None:
-                x = augment(jax.random.fold_in(key, 10_000 + _axis_index(axis_name)), x)
+                x = per_sample(augment, jax.random.fold_in(key, 10_000), x, axis_name)
             if input_noise is not None:
-                x = input_noise(jax.random.fold_in(key, 20_000 + _axis_index(axis_name)),
-                                state.step, x)
+                x = per_sample(lambda k, xx: input_noise(k, state.step, xx),
+                               jax.random.fold_in(key, 20_000), x, axis_name)
             if info_loss is not None:
                 logits, _, _, q = d_apply(d_params, d_stats, x, y_fake, want_q=True)
                 return jnp.mean(loss.g_term(logits)) + info_loss(q, z)[0]

@@ -45,11 +45,11 @@ def fd_grad(x: np.ndarray, h: float = 1e-5) -> np.ndarray:
 def test_gradient_penalty_matches_finite_differences():
     real = RNG.normal(size=(B, H, W, C))
     fake = RNG.normal(size=(B, H, W, C))
-    key = jax.random.PRNGKey(3)
+    keys = jax.random.split(jax.random.PRNGKey(3), B)  # one per sample, as the step gives
     pen, m = R.gradient_penalty(jax_logits, PARAMS, jnp.asarray(real, jnp.float32),
-                                jnp.asarray(fake, jnp.float32), jnp.zeros(B, jnp.int32), key,
+                                jnp.asarray(fake, jnp.float32), jnp.zeros(B, jnp.int32), keys,
                                 weight=10.0)
-    eps = np.asarray(jax.random.uniform(key, (B, 1, 1, 1)), np.float64)
+    eps = np.array([float(jax.random.uniform(k, ())) for k in keys]).reshape(B, 1, 1, 1)
     x_hat = eps * real + (1 - eps) * fake
     norms = np.sqrt((fd_grad(x_hat) ** 2).reshape(B, -1).sum(-1))
     ref = 10.0 * np.mean((norms - 1.0) ** 2)
@@ -70,7 +70,7 @@ def test_r1_penalty_matches_finite_differences():
 def test_combined_penalty_is_the_sum():
     real = jnp.asarray(RNG.normal(size=(B, H, W, C)), jnp.float32)
     fake = jnp.asarray(RNG.normal(size=(B, H, W, C)), jnp.float32)
-    y, key = jnp.zeros(B, jnp.int32), jax.random.PRNGKey(0)
+    y, key = jnp.zeros(B, jnp.int32), jax.random.split(jax.random.PRNGKey(0), B)
     both = R.combine_penalties(lambda *a: R.r1_penalty(*a, gamma=2.0), None)
     pen, m = both(jax_logits, PARAMS, real, fake, y, key)
     alone, _ = R.r1_penalty(jax_logits, PARAMS, real, fake, y, key, gamma=2.0)
@@ -220,9 +220,10 @@ def test_step_augments_and_noises_real_and_fake_alike():
     step = make_train_step(models, get_loss("non_saturating"), augment=augment,
                            input_noise=noise)
     jax.eval_shape(step, state, batch)
-    # D round: real and fake; G pass: fake -- every D input goes through both
-    assert seen == [("augment", (6, 2)), ("augment", (6, 2)), ("noise", (6, 2)),
-                    ("noise", (6, 2)), ("augment", (6, 2)), ("noise", (6, 2))]
+    # D round: real and fake; G pass: fake -- every D input goes through both, each sample
+    # alone (a batch of one under vmap, keyed by its global index: device-count invariant)
+    assert seen == [("augment", (1, 2)), ("augment", (1, 2)), ("noise", (1, 2)),
+                    ("noise", (1, 2)), ("augment", (1, 2)), ("noise", (1, 2))]
 
 
 def test_label_flip_scores_real_samples_as_fake():

@@ -25,9 +25,13 @@ def _run(n, out, model):
     return dict(np.load(out))
 
 
-@pytest.mark.parametrize("model", ["dcgan", "mlp"])
+@pytest.mark.parametrize("model", ["dcgan", "mlp", "dcgan_tricks"])
 def test_one_device_equals_eight_devices(tmp_path, model):
     """Two scanned GAN iterations with n_critic=2 on 1 and on 8 devices, same global batch.
+
+    `dcgan_tricks` switches on every trick that draws random numbers (DiffAugment, instance
+    noise, label flips, WGAN-GP's interpolation weights): their draws are per sample, keyed
+    by the sample's global index, so they too are the same on any device count.
 
     Tolerance: float32 reductions are summed in a different order across 8 shards, so the
     new parameters agree to ~1e-6 relative; anything structurally wrong (per-device noise,
@@ -135,3 +139,20 @@ def test_sampled_health_signals_match_the_full_step():
     assert per_layer
     np.testing.assert_allclose(m_a[per_layer[0]], 4 * m_last[per_layer[0]], rtol=1e-5)
     assert float(m_a["g_update_ratio"]) != pytest.approx(float(m_b["g_update_ratio"]))
+
+
+def test_per_sample_draws_do_not_depend_on_how_the_batch_is_split():
+    """`per_sample` (the tricks' augmentation and noise) on 8 samples at once equals the
+    same on 4 shards of 2 (shards simulated by a named vmap axis, as shard_map's)."""
+    from jaxgan.regularizers import make_diffaugment, make_instance_noise
+    from jaxgan.step import per_sample
+
+    x = jnp.asarray(np.random.default_rng(0).uniform(-1, 1, (8, 8, 8, 3)), jnp.float32)
+    key = jax.random.PRNGKey(5)
+    aug, noise = make_diffaugment("color,translation,cutout"), make_instance_noise(0.3)
+    for fn in (aug, lambda k, xx: noise(k, jnp.asarray(0), xx)):
+        whole = per_sample(fn, key, x, None)
+        split = jax.vmap(lambda xs, fn=fn: per_sample(fn, key, xs, "data"),
+                         axis_name="data")(x.reshape(4, 2, 8, 8, 3)).reshape(x.shape)
+        np.testing.assert_array_equal(np.asarray(split), np.asarray(whole))
+        assert float(jnp.abs(whole - x).max()) > 0.1  # something was drawn
