@@ -117,7 +117,7 @@ def train_classifier(cfg: Config, out: str | Path | None = None, steps: int = 60
     _, probs = clf.apply(images[test])
     clf.test_accuracy = float(np.mean(probs.argmax(1) == labels[test]))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
+    tmp = path.with_name(f"{path.name}.tmp{jax.process_index()}")  # hosts may share a disk
     tmp.write_bytes(serialization.msgpack_serialize(
         {"params": jax.device_get(params), "num_classes": k,
          "test_accuracy": clf.test_accuracy, "shape": list(images.shape[1:])}))

@@ -117,6 +117,25 @@ def test_chunked_calls_round_the_batch_and_agree(extractor, images, monkeypatch)
     np.testing.assert_allclose(chunked, whole, rtol=1e-4, atol=1e-5)
 
 
+def test_progress_bar_only_on_a_terminal_and_counts_images(extractor, images):
+    import io
+
+    from jaxgan.metrics.features import progress_bar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert progress_bar(3, "Inception", file=io.StringIO()) is None  # a pipe or a log
+    assert progress_bar(3, "Inception", enabled=False, file=Terminal()) is None
+    screen = Terminal()
+    bar = progress_bar(3, "Inception", file=screen)
+    pool, _ = extractor([images[:3]], with_logits=False, progress=bar)
+    assert bar.n == 3 == len(pool)
+    bar.close()
+    assert "Inception" in screen.getvalue()
+
+
 def test_gray_alpha_and_host_resize(weights_file, extractor, images):
     gray = images[:2, :, :, 0]
     rgba = np.concatenate([images[:2], np.full((2, 16, 16, 1), 7, np.uint8)], -1)

@@ -5,18 +5,22 @@ reused (one compile per input size), and every device must get work. Images arri
 iterable of uint8 arrays (single HWC images or NHWC batches); they are regrouped into fixed
 size batches per image size (the last batch padded and the padding dropped), each batch is
 cut into chunks of one compiled shape, placed with a ``NamedSharding`` over a 1-D ``data``
-mesh of the devices, and the next batch is dispatched before the previous result is copied
-back, so host decoding overlaps device compute. Items of the iterable with 4 dimensions are NHWC batches (grayscale as NHW1);
-items with 2 or 3 dimensions are one HW or HWC image. Results come back per batch as
-float32 numpy arrays, in arrival order within one image size; images of a rare size (past
-``max_sizes`` distinct sizes) are resized on the host and share one 299x299 batch stream,
-so a folder of many sizes still compiles few times.
+mesh of this process's devices, and the next batch is dispatched before the previous result
+is copied back, so host decoding overlaps device compute. Items of the iterable with 4
+dimensions are NHWC batches (grayscale as NHW1); items with 2 or 3 dimensions are one HW
+or HWC image. Results come back per batch as float32 numpy arrays, in arrival order within
+one image size; images of a rare size (past ``max_sizes`` distinct sizes) are resized on
+the host and share one 299x299 batch stream, so a folder of many sizes still compiles few
+times. An extractor uses only its own process's devices; several processes split the
+images among themselves with :mod:`jaxgan.metrics.distributed`.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterable, Iterator
+from typing import IO
 
 import jax
 import jax.numpy as jnp
@@ -64,7 +68,7 @@ class InceptionFeatures:
         max_sizes: int = 4,
         chunk: int | None = None,
     ):
-        self.devices = list(devices or jax.devices())
+        self.devices = list(devices or jax.local_devices())  # see metrics.distributed
         n = len(self.devices)
         per_device = max(1, -(-batch_size // n))
         if chunk is None:
@@ -87,9 +91,10 @@ class InceptionFeatures:
         ]
 
     def batches(
-        self, images: Iterable[np.ndarray], with_logits: bool = True
+        self, images: Iterable[np.ndarray], with_logits: bool = True, progress=None
     ) -> Iterator[tuple[np.ndarray, np.ndarray | None]]:
-        """Yield ``(pool3 (b, 2048), logits (b, 1008) or None)`` per processed batch."""
+        """Yield ``(pool3 (b, 2048), logits (b, 1008) or None)`` per processed batch;
+        ``progress`` (a tqdm-like bar, see :func:`progress_bar`) advances by ``b``."""
         bs = self.batch_size
         buffers: dict = {}  # key -> (array of bs images, count)
         compiled_sizes: set = set()
@@ -98,6 +103,8 @@ class InceptionFeatures:
         def collect(result):
             outs, count = result
             pool3 = np.concatenate([np.asarray(p) for p, _ in outs])[:count]
+            if progress is not None:
+                progress.update(count)
             if not with_logits:
                 return pool3, None
             return pool3, np.concatenate([np.asarray(lg) for _, lg in outs])[:count]
@@ -140,11 +147,11 @@ class InceptionFeatures:
             yield collect(in_flight)
 
     def __call__(
-        self, images: Iterable[np.ndarray], with_logits: bool = True
+        self, images: Iterable[np.ndarray], with_logits: bool = True, progress=None
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """All features at once (for small sets; use :meth:`batches` to stream)."""
         pools, logits = [], []
-        for p, lg in self.batches(images, with_logits=with_logits):
+        for p, lg in self.batches(images, with_logits=with_logits, progress=progress):
             pools.append(p)
             logits.append(lg)
         if not pools:
@@ -152,3 +159,21 @@ class InceptionFeatures:
                 np.zeros((0, NUM_LOGITS), np.float32) if with_logits else None
             )
         return np.concatenate(pools), (np.concatenate(logits) if with_logits else None)
+
+
+def progress_bar(total: int | None, desc: str, enabled: bool = True, file: IO | None = None):
+    """A tqdm bar counting images, or None when it would only be noise.
+
+    Why these conditions: a bar belongs to an interactive terminal (not to logs, pipes or
+    ``--json`` output), to one process (on a pod every host extracts at once), and can be
+    switched off (``train.progress=false``, ``jaxgan eval --no-progress``). It is left
+    behind on neither stream: ``leave=False`` erases it when the extraction is done.
+    """
+    file = file if file is not None else sys.stderr
+    if not enabled or jax.process_index() != 0 or not getattr(file, "isatty", bool)():
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # optional: only the display is lost
+        return None
+    return tqdm(total=total, desc=desc, unit="img", leave=False, file=file, dynamic_ncols=True)

@@ -55,10 +55,14 @@ class RunningStatistics:
         x = np.asarray(features, dtype=np.float64)
         if x.ndim != 2 or len(x) == 0:
             return
-        nb = len(x)
         mb = x.mean(axis=0)
         xc = x - mb
-        sb = xc.T @ xc
+        self.merge(len(x), mb, xc.T @ xc)
+
+    def merge(self, nb: int, mb: np.ndarray, sb: np.ndarray) -> None:
+        """Add ``nb`` vectors given by their mean and scatter (another batch or process)."""
+        if nb == 0:
+            return
         if self.n == 0:
             self.n, self.mean, self.scatter = nb, mb, sb
             return
@@ -157,14 +161,30 @@ def compute_statistics(
     extractor: Callable | None = None,
     weights: str | os.PathLike | None = None,
     batch_size: int = 50,
+    progress=None,
+    distributed: bool | None = None,
 ) -> Statistics:
-    """Stream uint8 images (HWC images or NHWC batches) through Inception into statistics."""
+    """Stream uint8 images (HWC images or NHWC batches) through Inception into statistics.
+
+    With several JAX processes (``distributed`` None means ``jax.process_count() > 1``),
+    every process must call this with the same stream: each extracts only its share and
+    the statistics are merged across processes (:mod:`jaxgan.metrics.distributed`).
+    ``progress`` is a tqdm-like bar advanced by the images this process extracts.
+    """
+    import jax
+
+    from jaxgan.metrics.distributed import combine_statistics, process_share
     from jaxgan.metrics.features import InceptionFeatures
 
+    if distributed is None:
+        distributed = jax.process_count() > 1
     extractor = extractor or InceptionFeatures(weights, batch_size=batch_size)
     running = RunningStatistics()
-    for pool3, _ in extractor.batches(images, with_logits=False):
+    stream = process_share(images) if distributed else images
+    for pool3, _ in extractor.batches(stream, with_logits=False, progress=progress):
         running.update(pool3)
+    if distributed:
+        running = combine_statistics(running)
     return running.result()
 
 

@@ -49,19 +49,31 @@ def reference_statistics(
     weights: str | os.PathLike | None = None,
     batch_size: int = 50,
     folder: str | os.PathLike | None = None,
+    progress=None,
 ) -> Statistics:
     """Load the cached statistics for the key, or compute them from ``images_fn()`` and save.
 
     ``images_fn`` is only called on a cache miss, so a dataset need not be opened at all
-    when its statistics are known.
+    when its statistics are known. With several processes the statistics are computed
+    together (each process its share), so all of them must agree on hit or miss: a miss on
+    any process (its own disk) is a miss for all, and each one saves the result.
     """
+    import jax
+
+    from jaxgan.metrics.distributed import all_processes
+
     weights_path = find_weights(weights)
     path = reference_path(dataset, split, resolution, sha256_of(weights_path), folder=folder)
-    if path.is_file():
+    hit = path.is_file()
+    if jax.process_count() > 1:
+        hit = all_processes(hit)
+    if hit:
         return load_statistics(path)
-    stats = compute_statistics(images_fn(), weights=weights_path, batch_size=batch_size)
+    stats = compute_statistics(
+        images_fn(), weights=weights_path, batch_size=batch_size, progress=progress
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = path.with_suffix(f".tmp{jax.process_index()}.npz")  # processes may share a disk
     stats.save(tmp)
     os.replace(tmp, path)
     return stats
