@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jax
 import numpy as np
 
 from jaxgan.config import ConfigError, apply_overrides
@@ -44,8 +45,9 @@ def _uint8(x: np.ndarray) -> np.ndarray:
 
 
 def evaluate(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
-             write: bool = True) -> dict[str, Any]:
-    """Compute the metrics for the newest checkpoint of `workdir`; append them to its log."""
+             write: bool = True, progress: bool | None = None) -> dict[str, Any]:
+    """Compute the metrics for the newest checkpoint of `workdir`; append them to its log
+    (from the first process only). `progress` as in `evaluate_state`."""
     from jaxgan.checkpoint import Checkpointer, CheckpointError
     from jaxgan.trainer import load_run_config, restore_latest, setup_run
 
@@ -56,19 +58,31 @@ def evaluate(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
     if restored is None:
         raise CheckpointError(f"{workdir} holds no checkpoint yet; train first")
     step, state = restored
-    record = evaluate_state(run, state, step)
-    if write:
+    record = evaluate_state(run, state, step, progress=progress)
+    if write and jax.process_index() == 0:
         with (workdir / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
     return record
 
 
-def evaluate_state(run: Any, state: Any, step: int) -> dict[str, Any]:
+def evaluate_state(run: Any, state: Any, step: int, progress: bool | None = None
+                   ) -> dict[str, Any]:
     """The configured metrics for an in-memory state (the trainer calls this every
-    `eval.every` steps; `evaluate` for a workdir's checkpoint)."""
+    `eval.every` steps; `evaluate` for a workdir's checkpoint).
+
+    Every process of a multi-host run calls it: each samples the same images from its own
+    copy of the state, extracts Inception features of its share only, and all get the same
+    record. Inception extraction shows a progress bar on the first process when `progress`
+    (default `train.progress`) is on and stderr is a terminal.
+    """
     from jaxgan.sampling import generate
 
     cfg = run.cfg
+    progress = cfg.train.progress if progress is None else progress
+    if jax.process_count() > 1:  # sample locally: every process draws the same images
+        from jaxgan.guards import local_copy
+
+        state = local_copy(state)
     names = list(cfg.eval.metrics) or _default_metrics(cfg, run.source)
     unknown = [m for m in names if m not in KNOWN]
     if unknown:
@@ -105,11 +119,30 @@ def evaluate_state(run: Any, state: Any, step: int) -> dict[str, Any]:
         record.update(classifier_metrics(clf, real, fake))
         record["classifier_test_accuracy"] = clf.test_accuracy
     if any(m in names for m in ("fid", "kid", "is", "prdc")):
-        record.update(_inception_metrics(cfg, names, real, fake, src))
+        record.update(_inception_metrics(cfg, names, real, fake, src, progress))
     return record
 
 
-def _inception_metrics(cfg, names, real, fake, src) -> dict[str, float]:
+def _bar(total: int, desc: str, enabled: bool) -> Any:
+    """A bar over this process's share of `total` images (None when off)."""
+    from jaxgan.metrics.features import progress_bar
+
+    share = len(range(jax.process_index(), total, jax.process_count()))
+    return progress_bar(share, desc, enabled=enabled)
+
+
+def _extract(extractor, images: np.ndarray, desc: str, progress: bool, with_logits: bool):
+    from jaxgan.metrics.distributed import extract_all
+
+    bar = _bar(len(images), desc, progress)
+    try:
+        return extract_all(extractor, images, with_logits=with_logits, progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _inception_metrics(cfg, names, real, fake, src, progress: bool) -> dict[str, float]:
     from jaxgan.metrics import (
         InceptionFeatures,
         density_coverage,
@@ -123,46 +156,78 @@ def _inception_metrics(cfg, names, real, fake, src) -> dict[str, float]:
 
     extractor = InceptionFeatures(None)
     out: dict[str, float] = {}
-    fake_u8 = _uint8(fake)
-    pool, logits = [], []
-    for p, lg in extractor.batches([fake_u8], with_logits=True):
-        pool.append(p)
-        logits.append(lg)
-    f_fake, l_fake = np.concatenate(pool), np.concatenate(logits)
+    f_fake, l_fake = _extract(extractor, _uint8(fake), "Inception: samples", progress, True)
     if "fid" in names:
-        ref = reference_statistics(cfg.data.name or cfg.data.source, cfg.data.split,
-                                   cfg.data.resolution, lambda: [_uint8(src.images
-                                                                 .astype(np.float32) / 127.5
-                                                                 - 1.0)])
+        def reference_images():
+            return [_uint8(src.images.astype(np.float32) / 127.5 - 1.0)]
+
+        bar = _bar(len(src), "Inception: reference statistics", progress)
+        try:
+            ref = reference_statistics(cfg.data.name or cfg.data.source, cfg.data.split,
+                                       cfg.data.resolution, reference_images, progress=bar)
+        finally:
+            if bar is not None:
+                bar.close()
         stats = RunningStatistics()
         stats.update(f_fake)
         s = stats.result()
         out["fid"] = fid_from_stats(ref.mu, ref.sigma, s.mu, s.sigma)
     if "is" in names:
-        out.update({f"is_{k}": v for k, v in inception_score(l_fake).items()})
+        out.update(inception_score(l_fake))  # "is", "is_std"
     if "kid" in names or "prdc" in names:
-        f_real = np.concatenate([p for p, _ in extractor.batches([_uint8(real)],
-                                                                 with_logits=False)])
+        f_real, _ = _extract(extractor, _uint8(real), "Inception: real images", progress,
+                             False)
         if "kid" in names:
-            out.update({f"kid_{k}": v for k, v in kid(f_real, f_fake).items()})
+            out.update(kid(f_real, f_fake))  # "kid", "kid_std"
         if "prdc" in names:
             out.update(precision_recall(f_real, f_fake))
             out.update(density_coverage(f_real, f_fake))
     return out
 
 
+class _Intermixed:
+    """Options and KEY=VALUE overrides in any order (`jaxgan eval RUN --json k=v`).
+
+    Why: plain argparse fills the positionals `workdir` and `overrides` at the first
+    positional it meets (overrides empty) and rejects later KEY=VALUEs; intermixed parsing
+    cannot be asked of the top-level parser (it has subparsers), so the verb's own parser
+    does it.
+    """
+
+    _inside = False
+
+    def parse_known_args(self, args=None, namespace=None):
+        if self._inside:  # parse_known_intermixed_args calls back in here
+            return super().parse_known_args(args, namespace)
+        self._inside = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inside = False
+
+
+def _intermixed(parser: Any) -> Any:
+    parser.__class__ = type("Intermixed" + type(parser).__name__, (_Intermixed, type(parser)),
+                            {})
+    return parser
+
+
 def add_eval_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("eval", help="compute the configured metrics for a run's "
-                              "newest checkpoint and append them to metrics.jsonl")
+    p = _intermixed(subparsers.add_parser("eval", help="compute the configured metrics for "
+                                          "a run's newest checkpoint and append them to "
+                                          "metrics.jsonl"))
     p.add_argument("workdir")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (default: one on a terminal, if train.progress)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                    help="e.g. eval.num_samples=5000 eval.metrics=fid,kid")
     p.set_defaults(func=run_eval)
 
 
 def run_eval(args: Any) -> int:
-    rec = evaluate(args.workdir, args.overrides)
+    rec = evaluate(args.workdir, args.overrides,
+                   progress=False if getattr(args, "no_progress", False) else None)
     if args.json:
         print(json.dumps(rec))
     else:
@@ -173,8 +238,9 @@ def run_eval(args: Any) -> int:
 
 
 def add_classifier_parser(subparsers: Any) -> None:
-    p = subparsers.add_parser("classifier", help="train and cache the small classifier "
-                              "used by the classifier metrics of a labelled dataset")
+    p = _intermixed(subparsers.add_parser("classifier", help="train and cache the small "
+                                          "classifier used by the classifier metrics of a "
+                                          "labelled dataset"))
     p.add_argument("--config", default=None, help="preset or config file naming the data")
     p.add_argument("--out", default=None, help="where to save it (default: the cache)")
     p.add_argument("--steps", type=int, default=600)

@@ -69,3 +69,48 @@ def test_eval_rejects_unknown_metric_in_one_line(tmp_path, capsys):
     assert main(["eval", str(tmp_path), "eval.metrics=bogus"]) == 2
     err = capsys.readouterr().err.strip()
     assert "unknown ['bogus']" in err and len(err.splitlines()) == 1
+
+
+def test_eval_inception_metrics_with_and_without_progress(tmp_path, capsys, monkeypatch):
+    """`jaxgan eval` with Inception metrics: --no-progress (and any non-terminal stderr)
+    leaves stdout one JSON line and stderr empty; on a terminal the bar goes to stderr
+    only, and the numbers do not change."""
+    import io
+    import sys
+
+    from jaxgan.metrics import weights as W
+    from jaxgan.metrics.torch_pickle import save_state_dict
+
+    weights = tmp_path / "random.pth"
+    save_state_dict(W.random_state_dict(seed=0), weights)
+    monkeypatch.setenv(W.ENV_WEIGHTS, str(weights))
+    monkeypatch.setenv(W.ENV_CACHE, str(tmp_path / "cache"))
+    wd = tmp_path / "run"
+    cfg = config_lib.resolve("dcgan_digits", [
+        "train.steps=2", "train.batch_size=8", "model.g_width=8", "model.d_width=8",
+        "train.progress=false", "train.log_every=1", "train.checkpoint_every=2"])
+    train(cfg, wd)
+    capsys.readouterr()
+    args = ["eval", str(wd), "--json", "eval.metrics=is,kid", "eval.num_samples=10"]
+    assert main([*args[:3], "--no-progress", *args[3:]]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    (line,) = out.strip().splitlines()
+    quiet = json.loads(line)
+    assert quiet["step"] == 2 and quiet["eval_samples"] == 10
+    # one image per split of the 10: each split's score is exp(KL(p || p)) = 1
+    assert quiet["is"] == pytest.approx(1.0, abs=1e-9) and np.isfinite(quiet["kid"])
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    assert main([*args, "train.progress=true"]) == 0
+    out = capsys.readouterr().out
+    (line,) = out.strip().splitlines()
+    assert json.loads(line) == quiet  # same samples, same numbers
+    assert "Inception: samples" in screen.getvalue() and "Inception" not in out
+    logged = [json.loads(r) for r in (wd / "metrics.jsonl").read_text().splitlines()]
+    assert [r for r in logged if r.get("kind") == "eval"] == [quiet, quiet]
