@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan import parallel
+from jaxgan.argparsing import intermixed
 from jaxgan.config import Config
 
 # Dense bf16/fp16 peak FLOP/s per device, from the vendors' data sheets.
@@ -229,7 +230,8 @@ def run_bench(args: argparse.Namespace) -> int:
 
 
 def add_bench_parser(subparsers: Any) -> None:
-    b = subparsers.add_parser("bench", help="time the compiled train step of a config")
+    b = intermixed(subparsers.add_parser("bench",
+                                        help="time the compiled train step of a config"))
     b.add_argument("--config", default=None, help="preset name or a .py/.json config file")
     b.add_argument("--steps", type=int, default=20, help="timed GAN iterations")
     b.add_argument("--warmup", type=int, default=2, help="untimed calls after compiling")

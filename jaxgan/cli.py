@@ -12,6 +12,8 @@ import os
 import sys
 from collections.abc import Sequence
 
+from jaxgan.argparsing import intermixed
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow only feeds tfds here
 
 
@@ -102,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="jaxgan", description="Functional GAN training in JAX.")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
-    t = sub.add_parser("train", help="train (or resume) a GAN")
+    t = intermixed(sub.add_parser("train", help="train (or resume) a GAN"))
     t.add_argument("--config", default=None,
                    help="preset name (see `jaxgan presets`) or a .py/.json config file; "
                         "default dcgan_digits")

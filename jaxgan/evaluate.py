@@ -19,6 +19,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from jaxgan.argparsing import intermixed
 from jaxgan.config import ConfigError, apply_overrides
 
 KNOWN = ("mode_coverage", "classifier", "fid", "kid", "is", "prdc")
@@ -185,35 +186,8 @@ def _inception_metrics(cfg, names, real, fake, src, progress: bool) -> dict[str,
     return out
 
 
-class _Intermixed:
-    """Options and KEY=VALUE overrides in any order (`jaxgan eval RUN --json k=v`).
-
-    Why: plain argparse fills the positionals `workdir` and `overrides` at the first
-    positional it meets (overrides empty) and rejects later KEY=VALUEs; intermixed parsing
-    cannot be asked of the top-level parser (it has subparsers), so the verb's own parser
-    does it.
-    """
-
-    _inside = False
-
-    def parse_known_args(self, args=None, namespace=None):
-        if self._inside:  # parse_known_intermixed_args calls back in here
-            return super().parse_known_args(args, namespace)
-        self._inside = True
-        try:
-            return self.parse_known_intermixed_args(args, namespace)
-        finally:
-            self._inside = False
-
-
-def _intermixed(parser: Any) -> Any:
-    parser.__class__ = type("Intermixed" + type(parser).__name__, (_Intermixed, type(parser)),
-                            {})
-    return parser
-
-
 def add_eval_parser(subparsers: Any) -> None:
-    p = _intermixed(subparsers.add_parser("eval", help="compute the configured metrics for "
+    p = intermixed(subparsers.add_parser("eval", help="compute the configured metrics for "
                                           "a run's newest checkpoint and append them to "
                                           "metrics.jsonl"))
     p.add_argument("workdir")
@@ -238,7 +212,7 @@ def run_eval(args: Any) -> int:
 
 
 def add_classifier_parser(subparsers: Any) -> None:
-    p = _intermixed(subparsers.add_parser("classifier", help="train and cache the small "
+    p = intermixed(subparsers.add_parser("classifier", help="train and cache the small "
                                           "classifier used by the classifier metrics of a "
                                           "labelled dataset"))
     p.add_argument("--config", default=None, help="preset or config file naming the data")

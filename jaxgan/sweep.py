@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxgan.argparsing import intermixed
 from jaxgan.config import Config, ConfigError, apply_overrides, validate
 
 # Config keys a sweep may vary, and the name of the injected hyperparameter they set.
@@ -299,7 +300,8 @@ def run_sweep(args: argparse.Namespace) -> int:
 
 
 def add_sweep_parser(subparsers: Any) -> None:
-    s = subparsers.add_parser("sweep", help="train K GANs (seeds x settings) in one program")
+    s = intermixed(subparsers.add_parser("sweep",
+                                        help="train K GANs (seeds x settings) in one program"))
     s.add_argument("--config", default=None, help="preset name or a .py/.json config file")
     s.add_argument("--seeds", type=int, default=4, help="seeds seed..seed+K-1")
     s.add_argument("--workdir", default=None, help="default runs/NAME_sweep")

@@ -79,3 +79,19 @@ def test_real_command_bad_preset_no_traceback():
     assert r.returncode == 2
     assert r.stderr.strip().startswith("jaxgan: unknown preset")
     assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("argv,flag,overrides", [
+    (["train", "a.b=1", "--force", "c.d=2"], ("force", True), ["a.b=1", "c.d=2"]),
+    (["bench", "a.b=1", "--json", "c.d=2"], ("json", True), ["a.b=1", "c.d=2"]),
+    (["sweep", "--config", "toy_ring", "a.b=1,2", "--seeds", "3", "c.d=2"], ("seeds", 3),
+     ["a.b=1,2", "c.d=2"]),
+    (["eval", "RUN", "k=1", "--json", "j=2"], ("json", True), ["k=1", "j=2"]),
+])
+def test_options_and_overrides_in_any_order(argv, flag, overrides):
+    """What users type: options between KEY=VALUEs must not cut the overrides short."""
+    from jaxgan.cli import build_parser
+
+    args = build_parser().parse_args(argv)
+    assert getattr(args, flag[0]) == flag[1]
+    assert args.overrides == overrides
