@@ -323,8 +323,13 @@ def test_spectral_norm_switch_on_dcgan_and_mlp_discriminators():
         assert np.isfinite(float(m["d_loss"]))
         after = _sn_top_singular_values(state.d_params, state.d_batch_stats)
         assert len(after) == n_layers
+        # A power-iteration estimate never exceeds the true sigma, so W / sigma_hat has a top
+        # singular value >= 1 by construction; the test is the upper bound, which a
+        # layer that skips or breaks its power iteration crosses: with the untrained u
+        # (`before`) at least one layer is above it.
+        assert max(before.values()) >= 1.01, (kind, before)
         for name, s in after.items():
-            assert 1.0 - 1e-6 <= s < 1.01, (kind, name, before[name], s)
+            assert s < 1.01, (kind, name, before[name], s)
         # the raw weights are far from norm 1: the normalization is doing the work
         raw = [np.linalg.svd(np.asarray(p["kernel"]).reshape(-1, p["kernel"].shape[-1]),
                              compute_uv=False)[0] for p in state.d_params.values()]
