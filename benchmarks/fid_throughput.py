@@ -23,23 +23,12 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-
-
-def _cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
+from machine import cpu_model  # benchmarks/ is on sys.path when run as a script
 
 
 def main() -> None:
@@ -103,7 +92,7 @@ def main() -> None:
             rates[name].append(rate)
             print(f"round {r + 1} {name:12s} {rate:8.2f} images/s", flush=True)
     med = {k: statistics.median(v) for k, v in rates.items()}
-    print(f"machine: {_cpu_model()}, {threads} cores; torch threads {torch.get_num_threads()}")
+    print(f"machine: {cpu_model()}, {threads} cores; torch threads {torch.get_num_threads()}")
     print(
         f"versions: jax {jax.__version__}, jaxlib {jaxlib.__version__}, "
         f"flax {flax.__version__}, torch {torch.__version__}, "
