@@ -33,10 +33,11 @@ class ModelConfig:
     d_width: int = 64  # DCGAN: channels of the first discriminator block (ndf)
     mlp_hidden: int = 128
     mlp_depth: int = 2
-    upsample: str = "subpixel"  # "subpixel" (fast, same function class) or "transpose"
-    # issue 8: "phase" (UpConv) / "s2d" (DownConv) compute the same maps as one matmul each,
-    # the fastest exact formulations on CPU; see jaxgan/models/layers.py.
-    downsample: str = "conv"  # DCGAN discriminator: "conv" or "s2d"
+    # DCGAN up/down convolutions: every mode computes the same map with the same kernel
+    # (jaxgan/models/layers.py). "fast" picks per layer between "phase" and "col2im", one
+    # matmul each, and "s2d" is one matmul: the fastest exact forms on CPU (issue 8).
+    upsample: str = "fast"  # fast | phase | col2im | subpixel | transpose
+    downsample: str = "s2d"  # s2d | conv
     spectral_norm: bool = False  # D spectrally normalized: dcgan, mlp, resnet, projection
     num_classes: int = 0  # > 0 for class-conditional models
     sync_bn: bool = False  # batch-norm statistics over the global batch (cross-replica)
@@ -117,6 +118,7 @@ class TrainConfig:
     keep_checkpoints: int = 3
     num_samples: int = 64  # size of the fixed-noise sample grid
     precision: str = "float32"  # float32 | bf16
+    cpu_dots: str = "auto"  # XLA:CPU dot library: auto | ynn | eigen (see jaxgan.xla_cpu)
     on_nan: str = "stop"  # stop | rollback
     max_rollbacks: int = 3
     progress: bool = True
@@ -164,9 +166,10 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "loss.name": ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares"),
     "optim.g.name": ("adam", "adamw", "sgd", "rmsprop"),
     "optim.d.name": ("adam", "adamw", "sgd", "rmsprop"),
-    "model.upsample": ("subpixel", "transpose", "phase"),
+    "model.upsample": ("subpixel", "transpose", "phase", "col2im", "fast"),
     "model.downsample": ("conv", "s2d"),
     "train.precision": ("float32", "bf16"),
+    "train.cpu_dots": ("auto", "ynn", "eigen"),
     "train.on_nan": ("stop", "rollback"),
     "health.on_failure": ("warn", "stop"),
 }

@@ -30,7 +30,8 @@ def batch_spec(batch_axis: int) -> P:
     return P(*([None] * batch_axis), AXIS)
 
 
-def parallelize(step: Callable, mesh: Mesh, batch_axis: int, donate: bool = True) -> Callable:
+def parallelize(step: Callable, mesh: Mesh, batch_axis: int, donate: bool = True,
+                compiler_options: dict[str, Any] | None = None) -> Callable:
     """jit(shard_map(step)): state replicated and donated, batch split on `batch_axis`.
 
     `check_vma=False` gives pmap's semantics: inside the step parameters are treated as
@@ -41,7 +42,8 @@ def parallelize(step: Callable, mesh: Mesh, batch_axis: int, donate: bool = True
     """
     sharded = jax.shard_map(step, mesh=mesh, in_specs=(P(), batch_spec(batch_axis)),
                             out_specs=(P(), P()), check_vma=False)
-    return jax.jit(sharded, donate_argnums=(0,) if donate else ())
+    return jax.jit(sharded, donate_argnums=(0,) if donate else (),
+                   compiler_options=compiler_options or None)
 
 
 def create_replicated(init_fn: Callable[[], Any], mesh: Mesh) -> Any:

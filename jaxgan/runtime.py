@@ -21,7 +21,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxgan import config as config_lib
-from jaxgan import parallel
+from jaxgan import parallel, xla_cpu
 from jaxgan.config import Config, ConfigError
 from jaxgan.losses import GANLoss
 from jaxgan.state import GANModels
@@ -69,7 +69,8 @@ def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh:
         return make_train_step(models, loss, **kw)
 
     many = scan_with_health(make, cfg.health.enabled, cfg.train.steps_per_call)
-    return parallel.parallelize(many, mesh, batch_axis=2)
+    return parallel.parallelize(many, mesh, batch_axis=2,
+                                compiler_options=xla_cpu.compiler_options(cfg))
 
 
 def host_batch_plan(cfg: Config):

@@ -30,9 +30,12 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
+from jaxgan import xla_cpu
 from jaxgan.diagnostics import signals
 from jaxgan.losses import GANLoss
 from jaxgan.state import GANModels, GANState
+
+xla_cpu.unroll_threefry()  # every step draws per-sample noise: hash it in one fusion on CPU
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
@@ -48,7 +51,11 @@ def _axis_index(axis_name: str | None) -> jax.Array:
 
 
 def _pmean(x: Any, axis_name: str | None) -> Any:
-    return lax.pmean(x, axis_name) if axis_name else x
+    """pmean over the data axis; nothing at all on one device (an all-reduce of one is a
+    no-op XLA:CPU still dispatches, a few per step)."""
+    if not axis_name or lax.axis_size(axis_name) == 1:
+        return x
+    return lax.pmean(x, axis_name)
 
 
 def per_sample_keys(key: jax.Array, n: int, axis_name: str | None) -> jax.Array:
@@ -118,9 +125,9 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
     as metric ``drift``), computed from the logits D already produced, so it costs no pass.
 
     `health`: True for every health signal, False for the losses and the NaN flag only,
-    ``"light"`` for the per-step ones (accuracies, probabilities, global norms, NaN flag)
-    without the batch diversity, per-layer norms and update ratios, which `scan_steps`
-    then samples once per call from a full step (see there).
+    ``"light"`` for the per-step ones (accuracies, probabilities, gradient norms, NaN
+    flag) without the batch diversity, parameter and per-layer norms and update ratios,
+    which `scan_steps` then samples once per call from a full step (see there).
     """
     G, D = models.generator, models.discriminator
 
@@ -269,19 +276,19 @@ def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_
     metrics.update({
         "g_grad_norm": signals.global_norm(g_grads),
         "d_grad_norm": signals.global_norm(d_grads),
-        "g_param_norm": signals.global_norm(new_g_params),
-        "d_param_norm": signals.global_norm(d_params),
     })
-    if heavy:
+    if heavy:  # parameter norms move slowly: a sample per call is enough
         metrics.update({
+            "g_param_norm": signals.global_norm(new_g_params),
+            "d_param_norm": signals.global_norm(d_params),
             "g_update_ratio": signals.update_ratio(g_updates, g_params),
             "d_update_ratio": signals.update_ratio(d_updates, d_params),
             **signals.per_layer_norms(g_grads, "g_grad_norm"),
             **signals.per_layer_norms(d_grads, "d_grad_norm"),
         })
-    metrics["nonfinite"] = signals.nonfinite(
-        metrics["d_loss"], metrics["g_loss"], metrics["g_grad_norm"], metrics["d_grad_norm"],
-        metrics["g_param_norm"], metrics["d_param_norm"])
+    metrics["nonfinite"] = signals.nonfinite(  # parameters go non-finite only after grads
+        *(metrics[k] for k in ("d_loss", "g_loss", "g_grad_norm", "d_grad_norm",
+                               "g_param_norm", "d_param_norm") if k in metrics))
     return metrics
 
 

@@ -30,6 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from jaxgan import xla_cpu
 from jaxgan.argparsing import intermixed
 from jaxgan.config import Config, ConfigError, apply_overrides, validate
 
@@ -163,7 +164,8 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
                                health=health, **extra)
 
     many = scan_with_health(make, cfg.health.enabled, tc.steps_per_call)
-    vstep = jax.jit(jax.vmap(many), donate_argnums=(0,))
+    vstep = jax.jit(jax.vmap(many), donate_argnums=(0,),
+                    compiler_options=xla_cpu.compiler_options(cfg) or None)
     states = init_states(models, run_cfgs, shape)
 
     dirs, writers, monitors = _open_runs(runs, workdir, cfg)

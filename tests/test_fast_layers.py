@@ -1,9 +1,10 @@
 """The fast DCGAN layer formulations compute the plain layers' functions exactly.
 
-`UpConv(mode="phase")` and `DownConv(mode="s2d")` exist only for speed; a user switching
-them on must get the same DCGAN. Each is compared with the textbook formulation
-(`lax.conv_transpose` / strided `lax.conv`) on the same parameters: values and gradients
-with respect to both input and kernel, to float32 rounding (relative to the output scale).
+`UpConv(mode="phase" | "col2im" | "fast")` and `DownConv(mode="s2d")` exist only for
+speed (and are the defaults); every mode must give the same DCGAN. Each is compared with
+the textbook formulation (`lax.conv_transpose` / strided `lax.conv`) on the same
+parameters: values and gradients with respect to both input and kernel, to float32
+rounding (relative to the output scale).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ def _value_and_grads(module, params, x, probe):
 
 @pytest.mark.parametrize("shape,cout,mode", [((3, 4, 4, 8), 5, "phase"),
                                              ((2, 5, 3, 4), 3, "phase"),
+                                             ((3, 4, 4, 8), 5, "col2im"),
+                                             ((2, 5, 3, 4), 3, "col2im"),
+                                             ((2, 8, 6, 4), 16, "fast"),  # phase path
+                                             ((2, 4, 4, 4), 3, "fast"),  # col2im path
                                              ((2, 4, 4, 4), 3, "subpixel")])
 def test_upconv_modes_equal_transpose(shape, cout, mode):
     x = jax.random.normal(jax.random.PRNGKey(0), shape)
@@ -76,14 +81,15 @@ def test_downconv_conv_mode_equals_flax_conv():
                                rtol=1e-6, atol=1e-6)
 
 
-def test_dcgan_fast_modes_same_model():
+@pytest.mark.parametrize("up", ["phase", "fast"])
+def test_dcgan_fast_modes_same_model(up):
     """A whole DCGAN with the fast modes has the same parameter tree and the same outputs."""
     plain, fast = Config(), Config()
     for c in (plain, fast):
         c.data.resolution, c.data.channels = 16, 3
         c.model.g_width = c.model.d_width = 8
     plain.model.upsample, plain.model.downsample = "transpose", "conv"
-    fast.model.upsample, fast.model.downsample = "phase", "s2d"
+    fast.model.upsample, fast.model.downsample = up, "s2d"
     (g0, d0), (g1, d1) = build_models(plain), build_models(fast)
     z = jax.random.normal(jax.random.PRNGKey(0), (4, 100))
     gv = g0.init(jax.random.PRNGKey(1), z, train=False)

@@ -37,7 +37,7 @@ class ConditionalGenerator(nn.Module):
     channels: int = 1
     width: int = 64
     num_classes: int = 10
-    upsample: str = "subpixel"
+    upsample: str = "fast"
     bn_axis_name: str | None = None
     dtype: jnp.dtype = jnp.float32
 

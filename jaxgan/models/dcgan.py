@@ -37,7 +37,7 @@ class DCGANGenerator(nn.Module):
     resolution: int = 32
     channels: int = 1
     width: int = 64
-    upsample: str = "subpixel"
+    upsample: str = "fast"
     bn_axis_name: str | None = None  # "data" for cross-replica batch norm
     dtype: jnp.dtype = jnp.float32
 
@@ -71,7 +71,7 @@ class DCGANDiscriminator(nn.Module):
     width: int = 64
     bn_axis_name: str | None = None
     dtype: jnp.dtype = jnp.float32
-    downsample: str = "conv"  # "conv" | "s2d" (same map, one matmul; see layers.DownConv)
+    downsample: str = "s2d"  # "s2d" (one matmul) | "conv" (lax.conv): same map, see layers
     sn: bool = False
 
     @nn.compact

@@ -2,13 +2,15 @@
 
 `UpConv` is the DCGAN generator's 4x4, stride-2 transposed convolution (PyTorch
 ``ConvTranspose2d(k=4, s=2, p=1)``). It keeps exactly that layer's parameters (one 4x4
-kernel) and computes exactly that function, in one of two ways:
+kernel) and computes exactly that function, in one of several ways, all tested equal to
+float32 rounding (`tests/test_fast_layers.py`):
 
 * ``"transpose"``: `lax.conv_transpose`, the textbook formulation;
 * ``"subpixel"``: the same map rewritten as a stride-1 3x3 convolution producing 4x the
   channels, then a depth-to-space shuffle. On CPU, XLA's kernel gradient of a strided
-  transposed convolution is about 18x slower than the stride-1 form (see DESIGN.md), so
-  this is the default. Both are tested equal to float32 rounding.
+  transposed convolution is about 18x slower than the stride-1 form (see DESIGN.md);
+* ``"phase"`` and ``"col2im"``: one matmul each (below), faster still on CPU;
+* ``"fast"`` (the default): whichever of the two is faster for the layer's shape.
 
 Derivation (1-D, per axis). With input ``x`` dilated by 2 and padded by 2, the transposed
 convolution computes ``y[2m] = x[m-1] w[0] + x[m] w[2]`` and
@@ -76,7 +78,7 @@ class UpConv(nn.Module):
     """4x4 stride-2 transposed convolution doubling H and W (PyTorch padding=1)."""
 
     features: int
-    mode: str = "subpixel"  # "subpixel" | "transpose": the same function, two programs
+    mode: str = "fast"  # any of UPSAMPLE_MODES: the same function, different programs
     use_bias: bool = False
     dtype: jnp.dtype = jnp.float32
 
@@ -95,6 +97,10 @@ class UpConv(nn.Module):
             y = depth_to_space(y, 2)
         elif self.mode == "phase":
             y = upconv_phase(x, w)
+        elif self.mode == "col2im":
+            y = upconv_col2im(x, w)
+        elif self.mode == "fast":
+            y = upconv_fast(x, w)
         else:
             raise ValueError(f"UpConv mode must be one of {', '.join(UPSAMPLE_MODES)}, got "
                              f"{self.mode!r}")
@@ -274,7 +280,7 @@ class SelfAttention(nn.Module):
 # same parameters); `tests/test_fast_layers.py` checks values and gradients.
 # --------------------------------------------------------------------------------------
 
-UPSAMPLE_MODES = ("subpixel", "transpose", "phase")
+UPSAMPLE_MODES = ("subpixel", "transpose", "phase", "col2im", "fast")
 DOWNSAMPLE_MODES = ("conv", "s2d")
 
 
@@ -313,6 +319,55 @@ def upconv_phase(x: jax.Array, w: jax.Array) -> jax.Array:
     rows = [jnp.stack([full[:, a:a + h, c:c + wd, a, c] for c in range(2)], axis=3)
             for a in range(2)]  # each (B, H, W, 2 col phases, Cout)
     return jnp.stack(rows, axis=2).reshape(b, 2 * h, 2 * wd, cout)
+
+
+def _shifted(a: jax.Array, axis: int, forward: bool) -> jax.Array:
+    """``a[q-1]`` (forward) or ``a[q+1]`` at position q along `axis`, zero past the edge."""
+    n = a.shape[axis]
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (1, 0) if forward else (0, 1)
+    kept = jax.lax.slice_in_dim(a, 0, n - 1, axis=axis) if forward else \
+        jax.lax.slice_in_dim(a, 1, n, axis=axis)
+    return jnp.pad(kept, pad)
+
+
+def _overlap_add(y: jax.Array, axis: int, tap_axis: int) -> jax.Array:
+    """Sum the 4 kernel taps of `tap_axis` into a 2x longer `axis` (module docstring:
+    ``y[2m] = x[m-1] w[0] + x[m] w[2]``, ``y[2m+1] = x[m] w[1] + x[m+1] w[3]``)."""
+    def tap(k):
+        return jnp.take(y, k, axis=tap_axis)
+
+    even = tap(2) + _shifted(tap(0), axis, forward=True)
+    odd = tap(1) + _shifted(tap(3), axis, forward=False)
+    shape = list(even.shape)
+    shape[axis] *= 2
+    return jnp.stack([even, odd], axis=axis + 1).reshape(shape)
+
+
+def upconv_col2im(x: jax.Array, w: jax.Array) -> jax.Array:
+    """The 4x4 stride-2 transposed convolution as ONE matmul, then an overlap-add.
+
+    Every input pixel times the whole kernel, a (B H W, Cin) x (Cin, 16 Cout) product,
+    gives its 16 contributions; each output pixel sums the 4 that land on it. The FLOPs
+    are exactly the transposed convolution's (`upconv_phase` computes a ((H+1)/H)^2
+    border on top, 1.56x at 4x4) and no patches are built, but the product is 16 Cout
+    wide: it wins where H is small or Cout is (see `upconv_fast`).
+    """
+    b, h, wd, cin = x.shape
+    cout = w.shape[-1]
+    y = x.reshape(-1, cin) @ jnp.transpose(w, (2, 0, 1, 3)).reshape(cin, 16 * cout)
+    y = _overlap_add(y.reshape(b, h, wd, 4, 4, cout), 1, 3)  # rows: (B, 2H, W, 4, Cout)
+    return _overlap_add(y, 2, 3)
+
+
+def upconv_fast(x: jax.Array, w: jax.Array) -> jax.Array:
+    """The faster exact formulation for this layer's shape on CPU (issue 8 measurements,
+    forward + both gradients, batch 64): `upconv_col2im` at 4x4 input (159 vs 201 ms for
+    512->256) and for few output channels (63 vs 137 ms for 64->3 at 32x32);
+    `upconv_phase` elsewhere (207 vs 224 ms at 8x8, 246 vs 298 ms at 16x16)."""
+    if min(x.shape[1:3]) <= 4 or w.shape[-1] < 16:
+        return upconv_col2im(x, w)
+    return upconv_phase(x, w)
 
 
 def space_to_depth(x: jax.Array, r: int = 2) -> jax.Array:

@@ -1,0 +1,87 @@
+"""The XLA:CPU speed settings change how the step runs, never what it computes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import jax
+import jax.extend.random as jrandom
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan import xla_cpu
+from jaxgan.bench import prepare
+from jaxgan.config import ConfigError, resolve
+
+# Known-answer vectors of Threefry-2x32 with 20 rounds (Salmon et al. 2011, Random123).
+KAT = [
+    ((0x00000000, 0x00000000), (0x00000000, 0x00000000), (0x6B200159, 0x99BA4EFE)),
+    ((0xFFFFFFFF, 0xFFFFFFFF), (0xFFFFFFFF, 0xFFFFFFFF), (0x1CB996FC, 0xBB002BE7)),
+    ((0x13198A2E, 0x03707344), (0x243F6A88, 0x85A308D3), (0xC4923A9C, 0x483DF7A0)),
+]
+
+# Draws that a process without jaxgan (so with JAX's own rolled lowering) also makes.
+DRAWS = """
+import json, jax
+k = jax.random.key(42)
+z = jax.jit(lambda k: jax.random.normal(k, (3, 257)))(k)
+u = jax.jit(lambda k: jax.random.randint(jax.random.fold_in(k, 7), (64,), 0, 10))(k)
+print(json.dumps({"z": z.tolist(), "u": u.tolist()}))
+"""
+
+
+def test_unrolled_threefry_is_in_place_and_has_no_loop():
+    import jaxgan.step  # noqa: F401  (registers the lowering on import)
+
+    assert xla_cpu.unroll_threefry()
+    hlo = jax.jit(lambda k: jax.random.normal(k, (512, 256))).lower(
+        jax.random.key(0)).compile().as_text()
+    assert " while(" not in hlo  # the rolled lowering is a while loop of five rounds
+
+
+@pytest.mark.parametrize("key,count,expected", KAT)
+def test_unrolled_threefry_known_answers(key, count, expected):
+    xla_cpu.unroll_threefry()
+    out = jax.jit(jrandom.threefry_2x32)(jnp.array(key, jnp.uint32),
+                                         jnp.array(count, jnp.uint32))
+    assert [int(v) for v in out] == list(expected)
+
+
+def test_unrolled_threefry_draws_what_jax_alone_draws():
+    ref = json.loads(subprocess.run([sys.executable, "-c", DRAWS], check=True,
+                                    capture_output=True, text=True).stdout)
+    here = json.loads(subprocess.run([sys.executable, "-c", "import jaxgan.step\n" + DRAWS],
+                                     check=True, capture_output=True, text=True).stdout)
+    np.testing.assert_array_equal(np.array(here["z"]), np.array(ref["z"]))
+    np.testing.assert_array_equal(np.array(here["u"]), np.array(ref["u"]))
+
+
+def test_dots_library_choice():
+    assert xla_cpu.dots_library(resolve("toy_ring")) == "eigen"
+    assert xla_cpu.dots_library(resolve("dcgan_digits")) == "ynn"
+    assert xla_cpu.dots_library(resolve("toy_ring", ["train.cpu_dots=ynn"])) == "ynn"
+    assert xla_cpu.compiler_options(resolve("toy_ring"), "cpu") == {
+        "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION"}
+    assert xla_cpu.compiler_options(resolve("toy_ring"), "gpu") == {}
+    assert xla_cpu.compiler_options(resolve("dcgan_digits"), "cpu") == {}
+    with pytest.raises(ConfigError, match="cpu_dots"):
+        resolve("toy_ring", ["train.cpu_dots=mkl"])
+
+
+def test_eigen_dots_compute_the_step_ynn_computes():
+    """The toy step with its dots on Eigen (auto) and on YNNPACK: same state after 20 steps,
+    up to float32 summation order; and the Eigen build really has no dot in YNNPACK."""
+    ovr = ["train.batch_size=64", "train.steps_per_call=20"]
+    states, texts = [], []
+    for lib in ("auto", "ynn"):
+        p = prepare(resolve("toy_ring", [*ovr, f"train.cpu_dots={lib}"]))
+        texts.append(p.compiled.as_text())
+        p.run(1)
+        states.append(jax.device_get((p.state.g_params, p.state.d_params)))
+    ynn_dots = [t.count("ynn_fusion") for t in texts]
+    assert ynn_dots[0] == 0 < ynn_dots[1]
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5),
+                 *states)
