@@ -34,7 +34,7 @@ class ModelConfig:
     mlp_hidden: int = 128
     mlp_depth: int = 2
     # DCGAN up/down convolutions: every mode computes the same map with the same kernel
-    # (jaxgan/models/layers.py). "fast" picks per layer between "phase" and "col2im", one
+    # (jaxgan/models/strided_conv.py). "fast" picks per layer between "phase" and "col2im", one
     # matmul each, and "s2d" is one matmul: the fastest exact forms on CPU (issue 8).
     upsample: str = "fast"  # fast | phase | col2im | subpixel | transpose
     downsample: str = "s2d"  # s2d | conv

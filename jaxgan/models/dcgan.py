@@ -71,7 +71,7 @@ class DCGANDiscriminator(nn.Module):
     width: int = 64
     bn_axis_name: str | None = None
     dtype: jnp.dtype = jnp.float32
-    downsample: str = "s2d"  # "s2d" (one matmul) | "conv" (lax.conv): same map, see layers
+    downsample: str = "s2d"  # "s2d" (one matmul) | "conv" (lax.conv): same map, see strided_conv
     sn: bool = False
 
     @nn.compact
