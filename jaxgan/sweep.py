@@ -21,7 +21,7 @@ import argparse
 import itertools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
 
 from jaxgan import xla_cpu
 from jaxgan.argparsing import intermixed
@@ -114,6 +116,20 @@ def init_states(models: Any, run_cfgs: list[Config], sample_shape: tuple[int, ..
                           d_opt_state=_set_hyperparams(states.d_opt_state, per["d"]))
 
 
+def run_placement(n_runs: int) -> Callable[[Any], Any]:
+    """Put the runs axis (axis 0) of a pytree across this process's devices.
+
+    The runs never talk to each other, so XLA splits the vmapped program along that axis
+    with no communication: 16 runs on 8 GPUs train 2 per GPU. With one device, or a run
+    count the device count does not divide, everything stays on the default device.
+    """
+    devices = jax.local_devices()
+    if len(devices) == 1 or n_runs % len(devices):
+        return lambda tree: tree
+    sharding = NamedSharding(Mesh(np.array(devices), ("runs",)), P("runs"))
+    return lambda tree: jax.device_put(tree, sharding)
+
+
 def _host_batch(cfg: Config, source: Any, s0: int) -> dict[str, np.ndarray]:
     tc = cfg.train
     spc, nc, b = tc.steps_per_call, tc.n_critic, tc.batch_size
@@ -166,16 +182,17 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
     many = scan_with_health(make, cfg.health.enabled, tc.steps_per_call)
     vstep = jax.jit(jax.vmap(many), donate_argnums=(0,),
                     compiler_options=xla_cpu.compiler_options(cfg) or None)
-    states = init_states(models, run_cfgs, shape)
+    place = run_placement(len(runs))
+    states = place(init_states(models, run_cfgs, shape))
 
     dirs, writers, monitors = _open_runs(runs, workdir, cfg)
     last: list[dict[str, Any]] = [{} for _ in runs]
     sums = None
     done = 0
     while done < tc.steps:
-        batch = jax.tree.map(lambda *xs: np.stack(xs),
-                             *[_host_batch(c, s, done) for c, s in zip(run_cfgs, sources,
-                                                                       strict=True)])
+        batch = place(jax.tree.map(lambda *xs: np.stack(xs),
+                                   *[_host_batch(c, s, done)
+                                     for c, s in zip(run_cfgs, sources, strict=True)]))
         states, m = vstep(states, batch)
         done += tc.steps_per_call
         sums = m if sums is None else jax.tree.map(jnp.add, sums, m)

@@ -11,6 +11,9 @@ iterations two float32 runs of the same GAN drift apart chaotically whatever the
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -84,3 +87,18 @@ def test_sweep_refuses_structural_keys():
         _parse_grid(["train.batch_size=32,64"])
     fixed, grid = _parse_grid(["train.steps=10", "optim.g.lr=1e-3,2e-3"])
     assert fixed == ["train.steps=10"] and grid == {"optim.g.lr": ["1e-3", "2e-3"]}
+
+
+def test_sweep_on_two_devices_equals_one(swept, tmp_path):
+    """The runs axis split over 2 forced host devices (2 runs each) trains the same runs."""
+    out = tmp_path / "two.npz"
+    subprocess.run([sys.executable, str(Path(__file__).with_name("_multidevice_sweep.py")),
+                    "2", str(out)], check=True, capture_output=True)
+    got = np.load(out)
+    assert int(got["spread"]) == 2
+    _, rows, _ = swept
+    ref = [np.asarray(x) for r in rows for x in jax.tree.leaves((r["state"].g_params,
+                                                                 r["state"].d_params))]
+    assert len(ref) == len(got.files) - 1
+    for i, r in enumerate(ref):
+        np.testing.assert_allclose(got[f"arr_{i}"], r, rtol=1e-5, atol=1e-6)
