@@ -307,14 +307,17 @@ def run_sweep(args: argparse.Namespace) -> int:
     from jaxgan.config import resolve
 
     fixed, grid = _parse_grid(args.overrides)
-    cfg = resolve(args.config, fixed)
     if args.seeds <= 0:
         raise ConfigError(f"--seeds must be a positive integer, got {args.seeds}")
+    settings = int(np.prod([len(v) for v in grid.values()])) if grid else 1
+    # before anything starts JAX: one CPU device per core, as the runs share nothing
+    xla_cpu.split_cpu_for_runs(args.seeds * settings)
+    cfg = resolve(args.config, fixed)
     workdir = args.workdir or str(Path("runs") / f"{cfg.name}_sweep")
     sweep(cfg, args.seeds, grid, workdir)
-    settings = int(np.prod([len(v) for v in grid.values()])) if grid else 1
     print(f"jaxgan: sweep of {args.seeds} seed(s) x {settings} setting(s) in {workdir} "
-          "(run_XX/ per run, summary.json)", file=sys.stderr)
+          f"(run_XX/ per run, summary.json; {len(jax.local_devices())} device(s))",
+          file=sys.stderr)
     return 0
 
 

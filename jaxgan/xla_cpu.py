@@ -18,10 +18,16 @@ nothing.
   patch matmuls the two are even. `compiler_options` picks per config
   (``train.cpu_dots``): ``auto`` uses Eigen when both players are MLPs and leaves XLA's
   default (YNNPACK) otherwise.
+
+`jaxgan sweep` also splits its runs over one CPU device per core (`split_cpu_for_runs`).
+The runs share nothing, so two independent programs keep both cores busy better than XLA's
+intra-op threading of one program's small ops: 16 toy runs took 38.7 s on 2 devices
+against 49.5 s on 1.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import jax
@@ -70,3 +76,25 @@ def compiler_options(cfg: Config, platform: str | None = None) -> dict[str, Any]
     if platform != "cpu" or dots_library(cfg) == "ynn":
         return {}
     return {"xla_cpu_experimental_ynn_fusion_type": _YNN_CONV_ONLY}
+
+
+def split_cpu_for_runs(n_runs: int) -> int:
+    """Make JAX's CPU backend one device per core (at most), for `n_runs` independent runs.
+
+    Picks the largest count up to the number of cores that divides `n_runs`, so every
+    device trains the same number of runs. Only possible before JAX has initialized its
+    backends, and only if the user has not chosen a device count (``XLA_FLAGS``). Returns
+    the count set, or 0 if nothing was changed. GPU and TPU backends are unaffected.
+    """
+    from jax._src import xla_bridge
+
+    if xla_bridge.backends_are_initialized() or \
+            "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return 0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else \
+        (os.cpu_count() or 1)
+    count = max(d for d in range(1, max(1, cores) + 1) if n_runs % d == 0)
+    if count > 1:
+        jax.config.update("jax_num_cpu_devices", count)
+        return count
+    return 0

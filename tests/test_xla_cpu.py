@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -85,3 +86,25 @@ def test_eigen_dots_compute_the_step_ynn_computes():
     assert ynn_dots[0] == 0 < ynn_dots[1]
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=2e-4, atol=2e-5),
                  *states)
+
+
+SPLIT = """
+import jax
+from jaxgan.xla_cpu import split_cpu_for_runs
+print(split_cpu_for_runs({n}), jax.device_count())
+"""
+
+
+@pytest.mark.parametrize("n_runs,forced", [(6, ""), (5, ""), (4, "3")])
+def test_split_cpu_for_runs(n_runs, forced):
+    """One CPU device per core when the cores divide the runs; a forced count is kept."""
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={forced}"
+           if forced else ""}
+    out = subprocess.run([sys.executable, "-c", SPLIT.format(n=n_runs)], check=True,
+                         capture_output=True, text=True, env=env).stdout.split()
+    cores = len(os.sched_getaffinity(0))
+    want = max(d for d in range(1, cores + 1) if n_runs % d == 0)
+    if forced:
+        assert out == ["0", forced]
+    else:
+        assert out == ([str(want), str(want)] if want > 1 else ["0", "1"])
