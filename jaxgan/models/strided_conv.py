@@ -84,8 +84,8 @@ def _shifted(a: jax.Array, axis: int, forward: bool) -> jax.Array:
 def _overlap_add(y: jax.Array, axis: int, tap_axis: int) -> jax.Array:
     """Sum the 4 kernel taps of `tap_axis` into a 2x longer `axis` (module docstring:
     ``y[2m] = x[m-1] w[0] + x[m] w[2]``, ``y[2m+1] = x[m] w[1] + x[m+1] w[3]``)."""
-    def tap(k):
-        return jnp.take(y, k, axis=tap_axis)
+    def tap(k):  # a static slice, not the gather `jnp.take` would lower to
+        return jax.lax.index_in_dim(y, k, axis=tap_axis, keepdims=False)
 
     even = tap(2) + _shifted(tap(0), axis, forward=True)
     odd = tap(1) + _shifted(tap(3), axis, forward=False)
