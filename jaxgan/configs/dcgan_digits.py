@@ -5,7 +5,7 @@ Expected: recognizable digits in workdir/samples/latest.png from about step 1,00
           health monitor reports `healthy` throughout. On this small, easy dataset the
           discriminator stays confident (D accuracy 0.9-1.0, D loss 0.2-0.9 summed over
           the real and fake terms, G loss 1.5-2.7) while the generator keeps improving.
-Run time: about 4 minutes on a 2-core CPU (0.1 s per iteration), well under a minute on
+Run time: about 2.5 minutes on a 2-core CPU (~0.05 s per iteration), well under a minute on
           one GPU.
 
 The digits are upsampled to 16x16, the smallest size at which a DCGAN keeps its full
