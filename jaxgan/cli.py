@@ -75,7 +75,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise ConfigError(f"--num must be a positive integer, got {args.num}")
     cfg = load_run_config(args.workdir)
     run = setup_run(cfg)
-    ckpt = Checkpointer(os.path.join(args.workdir, "checkpoints"))
+    ckpt = Checkpointer(os.path.join(args.workdir, "checkpoints"), read_only=True)
     restored = restore_latest(run, ckpt)
     if restored is None:
         raise CheckpointError(f"{args.workdir} holds no checkpoint yet; train first")

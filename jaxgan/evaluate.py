@@ -55,7 +55,7 @@ def evaluate(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
     workdir = Path(workdir)
     cfg = apply_overrides(load_run_config(workdir), list(overrides))
     run = setup_run(cfg)
-    restored = restore_latest(run, Checkpointer(workdir / "checkpoints"))
+    restored = restore_latest(run, Checkpointer(workdir / "checkpoints", read_only=True))
     if restored is None:
         raise CheckpointError(f"{workdir} holds no checkpoint yet; train first")
     step, state = restored

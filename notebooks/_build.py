@@ -79,7 +79,7 @@ from jaxgan.sampling import generate
 from jaxgan.trainer import restore_latest, setup_run
 
 run = setup_run(cfg)
-step, state = restore_latest(run, Checkpointer(workdir / "checkpoints"))
+step, state = restore_latest(run, Checkpointer(workdir / "checkpoints", read_only=True))
 fake = generate(run.models, state, 500, seed=123)
 print("checkpoint step", step, "samples", fake.shape, fake.min().round(3), fake.max().round(3))
 """),

@@ -20,7 +20,7 @@ from jaxgan.metrics.inception import FIDInceptionV3
 from jaxgan.metrics.inception_score import inception_score
 from jaxgan.metrics.kid import kid
 from jaxgan.metrics.mode_coverage import mode_coverage
-from jaxgan.metrics.prdc import density_coverage, precision_recall
+from jaxgan.metrics.prdc import compute_prdc, density_coverage, f_score, precision_recall
 from jaxgan.metrics.reference import reference_statistics
 from jaxgan.metrics.weights import find_weights, load_params
 
@@ -30,8 +30,10 @@ __all__ = [
     "MetricsError",
     "RunningStatistics",
     "Statistics",
+    "compute_prdc",
     "compute_statistics",
     "density_coverage",
+    "f_score",
     "fid",
     "fid_from_stats",
     "find_weights",
