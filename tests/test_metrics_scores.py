@@ -55,10 +55,9 @@ def test_inception_score_matches_loops():
     rng = np.random.default_rng(2)
     logits = rng.normal(size=(23, 7)) * 3
     splits = 4
-    size = 23 // splits
     scores = []
-    for s in range(splits):
-        p = [np.exp(r) / np.exp(r).sum() for r in logits[s * size : (s + 1) * size]]
+    for s in range(splits):  # rows [s*N//splits, (s+1)*N//splits): 5, 6, 6 and 6 of the 23
+        p = [np.exp(r) / np.exp(r).sum() for r in logits[s * 23 // splits : (s + 1) * 23 // splits]]
         py = np.mean(p, axis=0)
         kls = [sum(pi[c] * math.log(pi[c] / py[c]) for c in range(7)) for pi in p]
         scores.append(math.exp(np.mean(kls)))

@@ -22,7 +22,10 @@ from jaxgan.metrics.errors import MetricsError
 
 
 def polynomial_kernel(
-    x: np.ndarray, y: np.ndarray, degree: int = 3, gamma: float | None = None,
+    x: np.ndarray,
+    y: np.ndarray,
+    degree: int = 3,
+    gamma: float | None = None,
     coef0: float = 1.0,
 ) -> np.ndarray:
     """``(gamma * x @ y.T + coef0) ** degree`` in float64; ``gamma`` defaults to ``1/d``."""
@@ -32,7 +35,10 @@ def polynomial_kernel(
 
 
 def mmd2_unbiased(
-    x: np.ndarray, y: np.ndarray, degree: int = 3, gamma: float | None = None,
+    x: np.ndarray,
+    y: np.ndarray,
+    degree: int = 3,
+    gamma: float | None = None,
     coef0: float = 1.0,
 ) -> float:
     """Unbiased MMD² of two equal-size samples under :func:`polynomial_kernel`.

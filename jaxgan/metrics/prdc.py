@@ -25,10 +25,13 @@ moves the last bit of many radii, so points on an edge land on either side by ch
 distances are float64, ``|a|² + |b|² - 2 a·b`` with one matrix product per row block; to
 make ties exact, the columns are the *distinct* rows of both sets together, so a fake that
 copies a real row is the very same column as that row (bit-identical distances), and two
-equal rows are exactly 0 apart. Memory stays O(block * (N + M)).
+equal rows are exactly 0 apart. Memory: one float64 copy of the distinct rows and
+O(block * (N + M)) for the distances.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 
@@ -54,13 +57,29 @@ def _check(real: np.ndarray, fake: np.ndarray, k: int) -> tuple[np.ndarray, np.n
     return r, f
 
 
+def _distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, inverse)`` with ``rows[inverse] == x``, each distinct row once (hashed:
+    ~10x faster than ``np.unique(axis=0)``, which sorts)."""
+    x = np.ascontiguousarray(x) + 0.0  # + 0.0 turns -0.0 into 0.0
+    first: dict[bytes, int] = {}
+    keep: list[int] = []
+    inverse = np.empty(len(x), dtype=np.intp)
+    for i, row in enumerate(x):
+        key = hashlib.blake2b(memoryview(row), digest_size=16).digest()
+        j = first.get(key)
+        if j is None or not np.array_equal(x[keep[j]], row):  # new (or a digest collision)
+            j = len(keep)
+            first.setdefault(key, j)
+            keep.append(i)
+        inverse[i] = j
+    return x[keep], inverse
+
+
 class _Distances:
     """Squared distances from rows of either set to the distinct rows of both sets."""
 
     def __init__(self, real: np.ndarray, fake: np.ndarray):
-        both = np.concatenate([real, fake]) + 0.0  # + 0.0 turns -0.0 into 0.0
-        self.rows, inverse = np.unique(both, axis=0, return_inverse=True)
-        inverse = inverse.reshape(-1)
+        self.rows, inverse = _distinct_rows(np.concatenate([real, fake]))
         self.real, self.fake = inverse[: len(real)], inverse[len(real) :]
         self.norms = np.einsum("ij,ij->i", self.rows, self.rows)
 
@@ -122,7 +141,7 @@ def density_coverage(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str
     r, f = _check(real, fake, k)
     dist = _Distances(r, f)
     _, holders, covered = _balls(dist, dist.real, dist.fake, k, strict=True)
-    return {"density": float(holders.sum() / (k * len(f))), "coverage": float(covered.mean())}
+    return {"density": float(1.0 / k * holders.mean()), "coverage": float(covered.mean())}
 
 
 def f_score(precision: float, recall: float) -> float:
@@ -144,6 +163,6 @@ def compute_prdc(real: np.ndarray, fake: np.ndarray, nearest_k: int = 5) -> dict
         "precision": precision,
         "recall": recall,
         "f_score": f_score(precision, recall),
-        "density": float(holders.sum() / (nearest_k * len(f))),
+        "density": float(1.0 / nearest_k * holders.mean()),
         "coverage": float(covered.mean()),
     }
