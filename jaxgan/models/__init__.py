@@ -66,8 +66,12 @@ def build_models(cfg: Config) -> tuple[nn.Module, nn.Module]:
                              f"{', '.join(sorted(table))}")
     bn_axis = "data" if cfg.model.sync_bn else None
     dtype = compute_dtype(cfg)
-    return (GENERATORS[cfg.model.generator](cfg, dtype, bn_axis),
-            DISCRIMINATORS[cfg.model.discriminator](cfg, dtype, bn_axis))
+    d = DISCRIMINATORS[cfg.model.discriminator](cfg, dtype, bn_axis)
+    if cfg.model.pack > 1:  # PacGAN: D judges groups of samples (models/packing.py)
+        from jaxgan.models.packing import Packed
+
+        d = Packed(d, cfg.model.pack)
+    return GENERATORS[cfg.model.generator](cfg, dtype, bn_axis), d
 
 
 __all__ = ["build_models", "GENERATORS", "DISCRIMINATORS", "DCGANGenerator",
