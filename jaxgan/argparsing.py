@@ -4,12 +4,40 @@
 type. Plain argparse fills a `nargs="*"` positional at the first positional it meets and
 then rejects later KEY=VALUEs; intermixed parsing fixes that, but cannot be asked of the
 top-level parser (it has subparsers), so each verb's own parser does it.
+
+Users of big_vision and the Flax examples type overrides as ml_collections flags,
+`--config.train.steps=5` or `--config.train.steps 5`; the verb parsers take those as
+aliases of `train.steps=5` (`config_flag_aliases`), so both habits work everywhere.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+ALIAS_PREFIX = "--config."
+
+
+def config_flag_aliases(args: list[str]) -> list[str]:
+    """`--config.KEY=VALUE` and `--config.KEY VALUE` rewritten as `KEY=VALUE`; the rest
+    (including `--config PRESET` and `--config=PRESET`) unchanged."""
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a.startswith(ALIAS_PREFIX) and len(a) > len(ALIAS_PREFIX):
+            key, eq, value = a[len(ALIAS_PREFIX):].partition("=")
+            if not eq:  # the flag form with the value as the next word
+                if i + 1 >= len(args) or args[i + 1].startswith("--"):
+                    raise ValueError(f"{a} needs a value: {a}=VALUE or {a} VALUE")
+                i += 1
+                value = args[i]
+            out.append(f"{key}={value}")
+        else:
+            out.append(a)
+        i += 1
+    return out
 
 
 class _Intermixed:
@@ -20,6 +48,10 @@ class _Intermixed:
             return super().parse_known_args(args, namespace)
         self._inside = True
         try:
+            try:
+                args = config_flag_aliases(list(sys.argv[1:] if args is None else args))
+            except ValueError as e:
+                self.error(str(e))
             return self.parse_known_intermixed_args(args, namespace)
         finally:
             self._inside = False

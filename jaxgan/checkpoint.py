@@ -10,6 +10,13 @@ previous one, with one line that says so. A skipped checkpoint is moved aside to
 ``checkpoints.corrupt/`` (never deleted: it may be worth a look) so that the run can save
 that step again; leftover temporary directories of a killed save are removed at start-up.
 
+What is kept is orbax's preservation policies, one per ``train.keep_*`` key: the newest K
+(``LatestN``), every checkpoint at a multiple of ``keep_every`` steps forever
+(``EveryNSteps``) and the one with the best ``keep_best`` eval metric (``BestN`` over the
+metrics orbax stores beside each step), combined by ``AnyPreservationPolicy``; orbax does
+the deleting. `snapshots_lost` says which kept snapshots a resume with other settings
+would delete, so that the trainer can refuse instead (`runtime.workdir_guard`).
+
 Readers (`jaxgan sample`, `jaxgan eval`, `load_run`) open the directory with
 ``read_only=True``: evaluating snapshots while the run trains is routine, and a reader that
 created, cleaned or moved anything would destroy the trainer's in-flight save (orbax's
@@ -21,10 +28,15 @@ nothing.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import shutil
 import sys
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +48,95 @@ class CheckpointError(RuntimeError):
     """No usable checkpoint could be restored; the message is one line for the user."""
 
 
+def preservation(keep: int, keep_every: int = 0, keep_best: str = "",
+                 keep_best_mode: str = "min", latest: bool = True
+                 ) -> tuple[Any, Callable[[Mapping[str, Any]], float] | None]:
+    """The orbax preservation policy of the ``train.keep_*`` settings, and the ``best_fn``
+    that makes orbax store each save's metrics (None without `keep_best`). `latest=False`
+    leaves out the newest-K part: what is kept forever or as the best."""
+    cm = ocp.checkpoint_managers
+    policies: list[Any] = [cm.LatestN(n=keep)] if latest else []
+    if keep_every:
+        policies.append(cm.EveryNSteps(interval_steps=keep_every))
+    best_fn = None
+    if keep_best:
+        worst = math.inf if keep_best_mode == "min" else -math.inf
+
+        def best_fn(metrics: Mapping[str, Any]) -> float:
+            v = metrics.get(keep_best) if isinstance(metrics, Mapping) else None
+            return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else worst
+
+        # BestN sorts ascending and keeps the last n; reverse for "min". Steps saved without
+        # an evaluation carry no metrics and are LatestN's business only.
+        policies.append(cm.BestN(get_metric_fn=best_fn, reverse=keep_best_mode == "min", n=1,
+                                 keep_checkpoints_without_metrics=False))
+    return cm.AnyPreservationPolicy(policies), best_fn
+
+
+class _NoMissingMetricsWarning(logging.Filter):
+    """orbax warns at every save without metrics once `best_fn` is set; with keep_best
+    only the evaluated steps carry metrics, by design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "did not provide metrics" not in record.getMessage()
+
+
+_ABSL_FILTER = _NoMissingMetricsWarning()
+
+
+@dataclass
+class _Info:  # what orbax's PolicyCheckpointInfo protocol asks of a checkpoint
+    step: int
+    metrics: dict[str, Any] | None
+    time: datetime = datetime.min.replace(tzinfo=UTC)
+
+
+def _committed_infos(directory: Path) -> list[_Info]:
+    """Committed steps with the metrics orbax stored beside them, without a manager (a
+    plain directory listing: orbax renames a step's temporary folder on commit)."""
+    if not directory.is_dir():
+        return []
+    out = []
+    for p in directory.iterdir():
+        if p.name.isdigit() and p.is_dir():
+            try:
+                metrics = json.loads((p / "metrics" / "metrics").read_text())
+            except (OSError, ValueError):
+                metrics = None
+            out.append(_Info(int(p.name), metrics))
+    return sorted(out, key=lambda i: i.step)
+
+
+def snapshots_lost(directory: str | Path, old: Mapping[str, Any], new: Mapping[str, Any]
+                   ) -> list[int]:
+    """Committed steps that the `old` train settings keep forever or as the best
+    (keep_every, keep_best) and that the `new` ones would delete at the next save."""
+    if not (old.get("keep_every") or old.get("keep_best")):
+        return []
+    infos = _committed_infos(Path(directory))
+    if not infos:
+        return []
+    upcoming = [*infos, _Info(infos[-1].step + 1, None)]
+    context = ocp.checkpoint_managers.preservation_policy.PreservationContext()
+
+    def kept(settings: Mapping[str, Any], latest: bool) -> list[bool]:
+        policy, _ = preservation(settings["keep_checkpoints"], settings.get("keep_every", 0),
+                                 settings.get("keep_best", ""),
+                                 settings.get("keep_best_mode", "min"), latest=latest)
+        return list(policy.should_preserve(upcoming, context=context))
+
+    return [i.step for i, a, b in zip(infos, kept(old, False), kept(new, True), strict=False)
+            if a and not b]
+
+
 class Checkpointer:
     """The trainer's (``read_only=False``) or a reader's (``read_only=True``) view of a
-    run's checkpoint directory."""
+    run's checkpoint directory; `keep`, `keep_every`, `keep_best` and `keep_best_mode` are
+    the ``train.keep_*`` settings (see `preservation`)."""
 
     def __init__(self, directory: str | Path, keep: int = 3, async_save: bool = True,
-                 read_only: bool = False) -> None:
+                 read_only: bool = False, keep_every: int = 0, keep_best: str = "",
+                 keep_best_mode: str = "min") -> None:
         self.directory = Path(directory).absolute()
         self.read_only = read_only
         if read_only:
@@ -57,7 +152,11 @@ class Checkpointer:
             finally:
                 absl_log.setLevel(level)
         else:
-            options = ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
+            policy, best_fn = preservation(keep, keep_every, keep_best, keep_best_mode)
+            if best_fn is not None:
+                logging.getLogger("absl").addFilter(_ABSL_FILTER)  # idempotent
+            options = ocp.CheckpointManagerOptions(preservation_policy=policy, best_fn=best_fn,
+                                                   best_mode=keep_best_mode, create=True,
                                                    enable_async_checkpointing=async_save,
                                                    cleanup_tmp_directories=True)
             self.manager = ocp.CheckpointManager(self.directory, options=options)
@@ -74,8 +173,12 @@ class Checkpointer:
         steps = self.steps()
         return steps[-1] if steps else None
 
-    def save(self, step: int, state: Any, force: bool = False) -> bool:
-        return self.manager.save(step, args=ocp.args.StandardSave(state), force=force)
+    def save(self, step: int, state: Any, force: bool = False,
+             metrics: Mapping[str, float] | None = None) -> bool:
+        """Save `state` as `step`; `metrics` (an eval record's numbers) are stored beside it
+        when `keep_best` ranks checkpoints by them."""
+        return self.manager.save(step, args=ocp.args.StandardSave(state), force=force,
+                                 metrics=dict(metrics) if metrics is not None else None)
 
     def restore(self, abstract_state: Any, step: int | None = None) -> tuple[int, Any]:
         """Restore the newest readable checkpoint (or `step`); skips corrupt ones.

@@ -49,12 +49,13 @@ def cmd_train(args: argparse.Namespace) -> int:
     cfg = config_lib.resolve(args.config, args.overrides, jax.device_count())
     workdir = args.workdir or os.path.join("runs", cfg.name)
     result = train(cfg, workdir, force=args.force)
-    if jax.process_index() == 0:
+    if jax.process_index() == 0 and not result.already_finished:  # (train() said so)
         rec = result.last_record
         summary = ", ".join(f"{k}={rec[k]:.3f}" for k in ("d_loss", "g_loss") if k in rec)
         status = f" (stopped early: {result.stopped_early})" if result.stopped_early else ""
         print(f"jaxgan: step {rec.get('step', 0)} in {workdir}: {summary}"
               f"{', health=' + rec['verdict'] if 'verdict' in rec else ''}{status}")
+    if jax.process_index() == 0:
         print(f"jaxgan: samples in {os.path.join(workdir, 'samples', 'latest.png')}, metrics "
               f"in {os.path.join(workdir, 'metrics.jsonl')}")
     return 0
@@ -63,45 +64,76 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_sample(args: argparse.Namespace) -> int:
     import jax
 
-    from jaxgan.checkpoint import Checkpointer, CheckpointError
     from jaxgan.config import ConfigError
-    from jaxgan.sampling import generate, write_samples
-    from jaxgan.trainer import load_run_config, restore_latest, setup_run
+    from jaxgan.readers import load_run
+    from jaxgan.sampling import write_samples
 
     if not args.out.endswith((".png", ".npz")):
         raise ConfigError(f"--out must end in .png (a grid) or .npz (raw samples), got "
                           f"{args.out}")
     if args.num <= 0:
         raise ConfigError(f"--num must be a positive integer, got {args.num}")
-    cfg = load_run_config(args.workdir)
-    run = setup_run(cfg)
-    ckpt = Checkpointer(os.path.join(args.workdir, "checkpoints"), read_only=True)
-    restored = restore_latest(run, ckpt)
-    if restored is None:
-        raise CheckpointError(f"{args.workdir} holds no checkpoint yet; train first")
-    step, state = restored
-    samples = generate(run.models, state, args.num, args.seed if args.seed is not None
-                       else cfg.seed + 1, use_ema=cfg.train.ema_decay > 0 and not args.no_ema)
+    run = load_run(args.workdir)
+    samples = run.sample(args.num, args.seed, use_ema=not args.no_ema)
     centers = run.source.centers if getattr(run.source, "is_toy", False) else None
     out = write_samples(samples, args.out, centers)
     if jax.process_index() == 0:
-        print(f"jaxgan: wrote {args.num} samples of step {step} to {out}")
+        print(f"jaxgan: wrote {args.num} samples of step {run.step} to {out}")
     return 0
 
 
+def first_paragraph(doc: str) -> str:
+    """A docstring's first paragraph (up to the first blank line) as one line."""
+    lines = []
+    for line in doc.strip().splitlines():
+        if not line.strip():
+            break
+        lines.append(line.strip())
+    return " ".join(lines)
+
+
 def cmd_presets(args: argparse.Namespace) -> int:
-    from jaxgan.config import list_presets, load_preset
+    from jaxgan.config import list_presets
 
     for name in list_presets():
-        doc = (load_preset(name).__class__.__doc__ or "")
         mod = __import__(f"jaxgan.configs.{name}", fromlist=["get_config"])
-        first = (mod.__doc__ or doc).strip().splitlines()[0]
-        print(f"{name:24s} {first}")
+        print(f"{name:24s} {first_paragraph(mod.__doc__ or '')}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """`jaxgan config [PRESET] [KEY=VALUE ...] [--keys]`: what a run would be trained with."""
+    import json
+
+    from jaxgan import config as config_lib
+    from jaxgan.schema import describe_keys
+
+    preset, overrides = args.config, list(args.overrides)
+    if overrides and "=" not in overrides[0]:  # `jaxgan config PRESET KEY=VALUE ...`
+        if preset:
+            raise config_lib.ConfigError(f"give the preset once, not both {overrides[0]} and "
+                                         f"--config {preset}")
+        preset = overrides.pop(0)
+    cfg = config_lib.resolve(preset, overrides)
+    if not args.keys:
+        print(cfg.to_json())
+        return 0
+    chosen = {k: v for k, _, v in describe_keys(cfg)}
+    rows = [("KEY", "TYPE", "DEFAULT", f"{cfg.name.upper()} (where it differs)")]
+    rows += [(k, t, json.dumps(d), json.dumps(chosen[k]) if chosen[k] != d else "")
+             for k, t, d in describe_keys()]
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for row in rows:
+        print(("  ".join(f"{c:{w}}" for c, w in zip(row[:3], widths, strict=True)) +
+               f"  {row[3]}").rstrip())
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from jaxgan import __version__
+
     p = _Parser(prog="jaxgan", description="Functional GAN training in JAX.")
+    p.add_argument("--version", action="version", version=f"jaxgan {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     t = intermixed(sub.add_parser("train", help="train (or resume) a GAN"))
@@ -128,6 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("presets", help="list the presets")
     pr.set_defaults(func=cmd_presets)
+
+    c = intermixed(sub.add_parser("config", help="print a preset's resolved config as JSON, "
+                                  "or with --keys every key with its type and default"))
+    c.add_argument("--config", default=None,
+                   help="preset name or .py/.json config file (or give it first, before the "
+                        "KEY=VALUEs); default dcgan_digits")
+    c.add_argument("--keys", action="store_true",
+                   help="every key: type, default, and this config's value where it differs")
+    c.add_argument("overrides", nargs="*", metavar="[PRESET] KEY=VALUE")
+    c.set_defaults(func=cmd_config)
 
     for mod, fn in (("jaxgan.metrics.commands", "add_fid_parser"),
                     ("jaxgan.evaluate", "add_eval_parser"),

@@ -39,6 +39,7 @@ class ModelConfig:
     upsample: str = "fast"  # fast | phase | col2im | subpixel | transpose
     downsample: str = "s2d"  # s2d | conv
     spectral_norm: bool = False  # D spectrally normalized: dcgan, mlp, resnet, projection
+    pack: int = 1  # PacGAN: D judges groups of this many samples jointly (1: off)
     num_classes: int = 0  # > 0 for class-conditional models
     sync_bn: bool = False  # batch-norm statistics over the global batch (cross-replica)
     # zoo (jaxgan.models.resnet/sagan/infogan/progan)
@@ -115,7 +116,10 @@ class TrainConfig:
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500
-    keep_checkpoints: int = 3
+    keep_checkpoints: int = 3  # the newest K checkpoints are kept (orbax's LatestN)
+    keep_every: int = 0  # also keep the checkpoints at multiples of N steps forever (0: off)
+    keep_best: str = ""  # also keep the best by this eval metric (fid, ...; needs eval.every)
+    keep_best_mode: str = "min"  # min (fid, kid) | max (modes_captured, precision, ...)
     num_samples: int = 64  # size of the fixed-noise sample grid
     precision: str = "float32"  # float32 | bf16
     cpu_dots: str = "auto"  # XLA:CPU dot library: auto | ynn | eigen (see jaxgan.xla_cpu)
@@ -171,6 +175,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.precision": ("float32", "bf16"),
     "train.cpu_dots": ("auto", "ynn", "eigen"),
     "train.on_nan": ("stop", "rollback"),
+    "train.keep_best_mode": ("min", "max"),
     "health.on_failure": ("warn", "stop"),
 }
 
@@ -351,9 +356,17 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
             raise ConfigError(f"{key} must be in [0, 1), got {flat[key]}")
     for key in ("optim.g.eps", "optim.d.eps", "optim.g.weight_decay", "optim.d.weight_decay",
                 "optim.g.grad_clip", "optim.d.grad_clip", "eval.every", "train.max_rollbacks",
-                "model.num_classes"):
+                "model.num_classes", "train.keep_every"):
         if flat[key] < 0:
             raise ConfigError(f"{key} must be >= 0, got {flat[key]}")
+    t = cfg.train  # retention: only saved steps can be kept; the best needs evaluations
+    if t.keep_every and t.keep_every % t.checkpoint_every:
+        raise ConfigError(f"train.keep_every={t.keep_every} must be a multiple of "
+                          f"train.checkpoint_every={t.checkpoint_every} (only saved steps can "
+                          "be kept)")
+    if t.keep_best and not cfg.eval.every:
+        raise ConfigError(f"train.keep_best={t.keep_best} needs eval.every > 0 (the metric "
+                          "comes from the evaluations made while training)")
     if not cfg.data.source.startswith("toy"):
         if not _is_pow2(cfg.data.resolution) or not 8 <= cfg.data.resolution <= 256:
             raise ConfigError(f"data.resolution must be a power of two from 8 to 256, got "
@@ -369,6 +382,10 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
     if device_count is not None and cfg.train.batch_size % device_count:
         raise ConfigError(f"train.batch_size={cfg.train.batch_size} must be divisible by the "
                           f"device count {device_count} (the batch is split over devices)")
+    if device_count is not None and cfg.model.pack > 1 and \
+            (cfg.train.batch_size // device_count) % cfg.model.pack:
+        raise ConfigError(f"model.pack={cfg.model.pack} must divide the per-device batch "
+                          f"train.batch_size/devices={cfg.train.batch_size // device_count}")
     if device_count is not None and any(b % device_count for b in cfg.model.progan_batch_sizes):
         raise ConfigError(f"model.progan_batch_sizes={cfg.model.progan_batch_sizes} must all "
                           f"be divisible by the device count {device_count}")
@@ -396,6 +413,12 @@ def _validate_tricks(cfg: Config) -> None:
         if (m.generator == pair) != (m.discriminator == pair):
             raise ConfigError(f"model.generator and model.discriminator must both be {pair!r} "
                               f"(got {m.generator!r} and {m.discriminator!r})")
+    if m.pack < 1:
+        raise ConfigError(f"model.pack must be a positive integer, got {m.pack}")
+    if m.pack > 1 and (m.discriminator in ("infogan", "progan") or m.num_classes):
+        raise ConfigError(f"model.pack={m.pack} works with unconditional dcgan, mlp, resnet "
+                          f"and sagan discriminators, not model.discriminator="
+                          f"{m.discriminator} with model.num_classes={m.num_classes}")
     if m.spectral_norm and m.discriminator in ("infogan", "progan"):
         raise ConfigError(f"model.spectral_norm is not available for model.discriminator="
                           f"{m.discriminator}; it works with dcgan, mlp, resnet, sagan and "

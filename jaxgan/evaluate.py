@@ -6,12 +6,16 @@ toys, the classifier metrics for labelled image datasets (training the dataset's
 classifier once if it is not cached), and FID when the Inception weights can be found.
 Results are appended to the run's `metrics.jsonl` as one record with `"kind": "eval"`,
 which the health monitor and the doctor leave aside (the toys' `modes_captured` and
-`num_modes` are read by the mode-collapse detector).
+`num_modes` are read by the mode-collapse detector), and to its TensorBoard events under
+``eval/``. FID that cannot run for want of the Inception weights is skipped with one line
+that says how to supply them, never silently; a record with FID names its square-root
+method (`fid_method`), since FIDs computed differently are not comparable.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,9 +24,15 @@ import jax
 import numpy as np
 
 from jaxgan.argparsing import intermixed
-from jaxgan.config import ConfigError, apply_overrides
+from jaxgan.config import ConfigError
 
 KNOWN = ("mode_coverage", "classifier", "fid", "kid", "is", "prdc")
+# The trace square root of FID (jaxgan.metrics.fid): "eigh" (eigenvalues of a symmetric
+# product, always real) or "sqrtm" (scipy.linalg.sqrtm, pytorch-fid's); in each record.
+FID_METHOD = "eigh"
+
+
+_SKIP_SAID: set[str] = set()  # say "FID skipped" once per process, not at every eval
 
 
 def _default_metrics(cfg, source) -> list[str]:
@@ -33,11 +43,20 @@ def _default_metrics(cfg, source) -> list[str]:
         out.append("classifier")
     try:
         from jaxgan.metrics import find_weights
-
+        from jaxgan.metrics.weights import ENV_WEIGHTS, OFFICIAL_NAME, cache_dir
+    except ImportError:  # metrics not built in this checkout
+        return out
+    try:
         find_weights(None)
         out.append("fid")
-    except Exception:
-        pass
+    except Exception as e:  # not found, not downloadable, or $JAXGAN_INCEPTION_WEIGHTS bad
+        given = os.environ.get(ENV_WEIGHTS)
+        why = str(e).strip().splitlines()[0] if given else f"no {OFFICIAL_NAME} found"
+        if why not in _SKIP_SAID and jax.process_index() == 0:
+            _SKIP_SAID.add(why)
+            print(f"jaxgan: FID skipped ({why}); to compute FID, KID and IS put "
+                  f"{OFFICIAL_NAME} in {cache_dir()}/ or set ${ENV_WEIGHTS}=FILE",
+                  file=sys.stderr)
     return out
 
 
@@ -46,23 +65,22 @@ def _uint8(x: np.ndarray) -> np.ndarray:
 
 
 def evaluate(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
-             write: bool = True, progress: bool | None = None) -> dict[str, Any]:
-    """Compute the metrics for the newest checkpoint of `workdir`; append them to its log
-    (from the first process only). `progress` as in `evaluate_state`."""
-    from jaxgan.checkpoint import Checkpointer, CheckpointError
-    from jaxgan.trainer import load_run_config, restore_latest, setup_run
+             write: bool = True, progress: bool | None = None, step: int | None = None
+             ) -> dict[str, Any]:
+    """Compute the metrics for the newest checkpoint of `workdir` (or a kept `step`);
+    append them to its metrics.jsonl and its TensorBoard events under ``eval/`` (from the
+    first process only). `progress` as in `evaluate_state`."""
+    from jaxgan.readers import load_run
 
     workdir = Path(workdir)
-    cfg = apply_overrides(load_run_config(workdir), list(overrides))
-    run = setup_run(cfg)
-    restored = restore_latest(run, Checkpointer(workdir / "checkpoints", read_only=True))
-    if restored is None:
-        raise CheckpointError(f"{workdir} holds no checkpoint yet; train first")
-    step, state = restored
-    record = evaluate_state(run, state, step, progress=progress)
+    run = load_run(workdir, overrides, step=step)
+    record = evaluate_state(run.setup, run.state, run.step, progress=progress)
     if write and jax.process_index() == 0:
         with (workdir / "metrics.jsonl").open("a") as f:
             f.write(json.dumps(record) + "\n")
+        from jaxgan.writers import tensorboard_record
+
+        tensorboard_record(workdir, record)
     return record
 
 
@@ -143,7 +161,7 @@ def _extract(extractor, images: np.ndarray, desc: str, progress: bool, with_logi
             bar.close()
 
 
-def _inception_metrics(cfg, names, real, fake, src, progress: bool) -> dict[str, float]:
+def _inception_metrics(cfg, names, real, fake, src, progress: bool) -> dict[str, Any]:
     from jaxgan.metrics import (
         InceptionFeatures,
         density_coverage,
@@ -172,7 +190,8 @@ def _inception_metrics(cfg, names, real, fake, src, progress: bool) -> dict[str,
         stats = RunningStatistics()
         stats.update(f_fake)
         s = stats.result()
-        out["fid"] = fid_from_stats(ref.mu, ref.sigma, s.mu, s.sigma)
+        out["fid"] = fid_from_stats(ref.mu, ref.sigma, s.mu, s.sigma, method=FID_METHOD)
+        out["fid_method"] = FID_METHOD
     if "is" in names:
         out.update(inception_score(l_fake))  # "is", "is_std"
     if "kid" in names or "prdc" in names:
@@ -194,6 +213,9 @@ def add_eval_parser(subparsers: Any) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (default: one on a terminal, if train.progress)")
+    p.add_argument("--step", type=int, default=None,
+                   help="evaluate this kept checkpoint instead of the newest (see "
+                        "train.keep_every and train.keep_best)")
     p.add_argument("overrides", nargs="*", metavar="KEY=VALUE",
                    help="e.g. eval.num_samples=5000 eval.metrics=fid,kid")
     p.set_defaults(func=run_eval)
@@ -201,7 +223,8 @@ def add_eval_parser(subparsers: Any) -> None:
 
 def run_eval(args: Any) -> int:
     rec = evaluate(args.workdir, args.overrides,
-                   progress=False if getattr(args, "no_progress", False) else None)
+                   progress=False if getattr(args, "no_progress", False) else None,
+                   step=getattr(args, "step", None))
     if args.json:
         print(json.dumps(rec))
     else:

@@ -2,7 +2,9 @@
 
 `RunSetup` bundles what a config turns into (data source, modules, mesh, compiled step);
 `build_step` wires config switches into `make_train_step`; `workdir_guard` refuses to mix
-two different runs in one directory; `GracefulExit` turns SIGTERM/SIGINT into "finish the
+two different runs in one directory, or to resume with retention settings that would
+delete checkpoints the run kept on purpose (`train.keep_every`, `train.keep_best`);
+`GracefulExit` turns SIGTERM/SIGINT into "finish the
 step, checkpoint, exit 0".
 """
 
@@ -28,8 +30,10 @@ from jaxgan.state import GANModels
 from jaxgan.step import make_train_step, scan_with_health
 
 # Keys that may change between the first run and a resume without changing the math.
+# (Retention, train.keep_*: a resume that would delete kept snapshots is refused apart.)
 RESUMABLE_KEYS = ("train.steps", "train.progress", "train.log_every", "train.sample_every",
-                  "train.checkpoint_every", "train.keep_checkpoints", "train.on_nan",
+                  "train.checkpoint_every", "train.keep_checkpoints", "train.keep_every",
+                  "train.keep_best", "train.keep_best_mode", "train.on_nan",
                   "train.max_rollbacks", "health", "eval", "name")
 
 
@@ -87,6 +91,14 @@ def host_batch_plan(cfg: Config):
     return lambda k: (k, b)
 
 
+def images_seen(cfg: Config, step: int) -> int:
+    """Real images D has been shown after `step` iterations: one batch per critic round,
+    ``step * n_critic`` rounds (``step * batch_size * n_critic``, or the sum of the stages'
+    batches for a Progressive GAN with per-stage batch sizes). Fakes are not counted."""
+    index, batch = host_batch_plan(cfg)(step * cfg.train.n_critic)
+    return int(index) * int(batch)  # where round `step * n_critic` would start reading
+
+
 def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in d.items():
@@ -134,15 +146,32 @@ def workdir_guard(cfg: Config, workdir: Path, force: bool = False, write: bool =
             old = json.loads(path.read_text())
         except json.JSONDecodeError:
             raise ConfigError(f"{path} is not valid JSON; pass --force to overwrite it") from None
-        diffs = config_differences(_with_defaults(old), cfg.to_dict())
+        old = _with_defaults(old)
+        diffs = config_differences(old, cfg.to_dict())
         if diffs:
             raise ConfigError(f"workdir {workdir} holds a different run ({diffs[0]}"
                               f"{f' and {len(diffs) - 1} more' if len(diffs) > 1 else ''}); "
                               "use another --workdir or pass --force")
+        _refuse_losing_snapshots(workdir, old["train"], cfg)
     if write and jax.process_index() == 0:
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(cfg.to_json())
         tmp.replace(path)
+
+
+def _refuse_losing_snapshots(workdir: Path, old: dict[str, Any], cfg: Config) -> None:
+    """A resume must not silently delete what the run's earlier keep_every/keep_best kept
+    forever (orbax applies the new policy to every step on disk at the next save)."""
+    from jaxgan.checkpoint import snapshots_lost
+
+    lost = snapshots_lost(workdir / "checkpoints", old, cfg.to_dict()["train"])
+    if lost:
+        keys = (["keep_every"] if old["keep_every"] else []) + \
+            (["keep_best", "keep_best_mode"] if old["keep_best"] else [])
+        was = ", ".join(f"train.{k}={old[k]}" for k in keys)
+        raise ConfigError(f"resuming {workdir} with these settings would delete the kept "
+                          f"checkpoints {', '.join(map(str, lost))} (the run has {was}); "
+                          "pass the same settings again, or --force to delete them")
 
 
 class GracefulExit:

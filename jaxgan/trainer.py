@@ -35,15 +35,16 @@ from jaxgan.runtime import (
     RunSetup,
     build_step,
     host_batch_plan,
+    images_seen,
     load_run_config,
     workdir_guard,
 )
 from jaxgan.sampling import generate, write_samples, write_traversal
 from jaxgan.state import GANState, init_state, make_models
-from jaxgan.writers import MetricsWriter
+from jaxgan.writers import MetricsWriter, last_training_record
 
 __all__ = ["train", "TrainResult", "TrainingDiverged", "setup_run", "restore_latest",
-           "load_run_config"]
+           "load_run_config", "images_seen"]
 
 
 class TrainingDiverged(RuntimeError):
@@ -56,6 +57,7 @@ class TrainResult:
     last_record: dict[str, Any] = field(default_factory=dict)
     records: list[dict[str, Any]] = field(default_factory=list)
     stopped_early: str = ""
+    already_finished: bool = False  # the newest checkpoint had reached train.steps
 
 
 def setup_run(cfg: Config) -> RunSetup:
@@ -126,26 +128,48 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
 
     Writes config.json, metrics.jsonl, TensorBoard events, sample grids and orbax
     checkpoints. Re-running the same call on the same workdir resumes from the newest
-    complete checkpoint and continues exactly. SIGTERM/SIGINT finish the step in flight,
-    save and return (`stopped_early="signal"`); NaN/Inf follows `train.on_nan`.
+    complete checkpoint and continues exactly; on a run whose newest checkpoint already
+    reached `train.steps` it says so and returns that state (`already_finished`).
+    SIGTERM/SIGINT finish the step in flight, save and return (`stopped_early="signal"`);
+    NaN/Inf follows `train.on_nan`. Process 0 prints one line each on stderr: what runs
+    where, "resumed from step N", and "compiling the step..." before the first call.
     """
+    started = time.perf_counter()
     workdir = Path(workdir)
     run = setup_run(cfg)
     is_main = jax.process_index() == 0
     workdir_guard(cfg, workdir, force=force, write=is_main)
     tc = cfg.train
-    ckpt = Checkpointer(workdir / "checkpoints", keep=tc.keep_checkpoints)
-    writer = progress = None
+    ckpt = Checkpointer(workdir / "checkpoints", keep=tc.keep_checkpoints,
+                        keep_every=tc.keep_every, keep_best=tc.keep_best,
+                        keep_best_mode=tc.keep_best_mode)
+    writer = progress = monitor = None
     exit_flag = GracefulExit()
-    rollbacks, stop = 0, False
+    rollbacks, stop, wall0 = 0, False, 0.0
     try:
         step, state, resumed = _fresh_or_restored(run, ckpt)
-        writer = MetricsWriter(workdir, resume_step=step if resumed else None) \
-            if is_main else None
-        monitor = _make_monitor(cfg, writer)
         result = TrainResult(state)
-        progress = _progress(cfg, step) if is_main else None
-        exit_flag.install()
+        if step >= tc.steps:
+            result.already_finished = True
+            result.last_record = last_training_record(workdir / "metrics.jsonl")
+            if is_main:
+                print(f"jaxgan: {workdir} already finished at step {step}"
+                      f"{f' (train.steps={tc.steps})' if step != tc.steps else ''}; nothing "
+                      "to do (raise train.steps to continue)", file=sys.stderr)
+        else:
+            if is_main:
+                _announce(run, step if resumed else None)
+            writer = MetricsWriter(workdir, resume_step=step if resumed else None) \
+                if is_main else None
+            if writer is not None:
+                wall0 = writer.resumed_wall_time
+                writer.add_config(cfg.to_dict())
+            monitor = _make_monitor(cfg, writer)
+            if is_main:  # the first call compiles: ~30 s with the bar still at 0 %
+                print("jaxgan: compiling the step...", file=sys.stderr, flush=True)
+            progress = _progress(cfg, step) if is_main else None
+            exit_flag.install()
+        progress_of = _progress_keys(cfg, started, wall0)
         while step < tc.steps and not stop:
             sums: dict[str, jax.Array] | None = None
             count, t_last, s_last = 0, time.perf_counter(), step
@@ -165,31 +189,33 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                     if is_log or is_ckpt:  # NaN/Inf is flagged on device; fetch the flag
                         summary = _summarize(sums, count)
                         if summary.get("nonfinite", 0.0) > 0:
-                            nan_at = {"step": step, **summary}
+                            nan_at = {"step": step, **summary, **progress_of(step)}
                             break
                     if is_log:
                         now = time.perf_counter()
                         rec = {"step": step, **summary,
                                "steps_per_s": (step - s_last) / max(now - t_last, 1e-9),
-                               "loss_name": cfg.loss.name}
+                               **progress_of(step), "loss_name": cfg.loss.name}
                         sums, count, t_last, s_last = None, 0, now, step
                         if getattr(run.source, "is_toy", False):  # modes for the detector
                             # each process samples from its own full copy (no collective)
                             rec.update(toy_mode_signals(run, local_copy(state)))
                         _log(rec, cfg, monitor, writer, progress, result, exit_flag)
                         stop = stop or any_process(exit_flag.requested)  # health stop
+                    best = None  # keep_best: the evaluated steps carry their metrics
                     if cfg.eval.every and step % cfg.eval.every == 0:
                         ev = evaluate_state(run, state, step)
                         if writer is not None:
                             writer.write(ev)
+                        best = _best_metrics(ev, tc.keep_best) if tc.keep_best else None
                     if is_main and (step % tc.sample_every == 0 or step >= tc.steps
                                     or result.stopped_early):  # not on a signal: be quick
                         _write_grid(run, state, workdir, step, writer)
-                    if is_ckpt or stop:
+                    if is_ckpt or stop or best is not None:
                         if not all_finite(state):  # never let a checkpoint hold NaN
-                            nan_at = {"step": step, "nonfinite": 1.0}
+                            nan_at = {"step": step, "nonfinite": 1.0, **progress_of(step)}
                             break
-                        ckpt.save(step, state, force=True)
+                        ckpt.save(step, state, force=True, metrics=best)
                     if stop or step >= tc.steps:
                         break
             finally:
@@ -216,6 +242,40 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
         result.stopped_early = "signal"
     result.state = state
     return result
+
+
+def _announce(run: RunSetup, resumed_at: int | None) -> None:
+    """What runs where: the start line, and where a resume picks up."""
+    cfg, devices = run.cfg, jax.devices()
+    kinds = sorted({d.device_kind for d in devices})
+    hosts = f" on {jax.process_count()} processes" if jax.process_count() > 1 else ""
+    per = f" ({cfg.train.batch_size // len(devices)} per device)" if len(devices) > 1 else ""
+    print(f"jaxgan: {cfg.name} on {len(devices)} {'/'.join(kinds)} "
+          f"device{'s' if len(devices) > 1 else ''}{hosts}, global batch "
+          f"{cfg.train.batch_size}{per}", file=sys.stderr)
+    if resumed_at is not None:
+        print(f"jaxgan: resumed from step {resumed_at}", file=sys.stderr)
+
+
+def _progress_keys(cfg: Config, started: float, wall0: float):
+    """`step -> {"wall_time", "images_seen"}` for the records. wall_time: seconds this run
+    has spent in `train`, summed over its resumes (the last kept record's plus this call's
+    since it began, setup and compilation included; time between processes is not)."""
+    def keys(step: int) -> dict[str, float | int]:
+        return {"wall_time": wall0 + time.perf_counter() - started,
+                "images_seen": images_seen(cfg, step)}
+    return keys
+
+
+def _best_metrics(record: dict[str, Any], name: str) -> dict[str, float]:
+    """An eval record's numbers, stored beside the checkpoint so orbax can rank it."""
+    numbers = {k: float(v) for k, v in record.items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "step"}
+    if name not in numbers:
+        raise ConfigError(f"train.keep_best={name} is not a metric of the eval records "
+                          f"(they have {', '.join(sorted(numbers))}); choose one of those or "
+                          "set eval.metrics to compute it")
+    return {k: v for k, v in numbers.items() if np.isfinite(v)}
 
 
 def _handle_nan(run: RunSetup, ckpt: Checkpointer, nan_at: dict[str, Any], rollbacks: int,
@@ -302,15 +362,20 @@ def _write_grid(run: RunSetup, state: GANState, workdir: Path, step: int, writer
     if jax.process_count() > 1:  # only this process samples: use its own full copy
         state = local_copy(state)
     samples = generate(run.models, state, n, cfg.seed, use_ema=cfg.train.ema_decay > 0)
-    centers = run.source.centers if toy else None
     path = workdir / "samples" / f"step_{step:07d}.png"
-    write_samples(samples, path, centers)
-    latest = workdir / "samples" / "latest.png"
-    latest.write_bytes(path.read_bytes())
-    if writer is not None and not toy:
+    if toy:  # a scatter plot of the samples over the modes
+        from jaxgan.writers import scatter_png
+
+        image = scatter_png(samples, path, run.source.centers)
+    else:
         from jaxgan.writers import make_grid
 
-        writer.add_image("samples", make_grid(samples), step)
+        write_samples(samples, path)
+        image = make_grid(samples)
+    latest = workdir / "samples" / "latest.png"
+    latest.write_bytes(path.read_bytes())
+    if writer is not None:
+        writer.add_image("samples", image, step)
     if cfg.model.generator == "infogan":  # and the latent traversal beside it
         path = workdir / "samples" / f"traversal_{step:07d}.png"
         grid = write_traversal(run.models, state, cfg, path)

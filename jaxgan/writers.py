@@ -1,7 +1,12 @@
 """What a run leaves in its workdir: metrics.jsonl, TensorBoard events and sample grids.
 
 Only process 0 writes (the trainer creates writers there only). `metrics.jsonl` is the
-source of truth that `jaxgan doctor` and notebooks read; TensorBoard gets the same scalars.
+source of truth that `jaxgan doctor` and notebooks read; TensorBoard gets the same scalars,
+grouped into sections by the tag's first part (`tb_tag`: ``loss/d_loss``,
+``d/d_real_acc``, ``g/g_grad_norm``, ``health/diversity_ratio``, ``train/wall_time``,
+``eval/fid``; the part after the group is the metrics.jsonl key, so the two stay easy to
+match), the resolved config as TensorBoard hparams (and as text), the sample grids (the
+toys' scatter plots) as images, and `jaxgan eval`'s records (`tensorboard_record`).
 """
 
 from __future__ import annotations
@@ -41,6 +46,65 @@ def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
     return out
 
 
+def last_training_record(path: str | Path) -> dict[str, Any]:
+    """The newest record of a metrics.jsonl that is not an evaluation ({} if none)."""
+    recs = [r for r in read_jsonl(path) if r.get("kind") != "eval"]
+    return recs[-1] if recs else {}
+
+
+# Keys that are not D's ("d_"), G's ("g_") or a loss ("d_loss*", "g_loss*").
+_LOSS_TERMS = ("gp", "drift", "info_ce", "info_cont")  # regularizer and InfoGAN terms
+_TRAIN = ("steps_per_s", "images_seen", "wall_time", "progan_stage")  # the run's progress
+
+
+def tb_tag(key: str, kind: str | None = None) -> str:
+    """The TensorBoard tag of a metrics.jsonl key: ``GROUP/key``."""
+    if kind == "eval":
+        group = "eval"
+    elif key.startswith(("d_loss", "g_loss")) or key in _LOSS_TERMS:
+        group = "loss"
+    elif key.startswith("d_") or key == "gp_grad_norm":
+        group = "d"
+    elif key.startswith("g_"):
+        group = "g"
+    elif key in _TRAIN:
+        group = "train"
+    else:  # diversity, duplicates, non-finite flag, modes: the health signals
+        group = "health"
+    return f"{group}/{key}"
+
+
+def _add_record(tb: Any, record: dict[str, Any]) -> None:
+    step, kind = int(record["step"]), record.get("kind")
+    for k, v in record.items():
+        if k != "step" and isinstance(v, (int, float, np.number)):
+            tb.add_scalar(tb_tag(k, kind), float(v), step)
+    if "verdict" in record:
+        text = str(record["verdict"])
+        if record.get("verdict_evidence"):
+            text += f" since step {record.get('verdict_since')}: {record['verdict_evidence']}"
+        tb.add_text("health/verdict", text, step)
+
+
+def _tensorboard(logdir: Path) -> Any:
+    from tensorboardX import SummaryWriter
+
+    return SummaryWriter(str(logdir), flush_secs=10)
+
+
+def tensorboard_record(workdir: str | Path, record: dict[str, Any]) -> None:
+    """One record (an eval record of `jaxgan eval`) into the run's TensorBoard events, in
+    an event file of its own beside the trainer's (safe while the run trains)."""
+    try:
+        tb = _tensorboard(Path(workdir) / "tensorboard")
+    except ImportError:  # TensorBoard output is optional
+        return
+    try:
+        _add_record(tb, record)
+    finally:
+        tb.close()
+
+
 class MetricsWriter:
     """Appends one JSON object per log step; on resume, drops records past the checkpoint."""
 
@@ -54,23 +118,36 @@ class MetricsWriter:
             tmp.write_text("".join(json.dumps(r) + "\n" for r in keep))
             tmp.replace(self.path)
         self._file = self.path.open("a")
-        self._tb = None
-        if tensorboard:
-            from tensorboardX import SummaryWriter
-
-            self._tb = SummaryWriter(str(Path(workdir) / "tensorboard"), flush_secs=10)
+        # the run's wall time so far: the last kept record's (0 for a fresh run)
+        self.resumed_wall_time = 0.0
+        if resume_step is not None:
+            times = [r["wall_time"] for r in read_jsonl(self.path)
+                     if isinstance(r.get("wall_time"), (int, float))]
+            self.resumed_wall_time = float(times[-1]) if times else 0.0
+        self._tb = _tensorboard(Path(workdir) / "tensorboard") if tensorboard else None
 
     def write(self, record: dict[str, Any]) -> None:
         rec = {k: _jsonable(v) for k, v in record.items()}
         self._file.write(json.dumps(rec) + "\n")
         self._file.flush()
         if self._tb is not None:
-            step = int(record["step"])
-            for k, v in record.items():
-                if k != "step" and isinstance(v, (int, float, np.number)):
-                    self._tb.add_scalar(k, float(v), step)
-                elif k == "verdict":
-                    self._tb.add_text("verdict", str(v), step)
+            _add_record(self._tb, record)
+
+    def add_config(self, config: dict[str, Any]) -> None:
+        """The resolved config as TensorBoard hparams (the HParams dashboard, one session
+        per run directory, with the losses as its metrics) and as text (`config`)."""
+        if self._tb is None:
+            return
+        from tensorboardX.summary import hparams
+
+        flat = {k: ",".join(map(str, v)) if isinstance(v, list) else v
+                for k, v in _flatten(config).items()}
+        experiment, session_start, _ = hparams(flat, {"loss/d_loss": 0.0, "loss/g_loss": 0.0})
+        writer = self._tb._get_file_writer()
+        writer.add_summary(experiment)
+        writer.add_summary(session_start)
+        text = json.dumps(config, indent=2, sort_keys=True)
+        self._tb.add_text("config", "    " + text.replace("\n", "\n    "), 0)
 
     def add_image(self, tag: str, grid: np.ndarray, step: int) -> None:
         if self._tb is not None:
@@ -85,6 +162,16 @@ class MetricsWriter:
         self._file.close()
         if self._tb is not None:
             self._tb.close()
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
 
 
 def make_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2) -> np.ndarray:

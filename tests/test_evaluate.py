@@ -66,6 +66,7 @@ def test_eval_rejects_unknown_metric_in_one_line(tmp_path, capsys):
     cfg = config_lib.resolve("toy_ring", ["train.steps=50", "train.progress=false",
                                           "train.log_every=50"])
     train(cfg, tmp_path)
+    capsys.readouterr()  # the trainer's own lines
     assert main(["eval", str(tmp_path), "eval.metrics=bogus"]) == 2
     err = capsys.readouterr().err.strip()
     assert "unknown ['bogus']" in err and len(err.splitlines()) == 1
@@ -114,3 +115,65 @@ def test_eval_inception_metrics_with_and_without_progress(tmp_path, capsys, monk
     assert "Inception: samples" in screen.getvalue() and "Inception" not in out
     logged = [json.loads(r) for r in (wd / "metrics.jsonl").read_text().splitlines()]
     assert [r for r in logged if r.get("kind") == "eval"] == [quiet, quiet]
+
+
+@pytest.fixture
+def unlabelled_run(tmp_path):
+    """A 2-step run on an .npz of images without labels: FID is the only default metric."""
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "faces.npz", images=rng.integers(0, 256, (32, 8, 8, 1), np.uint8))
+    wd = tmp_path / "run"
+    cfg = config_lib.resolve("dcgan_digits", [
+        "data.source=npz", f"data.path={tmp_path / 'faces.npz'}", "data.resolution=8",
+        "train.steps=2", "train.batch_size=8", "model.g_width=8", "model.d_width=8",
+        "model.latent_dim=8", "train.progress=false", "train.log_every=1",
+        "train.checkpoint_every=2", "train.sample_every=2", "train.num_samples=16"])
+    train(cfg, wd)
+    return wd
+
+
+def test_eval_says_when_fid_is_skipped_and_how_to_supply_the_weights(
+        unlabelled_run, tmp_path, capsys, monkeypatch):
+    import sys
+
+    from jaxgan.metrics import weights as W
+
+    # the module (`jaxgan.evaluate` is the function): forget that it already said so
+    monkeypatch.setattr(sys.modules["jaxgan.evaluate"], "_SKIP_SAID", set())
+    monkeypatch.setattr(W, "_download", lambda dest: False)  # as on a machine offline
+    monkeypatch.setenv(W.ENV_CACHE, str(tmp_path / "cache"))
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch"))
+    monkeypatch.delenv(W.ENV_WEIGHTS, raising=False)
+    capsys.readouterr()
+    assert main(["eval", str(unlabelled_run), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [
+        f"jaxgan: FID skipped (no {W.OFFICIAL_NAME} found); to compute FID, KID and IS put "
+        f"{W.OFFICIAL_NAME} in {tmp_path / 'cache'}/ or set $JAXGAN_INCEPTION_WEIGHTS=FILE"]
+    assert json.loads(out) == {"step": 2, "kind": "eval", "eval_samples": 1000}
+
+    monkeypatch.setenv(W.ENV_WEIGHTS, str(tmp_path / "missing.pth"))  # a wrong path: named
+    assert main(["eval", str(unlabelled_run), "--json"]) == 0
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith(f"jaxgan: FID skipped ({tmp_path / 'missing.pth'}: Inception "
+                           "weights file not found (given by $JAXGAN_INCEPTION_WEIGHTS)")
+
+
+def test_eval_record_names_the_fid_method(unlabelled_run, tmp_path, capsys, monkeypatch):
+    from jaxgan.metrics import weights as W
+    from jaxgan.metrics.torch_pickle import save_state_dict
+
+    weights = tmp_path / "random.pth"
+    save_state_dict(W.random_state_dict(seed=0), weights)
+    monkeypatch.setenv(W.ENV_WEIGHTS, str(weights))
+    monkeypatch.setenv(W.ENV_CACHE, str(tmp_path / "cache"))
+    capsys.readouterr()
+    assert main(["eval", str(unlabelled_run), "--json", "--no-progress",
+                 "eval.num_samples=10"]) == 0
+    out, err = capsys.readouterr()
+    assert err == ""
+    rec = json.loads(out)
+    assert rec["fid_method"] == "eigh" and np.isfinite(rec["fid"]) and rec["fid"] > 0
+    logged = [json.loads(ln) for ln in (unlabelled_run / "metrics.jsonl").read_text()
+              .splitlines()]
+    assert logged[-1] == rec

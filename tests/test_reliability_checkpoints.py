@@ -152,7 +152,9 @@ def test_training_resumes_from_the_previous_good_checkpoint(tmp_path, capfd):
     capfd.readouterr()
     result = train(cfg, tmp_path)
     err = [ln for ln in capfd.readouterr().err.splitlines() if ln.startswith("jaxgan:")]
-    assert len(err) == 1 and "checkpoints/4 is unreadable" in err[0], err
+    assert len(err) == 4 and "checkpoints/4 is unreadable" in err[0], err
+    assert err[1:] == ["jaxgan: toy_ring on 1 cpu device, global batch 16",
+                       "jaxgan: resumed from step 2", "jaxgan: compiling the step..."], err
     assert int(result.state.step) == 4
     assert [r["step"] for r in read_jsonl(tmp_path / "metrics.jsonl")] == [1, 2, 3, 4]
     again = ocp.PyTreeCheckpointer().restore(str(tmp_path / "checkpoints" / "4" / "default"))

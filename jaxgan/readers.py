@@ -1,0 +1,86 @@
+"""Open a run's workdir for reading: `load_run(workdir)` for notebooks, `jaxgan sample`
+and `jaxgan eval`.
+
+A reader needs the run's resolved config (``config.json``), what it implies (data source,
+modules, mesh: `setup_run`, which writes nothing) and a committed checkpoint restored
+into the mesh's replicated placement. The checkpoint directory is opened read-only
+because runs are routinely inspected while they still train, and a reader that created
+or cleaned anything in ``checkpoints/`` would destroy the trainer's in-flight save (see
+checkpoint.py); a step deleted by the trainer's retention meanwhile is passed over for
+the next newest one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from jaxgan.config import Config, apply_overrides
+from jaxgan.runtime import RunSetup
+from jaxgan.state import GANModels, GANState
+
+__all__ = ["LoadedRun", "load_run"]
+
+
+@dataclass
+class LoadedRun:
+    """A run as a notebook wants it: its config, models and one restored state."""
+
+    workdir: Path
+    config: Config
+    setup: RunSetup  # source, models, mesh and the (not yet compiled) step
+    step: int  # the checkpoint's step; equals int(state.step)
+    state: GANState
+
+    @property
+    def models(self) -> GANModels:
+        return self.setup.models
+
+    @property
+    def source(self) -> Any:
+        return self.setup.source
+
+    def sample(self, num: int = 64, seed: int | None = None, use_ema: bool | None = None
+               ) -> np.ndarray:
+        """`num` generator samples in [-1, 1] (N, H, W, C), or (N, 2) for the toys; the EMA
+        generator where the run keeps one, and the seed `jaxgan sample` uses by default."""
+        from jaxgan.sampling import generate
+
+        cfg = self.config
+        use_ema = cfg.train.ema_decay > 0 if use_ema is None else use_ema and \
+            cfg.train.ema_decay > 0
+        return generate(self.models, self.state, num, cfg.seed + 1 if seed is None else seed,
+                        use_ema=use_ema)
+
+
+def load_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
+             step: int | None = None) -> LoadedRun:
+    """The run in `workdir` restored from its newest committed checkpoint (or `step`),
+    read-only. `overrides` (KEY=VALUE) adjust what does not change the state, e.g.
+    ``eval.num_samples=5000``. Raises ConfigError/CheckpointError with one line."""
+    from jaxgan.checkpoint import Checkpointer, CheckpointError, abstract_like
+    from jaxgan.trainer import load_run_config, restore_latest, setup_run
+
+    workdir = Path(workdir)
+    cfg = apply_overrides(load_run_config(workdir), list(overrides))
+    run = setup_run(cfg)
+    ckpt = Checkpointer(workdir / "checkpoints", read_only=True)
+    try:
+        if step is None:
+            restored = restore_latest(run, ckpt)
+            if restored is None:
+                raise CheckpointError(f"{workdir} holds no checkpoint yet; train first")
+        else:
+            import jax
+
+            from jaxgan.state import init_state
+
+            abstract = jax.eval_shape(lambda: init_state(run.models, cfg.seed,
+                                                         run.sample_shape))
+            restored = ckpt.restore(abstract_like(abstract, run.replicated), step)
+    finally:
+        ckpt.close()
+    return LoadedRun(workdir, cfg, run, int(restored[0]), restored[1])
