@@ -27,7 +27,7 @@ WORKLOADS = {
     "dcgan_digits (16x16, batch 64)": ("dcgan_digits", []),
     "dcgan 64x64x3, batch 64": ("dcgan_digits", ["data.resolution=64", "data.channels=3",
                                                  "model.latent_dim=100"]),
-    "toy_ring MLP (batch 256, 50 steps/call)": ("toy_ring", []),
+    "toy_ring MLP (batch 256, 50 steps/call)": ("toy_ring_vanilla", []),
 }
 
 

@@ -11,7 +11,8 @@ devices are used (N must not exceed the device count).
 Weak scaling: the per-device batch is fixed (``--per-device-batch``), the global batch is
 N times it, as data-parallel training is normally scaled.
 
-    python benchmarks/scaling.py [--config toy_ring] [--per-device-batch 64] [--devices 1,2,4,8]
+    python benchmarks/scaling.py [--config toy_ring_vanilla] [--per-device-batch 64] \
+        [--devices 1,2,4,8]
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def run_one(n: int, config: str, per_device_batch: int, steps: int, force: bool,
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", default="toy_ring")
+    ap.add_argument("--config", default="toy_ring_vanilla")
     ap.add_argument("--per-device-batch", type=int, default=64)
     ap.add_argument("--devices", default="1,2,4,8")
     ap.add_argument("--steps", type=int, default=1000)

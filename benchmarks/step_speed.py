@@ -39,7 +39,7 @@ def _jax_cfg(workload: str, spc: int, extra: list[str]):
     if workload == "dcgan64":
         return resolve("dcgan_cifar10", DCGAN64 + extra)
     batch = 64 if workload == "toy64" else 512
-    return resolve("toy_ring", [f"train.batch_size={batch}", f"train.steps_per_call={spc}",
+    return resolve("toy_ring_vanilla", [f"train.batch_size={batch}", f"train.steps_per_call={spc}",
                                 *extra])
 
 

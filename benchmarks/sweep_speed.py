@@ -36,7 +36,7 @@ def sequential(cfg_overrides: list[str], seeds: list[int]) -> float:
 
     t0 = time.perf_counter()
     for seed in seeds:
-        cfg = resolve("toy_ring", [*cfg_overrides, f"seed={seed}"])
+        cfg = resolve("toy_ring_vanilla", [*cfg_overrides, f"seed={seed}"])
         run = setup_run(cfg)
         state = parallel.create_replicated(
             lambda run=run, cfg=cfg: init_state(run.models, cfg.seed, run.sample_shape),
@@ -56,7 +56,7 @@ def vmapped(cfg_overrides: list[str], seeds: list[int]) -> float:
     from jaxgan.sweep import sweep
 
     t0 = time.perf_counter()
-    rows = sweep(resolve("toy_ring", cfg_overrides), seeds, {}, None, quiet=True)
+    rows = sweep(resolve("toy_ring_vanilla", cfg_overrides), seeds, {}, None, quiet=True)
     jax.block_until_ready(rows[-1]["state"])
     return time.perf_counter() - t0
 
@@ -72,7 +72,7 @@ def _cli(args: list[str]) -> float:
 def cli(runs: int, steps: int) -> tuple[float, float]:
     """(sweep, sequential) wall seconds of the real commands, `steps` steps per run."""
     with tempfile.TemporaryDirectory() as tmp:
-        common = ["--config", "toy_ring", f"train.steps={steps}"]
+        common = ["--config", "toy_ring_vanilla", f"train.steps={steps}"]
         t_vmap = _cli(["sweep", *common, "--seeds", str(runs), "--workdir",
                        str(Path(tmp, "sweep"))])
         t_seq = sum(_cli(["train", *common, f"seed={i}", "--workdir", str(Path(tmp, f"r{i}")),

@@ -62,6 +62,39 @@ class Discriminator(nn.Module):
         return self.main(x).view(-1, 1).squeeze(1)
 
 
+def dcgan_pair(resolution: int, nz: int, ngf: int, ndf: int, nc: int = 1
+               ) -> tuple[nn.Module, nn.Module]:
+    """examples/dcgan's generator and discriminator for any power-of-two resolution >= 8:
+    the same layer pattern as at 64x64 (which this reproduces), with one up/down block per
+    doubling, widths doubling as resolution halves, and the example's N(0, 0.02) init."""
+    n = int(math.log2(resolution)) - 2
+    g: list[nn.Module] = [nn.ConvTranspose2d(nz, ngf * 2 ** (n - 1), 4, 1, 0, bias=False),
+                          nn.BatchNorm2d(ngf * 2 ** (n - 1)), nn.ReLU(True)]
+    for i in range(n - 1, 0, -1):
+        g += [nn.ConvTranspose2d(ngf * 2 ** i, ngf * 2 ** (i - 1), 4, 2, 1, bias=False),
+              nn.BatchNorm2d(ngf * 2 ** (i - 1)), nn.ReLU(True)]
+    g += [nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh()]
+    d: list[nn.Module] = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False),
+                          nn.LeakyReLU(0.2, inplace=True)]
+    for i in range(1, n):
+        d += [nn.Conv2d(ndf * 2 ** (i - 1), ndf * 2 ** i, 4, 2, 1, bias=False),
+              nn.BatchNorm2d(ndf * 2 ** i), nn.LeakyReLU(0.2, inplace=True)]
+    d += [nn.Conv2d(ndf * 2 ** (n - 1), 1, 4, 1, 0, bias=False), nn.Sigmoid()]
+
+    class D(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.main = nn.Sequential(*d)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.main(x).view(-1, 1).squeeze(1)
+
+    net_g, net_d = nn.Sequential(*g), D()
+    net_g.apply(_weights_init)
+    net_d.apply(_weights_init)
+    return net_g, net_d
+
+
 class DCGANPeer:
     """examples/dcgan/main.py's training iteration on one fixed real batch."""
 

@@ -193,7 +193,7 @@ from jaxgan.step import make_train_step, scan_steps
 
 STEPS = int(os.environ.get("JAXGAN_NB_STEPS", "3000"))
 SEEDS = 4
-cfg = config_lib.resolve("toy_ring")
+cfg = config_lib.resolve("toy_ring_vanilla")
 source = make_source(cfg.data, cfg.seed)
 models = make_models(cfg)
 """),

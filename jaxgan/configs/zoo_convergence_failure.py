@@ -10,7 +10,7 @@ Why it fails: G learns 5,000x slower than D, which also takes 5 steps per G step
 """
 
 from jaxgan.config import Config
-from jaxgan.configs.toy_ring import get_config as toy_ring
+from jaxgan.configs.toy_ring_vanilla import get_config as toy_ring
 
 
 def get_config() -> Config:

@@ -7,7 +7,7 @@ Run time: about a minute on a 2-core CPU.
 """
 
 from jaxgan.config import Config
-from jaxgan.configs.toy_ring import get_config as toy_ring
+from jaxgan.configs.toy_ring_vanilla import get_config as toy_ring
 
 
 def get_config() -> Config:

@@ -15,7 +15,7 @@ chasing the region D currently rates real instead of spreading over all modes.
 """
 
 from jaxgan.config import Config
-from jaxgan.configs.toy_ring import get_config as toy_ring
+from jaxgan.configs.toy_ring_vanilla import get_config as toy_ring
 
 
 def get_config() -> Config:

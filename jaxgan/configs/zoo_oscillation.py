@@ -15,7 +15,7 @@ the health window to 30 records (300 steps) to see two of them.
 """
 
 from jaxgan.config import Config
-from jaxgan.configs.toy_ring import get_config as toy_ring
+from jaxgan.configs.toy_ring_vanilla import get_config as toy_ring
 
 
 def get_config() -> Config:

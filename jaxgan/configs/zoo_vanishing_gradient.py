@@ -12,7 +12,7 @@ discriminator trained 10x per G step at 200x G's learning rate rejects them from
 """
 
 from jaxgan.config import Config
-from jaxgan.configs.toy_ring import get_config as toy_ring
+from jaxgan.configs.toy_ring_vanilla import get_config as toy_ring
 
 
 def get_config() -> Config:
