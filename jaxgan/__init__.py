@@ -1,25 +1,39 @@
 """jaxgan: functional GAN training in JAX that tells you whether your GAN is healthy.
 
-The public API. Modules that pull in TensorFlow (data) or matplotlib (reports) load on
-first use, so `import jaxgan` stays cheap. `evaluate` is bound at import instead: it is
-also the name of a submodule, and importing a submodule sets the package attribute of its
-name, which would hide a lazy function behind the module from then on.
+The public API. Every name loads its module on first use, so `import jaxgan` (and every
+`jaxgan` command, which imports the package first) costs no JAX, TensorFlow or matplotlib
+import until a name needs one: `jaxgan --help` answers without loading JAX.
+
+`evaluate` is both an API function and the name of a submodule, and importing a submodule
+sets the package attribute of its name, which would hide the function behind the module
+from then on; the package's class therefore serves `evaluate` as a property that the
+import system's assignment cannot overwrite (`_Package`).
 """
 
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
-
-from jaxgan.config import Config, ConfigError, list_presets, resolve
-from jaxgan.evaluate import evaluate  # before any `import jaxgan.evaluate` (see above)
-from jaxgan.losses import LOSSES, GANLoss, get_loss
-from jaxgan.state import GANModels, GANState, init_state, make_models
-from jaxgan.step import make_train_step, sample_latents, scan_steps
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Config": "jaxgan.config",
+    "ConfigError": "jaxgan.config",
+    "resolve": "jaxgan.config",
+    "list_presets": "jaxgan.config",
+    "GANLoss": "jaxgan.losses",
+    "LOSSES": "jaxgan.losses",
+    "get_loss": "jaxgan.losses",
+    "GANState": "jaxgan.state",
+    "GANModels": "jaxgan.state",
+    "init_state": "jaxgan.state",
+    "make_models": "jaxgan.state",
+    "make_train_step": "jaxgan.step",
+    "sample_latents": "jaxgan.step",
+    "scan_steps": "jaxgan.step",
     "train": "jaxgan.trainer",
     "TrainResult": "jaxgan.trainer",
     "TrainingDiverged": "jaxgan.trainer",
@@ -43,6 +57,17 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'jaxgan' has no attribute {name!r}")
 
 
-__all__ = ["Config", "ConfigError", "resolve", "list_presets", "GANLoss", "LOSSES", "get_loss",
-           "GANState", "GANModels", "init_state", "make_models", "make_train_step",
-           "scan_steps", "sample_latents", "evaluate", *_LAZY]
+class _Package(types.ModuleType):
+    @property
+    def evaluate(self) -> Any:
+        """`jaxgan.evaluate.evaluate`: a run's metrics (see that function)."""
+        return importlib.import_module("jaxgan.evaluate").evaluate
+
+    @evaluate.setter
+    def evaluate(self, value: Any) -> None:  # the import system binding the submodule
+        pass
+
+
+sys.modules[__name__].__class__ = _Package
+
+__all__ = ["evaluate", *_LAZY]

@@ -3,16 +3,26 @@
 One *step* is one full GAN iteration (the `n_critic` discriminator updates and the generator
 update), exactly what `jaxgan train` runs, health signals included. The measurement:
 
-1. build the same compiled, data-parallel program the trainer uses (`runtime.build_step`),
-   on synthetic images of the configured shape (speed does not depend on pixel values, and
-   a benchmark must not need a dataset download);
+1. build the same compiled, data-parallel program the trainer uses (`runtime.build_step`,
+   with the config's tricks, ProGAN growth and health setting), on synthetic images of the
+   configured shape (speed does not depend on pixel values, and a benchmark must not need
+   a dataset download);
 2. time `.lower().compile()` separately, so compile time is reported, not hidden in step 1;
-3. run `warmup` untimed calls, then `steps` timed iterations, each call synchronised with
-   `block_until_ready` so asynchronous dispatch cannot flatter the figure;
-4. FLOPs per step come from XLA's own cost analysis of one straight-line iteration (the
-   analysis of a `lax.scan` body is not multiplied by its trip count), and MFU divides the
-   achieved FLOP/s by the device's peak: a table for known accelerators, else a large
-   float32 matmul measured on the spot (that is what "peak" means on a CPU).
+3. run `warmup` untimed calls, then at least `MIN_CALLS` timed calls (more when `steps`
+   asks for more), each synchronised with `block_until_ready` so asynchronous dispatch
+   cannot flatter the figure; the report gives the mean and the spread over the calls;
+4. FLOPs per step come from XLA's cost analysis of that timed executable (`step_flops`).
+   With `steps_per_call > 1` the call is a `lax.scan`, whose body XLA counts once whatever
+   its trip count, so the call is counted from its iterations, each compiled straight-line
+   by the same `build_step` (the scanned kind times its count, plus the last iteration
+   with the full health signals). A Progressive GAN's step is a `lax.switch` over its
+   stages, which XLA counts as its costliest branch (measured: a switch of one and two
+   matmuls counts two), so the bench times a ProGAN at its final, full-resolution stage
+   (at `train.batch_size`; `model.progan_batch_sizes` may give that stage a smaller one);
+5. MFU divides the achieved FLOP/s by the device's datasheet peak for the run's precision
+   (`PEAKS`). A device or precision without a datasheet figure gets no MFU (``mfu:
+   unknown (no peak for DEVICE)``), never a guess; on a CPU the peak is a float32 matmul
+   measured on the spot, and the report says so.
 """
 
 from __future__ import annotations
@@ -33,15 +43,26 @@ from jaxgan import parallel
 from jaxgan.argparsing import intermixed
 from jaxgan.config import Config
 
-# Dense bf16/fp16 peak FLOP/s per device, from the vendors' data sheets.
-KNOWN_PEAKS: dict[str, float] = {
-    "TPU v2": 45e12, "TPU v3": 123e12, "TPU v4": 275e12, "TPU v5 lite": 197e12,
-    "TPU v5e": 197e12, "TPU v5p": 459e12, "TPU v6 lite": 918e12, "TPU v6e": 918e12,
-    "NVIDIA A100-SXM4-40GB": 312e12, "NVIDIA A100-SXM4-80GB": 312e12,
-    "NVIDIA A100-PCIE-40GB": 312e12, "NVIDIA H100 80GB HBM3": 989e12,
-    "NVIDIA H100 PCIe": 756e12, "NVIDIA L4": 121e12, "Tesla V100-SXM2-16GB": 125e12,
-    "Tesla T4": 65e12,
+MIN_CALLS = 5  # timed calls at least, so that even a short --steps has a spread
+
+_A100 = {"bf16": 312e12, "float32": 19.5e12}
+_H100_SXM = {"bf16": 989e12, "float32": 67e12}
+# Dense (no sparsity) peak FLOP/s per device from the vendors' datasheets, by JAX's
+# `device_kind` and `train.precision`. "float32" is the plain FP32 figure: at JAX's default
+# matmul precision XLA may run float32 dots on TF32 tensor cores (A100: 156 TFLOP/s), so a
+# float32 MFU above 100 % there means exactly that. The TPU datasheets give bf16 only.
+PEAKS: dict[str, dict[str, float]] = {
+    "TPU v2": {"bf16": 45e12}, "TPU v3": {"bf16": 123e12}, "TPU v4": {"bf16": 275e12},
+    "TPU v5 lite": {"bf16": 197e12}, "TPU v5e": {"bf16": 197e12},
+    "TPU v5": {"bf16": 459e12}, "TPU v5p": {"bf16": 459e12},
+    "TPU v6 lite": {"bf16": 918e12}, "TPU v6e": {"bf16": 918e12},
+    "NVIDIA A100-SXM4-40GB": _A100, "NVIDIA A100-SXM4-80GB": _A100,
+    "NVIDIA A100-PCIE-40GB": _A100, "NVIDIA A100 80GB PCIe": _A100,
+    "NVIDIA H100 80GB HBM3": _H100_SXM, "NVIDIA H100 SXM5 80GB": _H100_SXM,
+    "NVIDIA H100 PCIe": {"bf16": 756e12, "float32": 51e12},
+    "NVIDIA H200": _H100_SXM,  # H200 SXM: the H100 SXM's compute with more memory
 }
+CPU_PEAK_SOURCE = "measured on this CPU: best float32 2048^3 matmul, not a datasheet figure"
 
 
 class _SyntheticImages:
@@ -51,10 +72,10 @@ class _SyntheticImages:
 
 
 def measure_matmul_peak(n: int = 2048, reps: int = 5) -> float:
-    """Best float32 FLOP/s of an n x n matmul on the default device (median-free: best of).
+    """Best float32 FLOP/s of an n x n matmul on the default device (best of `reps`).
 
     On a shared CPU the best of several runs is the closest estimate of what the hardware
-    can do, which is what MFU should be relative to.
+    can do. It is a measurement, not a datasheet peak, and is reported as one.
     """
     a = jnp.ones((n, n), jnp.float32)
     b = jnp.ones((n, n), jnp.float32)
@@ -68,13 +89,21 @@ def measure_matmul_peak(n: int = 2048, reps: int = 5) -> float:
     return 2.0 * n**3 / best
 
 
-def device_peak(device: Any) -> tuple[float, str]:
-    """(peak FLOP/s, where it came from) for `device`."""
-    kind = getattr(device, "device_kind", "")
-    for name, peak in KNOWN_PEAKS.items():
-        if kind == name or kind.startswith(name):
-            return peak, "table"
-    return measure_matmul_peak(), "measured f32 matmul"
+def device_peak(kind: str, platform: str, precision: str) -> tuple[float | None, str]:
+    """(peak FLOP/s of one device, or None; where it came from or why there is none)."""
+    kind = kind.strip()
+    table = PEAKS.get(kind)
+    if table is not None:
+        if precision in table:
+            return table[precision], f"datasheet {precision} peak of {kind}"
+        return None, f"no {precision} peak for {kind}"
+    if platform == "cpu":
+        return measure_matmul_peak(), CPU_PEAK_SOURCE
+    return None, f"no peak for {kind}"
+
+
+def _first_device() -> Any:
+    return jax.devices()[0]
 
 
 def _flops(compiled: Any) -> float:
@@ -113,24 +142,6 @@ def _batch(cfg: Config, shape: tuple[int, ...], spc: int, mesh: Any) -> Any:
     return parallel.host_to_global(host, mesh, batch_axis=2)
 
 
-def flops_per_step(cfg: Config) -> float:
-    """XLA's FLOP count of one straight-line GAN iteration on one device's shard."""
-    from jaxgan.state import init_state
-    from jaxgan.step import make_train_step
-
-    models, loss, source, mesh, shape = _setup(cfg)
-    sample_real = None
-    if getattr(source, "is_toy", False):
-        def sample_real(key):
-            return source.sample(key, 1)[0]
-    step = make_train_step(models, loss, n_critic=cfg.train.n_critic,
-                           ema_decay=cfg.train.ema_decay, sample_real=sample_real)
-    state = jax.eval_shape(lambda: init_state(models, cfg.seed, shape))
-    batch = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape[1:], x.dtype),
-                         _batch(cfg, shape, 1, mesh))
-    return _flops(jax.jit(step).lower(state, batch).compile()) * jax.device_count()
-
-
 @dataclass
 class Prepared:
     """A compiled step with its state and a synthetic batch, ready to be timed."""
@@ -140,6 +151,7 @@ class Prepared:
     state: Any
     batch: Any
     compile_s: float
+    parts: tuple[Any, ...] = ()  # (models, loss, source, mesh, shape) it was built from
 
     def run(self, calls: int) -> list[float]:
         """Wall seconds of each of `calls` synchronised calls (each `steps_per_call` steps)."""
@@ -157,64 +169,108 @@ def prepare(cfg: Config) -> Prepared:
     from jaxgan.runtime import build_step
     from jaxgan.state import init_state
 
-    models, loss, source, mesh, shape = _setup(cfg)
+    models, loss, source, mesh, shape = parts = _setup(cfg)
     step_fn = build_step(cfg, models, loss, source, mesh)
     state = parallel.create_replicated(lambda: init_state(models, cfg.seed, shape), mesh)
+    if cfg.model.generator == "progan":  # time the stage that XLA's FLOP count describes
+        final = 2 * models.generator.max_stage * cfg.model.progan_stage_steps
+        state = state.replace(step=jax.device_put(jnp.asarray(final, jnp.int32),
+                                                  state.step.sharding))
     batch = _batch(cfg, shape, cfg.train.steps_per_call, mesh)
     t0 = time.perf_counter()
     compiled = step_fn.lower(state, batch).compile()
-    return Prepared(cfg, compiled, state, batch, time.perf_counter() - t0)
+    return Prepared(cfg, compiled, state, batch, time.perf_counter() - t0, parts)
+
+
+def step_flops(p: Prepared) -> float:
+    """FLOPs of one GAN iteration of the timed program `p`, summed over the devices.
+
+    XLA's cost analysis of `p.compiled` itself for one iteration per call. A call of
+    several iterations is a scan that the analysis counts once, so it is counted from its
+    iterations compiled straight-line by the same `build_step`: `steps_per_call - 1` of the
+    scanned kind (health "light", or off) and the last (full health, or off).
+    """
+    cfg, spc = p.cfg, p.cfg.train.steps_per_call
+    if spc == 1:
+        return _flops(p.compiled) * jax.device_count()
+    from jaxgan.runtime import build_step
+
+    models, loss, source, mesh, shape = p.parts
+    batch = _batch(cfg, shape, 1, mesh)
+    kinds = [("light", spc - 1), (True, 1)] if cfg.health.enabled else [(False, spc)]
+    total = 0.0
+    for health, count in kinds:
+        fn = build_step(cfg, models, loss, source, mesh, health=health)
+        total += count * _flops(fn.lower(p.state, batch).compile())
+    return total / spc * jax.device_count()
+
+
+def flops_per_step(cfg: Config) -> float:
+    """`step_flops` of the program `jaxgan bench` times for `cfg`."""
+    return step_flops(prepare(cfg))
 
 
 def bench(cfg: Config, steps: int = 20, warmup: int = 2, peak: float | None = None
           ) -> dict[str, Any]:
-    """Compile, warm up and time `steps` GAN iterations of `cfg`; returns the figures.
+    """Compile, warm up and time GAN iterations of `cfg`; returns the figures.
 
-    `steps` is rounded up to whole calls of `train.steps_per_call` iterations.
+    Times whole calls of `train.steps_per_call` iterations: enough for `steps`, and at least
+    `MIN_CALLS`. `peak` (FLOP/s per device) overrides the datasheet/measured one.
     """
     p = prepare(cfg)
     spc = cfg.train.steps_per_call
     p.run(warmup)
-    calls = max(1, -(-steps // spc))
+    calls = max(MIN_CALLS, -(-steps // spc))
     times = p.run(calls)
     total = float(np.sum(times))
     n_steps = calls * spc
     steps_per_s = n_steps / total
-    flops = flops_per_step(cfg)
-    dev = jax.devices()[0]
+    per_step_ms = np.asarray(times) * 1e3 / spc
+    flops = step_flops(p)
+    dev = _first_device()
     if peak is None:
-        peak, peak_src = device_peak(dev)
+        peak, peak_src = device_peak(dev.device_kind, dev.platform, cfg.train.precision)
     else:
         peak_src = "given"
-    peak_total = peak * jax.device_count()
+    n_dev = jax.device_count()
+    peak_total = None if peak is None else peak * n_dev
+    achieved = flops * steps_per_s
+    mfu = achieved / peak_total if peak_total and math.isfinite(flops) else None
     return {
         "config": cfg.name, "batch_size": cfg.train.batch_size, "steps_per_call": spc,
-        "steps": n_steps, "images_per_s": steps_per_s * cfg.train.batch_size,
+        "steps": n_steps, "calls": calls, "images_per_s": steps_per_s * cfg.train.batch_size,
         "steps_per_s": steps_per_s, "ms_per_step": 1e3 / steps_per_s,
-        "ms_per_step_best_call": 1e3 * min(times) / spc, "compile_s": p.compile_s,
-        "flops_per_step": flops, "achieved_flops_per_s": flops * steps_per_s,
-        "peak_flops_per_s": peak_total, "peak_source": peak_src,
-        "mfu": flops * steps_per_s / peak_total if math.isfinite(flops) else float("nan"),
-        "device_kind": dev.device_kind, "device_count": jax.device_count(),
+        "ms_per_step_median": float(np.median(per_step_ms)),
+        "ms_per_step_best_call": float(per_step_ms.min()),
+        "ms_per_step_worst_call": float(per_step_ms.max()), "compile_s": p.compile_s,
+        "flops_per_step": flops, "achieved_flops_per_s": achieved,
+        "peak_flops_per_s": peak_total, "peak_source": peak_src, "mfu": mfu,
+        "device_kind": dev.device_kind, "device_count": n_dev,
         "platform": dev.platform, "precision": cfg.train.precision,
         "jax_version": jax.__version__,
     }
 
 
 def format_report(r: dict[str, Any]) -> str:
+    if r["mfu"] is None:
+        mfu = f"unknown ({r['peak_source']})"
+    else:
+        mfu = f"{100 * r['mfu']:.1f} % of {r['peak_flops_per_s'] / 1e9:.1f} GFLOP/s " \
+              f"({r['peak_source']})"
     return "\n".join([
         f"jaxgan bench: {r['config']} on {r['device_count']} x {r['device_kind']} "
         f"({r['platform']}, {r['precision']})",
-        f"  batch {r['batch_size']}, {r['steps']} timed steps, steps_per_call "
+        f"  batch {r['batch_size']}, {r['steps']} timed steps in {r['calls']} calls of "
         f"{r['steps_per_call']}",
-        f"  compile        {r['compile_s']:.2f} s",
-        f"  images/s       {r['images_per_s']:.1f}",
-        f"  steps/s        {r['steps_per_s']:.2f}",
-        f"  ms/step        {r['ms_per_step']:.2f} (best call {r['ms_per_step_best_call']:.2f})",
-        f"  FLOPs/step     {r['flops_per_step'] / 1e9:.3f} GFLOP",
-        f"  achieved       {r['achieved_flops_per_s'] / 1e9:.2f} GFLOP/s of "
-        f"{r['peak_flops_per_s'] / 1e9:.1f} peak ({r['peak_source']})",
-        f"  MFU            {100 * r['mfu']:.1f} %",
+        f"  compile: {r['compile_s']:.2f} s",
+        f"  images/s: {r['images_per_s']:.1f}",
+        f"  steps/s: {r['steps_per_s']:.2f}",
+        f"  ms/step: {r['ms_per_step']:.2f} (per call: median {r['ms_per_step_median']:.2f}, "
+        f"best {r['ms_per_step_best_call']:.2f}, worst {r['ms_per_step_worst_call']:.2f})",
+        f"  FLOPs/step: {r['flops_per_step'] / 1e9:.3f} GFLOP (XLA cost analysis of the "
+        "timed program)",
+        f"  achieved: {r['achieved_flops_per_s'] / 1e9:.2f} GFLOP/s",
+        f"  mfu: {mfu}",
     ])
 
 
@@ -233,12 +289,14 @@ def add_bench_parser(subparsers: Any) -> None:
     b = intermixed(subparsers.add_parser("bench",
                                         help="time the compiled train step of a config"))
     b.add_argument("--config", default=None, help="preset name or a .py/.json config file")
-    b.add_argument("--steps", type=int, default=20, help="timed GAN iterations")
+    b.add_argument("--steps", type=int, default=20,
+                   help=f"timed GAN iterations (whole calls, at least {MIN_CALLS})")
     b.add_argument("--warmup", type=int, default=2, help="untimed calls after compiling")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
     b.set_defaults(func=run_bench)
 
 
-__all__ = ["bench", "prepare", "Prepared", "flops_per_step", "measure_matmul_peak",
-           "device_peak", "run_bench", "add_bench_parser", "format_report"]
+__all__ = ["bench", "prepare", "Prepared", "step_flops", "flops_per_step",
+           "measure_matmul_peak", "device_peak", "PEAKS", "run_bench", "add_bench_parser",
+           "format_report"]

@@ -129,7 +129,32 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Verbs whose parsers live beside their code, imported only for the verb being run (their
+# modules import JAX and more, which `jaxgan --help` must not wait for); the help line is
+# what `jaxgan --help` lists (tests/test_cli.py checks it equals the module's own).
+LAZY_VERBS = {
+    "fid": ("jaxgan.metrics.commands", "add_fid_parser",
+            "Fréchet Inception Distance between two image sets or statistics files"),
+    "eval": ("jaxgan.evaluate", "add_eval_parser", "compute the configured metrics for a "
+             "run's newest checkpoint and append them to metrics.jsonl"),
+    "classifier": ("jaxgan.evaluate", "add_classifier_parser", "train and cache the small "
+                   "classifier used by the classifier metrics of a labelled dataset"),
+    "doctor": ("jaxgan.diagnostics.doctor", "add_doctor_parser",
+               "diagnose a run's training health from its logs"),
+    "bench": ("jaxgan.bench", "add_bench_parser", "time the compiled train step of a config"),
+    "sweep": ("jaxgan.sweep", "add_sweep_parser",
+              "train K GANs (seeds x settings) in one program"),
+}
+
+
+def _verb_of(argv: Sequence[str]) -> str | None:
+    """The verb of a command line (the first word that is not an option), if any."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
+def build_parser(verbs: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The `jaxgan` parser. Of the `LAZY_VERBS`, only those in `verbs` (all when None) get
+    their full parsers; the others are listed with their help line only."""
     from jaxgan import __version__
 
     p = _Parser(prog="jaxgan", description="Functional GAN training in JAX.")
@@ -171,12 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("overrides", nargs="*", metavar="[PRESET] KEY=VALUE")
     c.set_defaults(func=cmd_config)
 
-    for mod, fn in (("jaxgan.metrics.commands", "add_fid_parser"),
-                    ("jaxgan.evaluate", "add_eval_parser"),
-                    ("jaxgan.evaluate", "add_classifier_parser"),
-                    ("jaxgan.diagnostics.doctor", "add_doctor_parser"),
-                    ("jaxgan.bench", "add_bench_parser"),
-                    ("jaxgan.sweep", "add_sweep_parser")):
+    for verb, (mod, fn, help_line) in LAZY_VERBS.items():
+        if verbs is not None and verb not in verbs:
+            sub.add_parser(verb, help=help_line, add_help=False)
+            continue
         try:
             getattr(__import__(mod, fromlist=[fn]), fn)(sub)
         except (ImportError, AttributeError):
@@ -184,8 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _refuse_urls(args: argparse.Namespace) -> None:
+    """A URL workdir (or output file) is refused before anything is written (`paths`)."""
+    from jaxgan.paths import refuse_url
+
+    for attr, what in (("workdir", "workdir"), ("out", "--out")):
+        value = getattr(args, attr, None)
+        if isinstance(value, str) and value:
+            refuse_url(value, what)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser([v] if (v := _verb_of(argv)) else [])
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help, or a usage error already printed as one line
@@ -194,6 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        _refuse_urls(args)
         return int(args.func(args) or 0)
     except _user_errors() as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__

@@ -22,6 +22,9 @@ class ConfigError(ValueError):
     """A user-facing configuration mistake; the CLI prints it as one line and exits 2."""
 
 
+from jaxgan.schema import coerce as _coerce  # noqa: E402  (needs ConfigError, defined above)
+
+
 @dataclass
 class ModelConfig:
     """Generator and discriminator architecture, looked up by name in `jaxgan.models`."""
@@ -35,9 +38,10 @@ class ModelConfig:
     mlp_depth: int = 2
     # DCGAN up/down convolutions: every mode computes the same map with the same kernel
     # (jaxgan/models/strided_conv.py). "fast" picks per layer between "phase" and "col2im", one
-    # matmul each, and "s2d" is one matmul: the fastest exact forms on CPU (issue 8).
-    upsample: str = "fast"  # fast | phase | col2im | subpixel | transpose
-    downsample: str = "s2d"  # s2d | conv
+    # matmul each, and "s2d" is one matmul: the fastest exact forms on CPU (issue 8), and
+    # measured only there. "auto" is resolved by `resolve` (`AUTO_LAYERS`) to a concrete one.
+    upsample: str = "auto"  # auto | fast | phase | col2im | subpixel | transpose
+    downsample: str = "auto"  # auto | s2d | conv
     spectral_norm: bool = False  # D spectrally normalized: dcgan, mlp, resnet, projection
     pack: int = 1  # PacGAN: D judges groups of this many samples jointly (1: off)
     num_classes: int = 0  # > 0 for class-conditional models
@@ -170,8 +174,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "loss.name": ("minimax", "non_saturating", "wasserstein", "hinge", "least_squares"),
     "optim.g.name": ("adam", "adamw", "sgd", "rmsprop"),
     "optim.d.name": ("adam", "adamw", "sgd", "rmsprop"),
-    "model.upsample": ("subpixel", "transpose", "phase", "col2im", "fast"),
-    "model.downsample": ("conv", "s2d"),
+    "model.upsample": ("auto", "subpixel", "transpose", "phase", "col2im", "fast"),
+    "model.downsample": ("auto", "conv", "s2d"),
     "train.precision": ("float32", "bf16"),
     "train.cpu_dots": ("auto", "ynn", "eigen"),
     "train.on_nan": ("stop", "rollback"),
@@ -224,57 +228,6 @@ def load_preset(name_or_path: str | None) -> Config:
 
 def _field_types(obj: Any) -> dict[str, Any]:
     return typing.get_type_hints(type(obj))
-
-
-def _coerce(value: Any, typ: Any, key: str) -> Any:
-    """Convert an override string or JSON value to the field's declared type, or refuse."""
-    origin = typing.get_origin(typ)
-    if typ is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "1", "yes", "on"):
-            return True
-        if isinstance(value, str) and value.lower() in ("false", "0", "no", "off"):
-            return False
-        raise ConfigError(f"{key} must be true or false, got {value!r}")
-    if typ is int:
-        if isinstance(value, bool):
-            raise ConfigError(f"{key} must be an integer, got {value!r}")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                f = float(value)
-            except ValueError:
-                raise ConfigError(f"{key} must be an integer, got {value!r}") from None
-            if f.is_integer() and abs(f) < 2**62:
-                return int(f)
-        raise ConfigError(f"{key} must be an integer, got {value!r}")
-    if typ is float:
-        if isinstance(value, bool):
-            raise ConfigError(f"{key} must be a number, got {value!r}")
-        if isinstance(value, (int, float)):
-            return float(value)
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{key} must be a number, got {value!r}") from None
-    if typ is str:
-        if isinstance(value, str):
-            return value
-        raise ConfigError(f"{key} must be a string, got {value!r}")
-    if origin is list:
-        (item_t,) = typing.get_args(typ)
-        if isinstance(value, str):
-            items = [v for v in value.split(",") if v] if value.strip() else []
-        elif isinstance(value, list):
-            items = value
-        else:
-            raise ConfigError(f"{key} must be a comma-separated list, got {value!r}")
-        return [_coerce(v, item_t, key) for v in items]
-    raise ConfigError(f"{key} has an unsupported type {typ}")
 
 
 def _set(cfg: Any, dotted: str, value: Any, full_key: str) -> None:
@@ -448,12 +401,39 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
+# What model.upsample/downsample=auto become, by JAX backend: the CPU-tuned exact programs
+# on CPU, where they were measured; XLA's own convolutions elsewhere until measured there.
+AUTO_LAYERS = {"cpu": ("fast", "s2d")}
+NATIVE_LAYERS = ("transpose", "conv")
+
+
+def resolve_auto(cfg: Config, backend: str | None = None) -> Config:
+    """`cfg` with model.upsample/downsample "auto" replaced by the concrete layer programs for
+    `backend` (default `jax.default_backend()`), so a run's config.json says what ran. A new
+    Config when anything changed; `cfg` itself otherwise."""
+    m = cfg.model
+    if "auto" not in (m.upsample, m.downsample):
+        return cfg
+    if backend is None:
+        import jax
+
+        backend = jax.default_backend()
+    up, down = AUTO_LAYERS.get(backend, NATIVE_LAYERS)
+    cfg = from_dict(cfg.to_dict())
+    cfg.model.upsample = up if m.upsample == "auto" else m.upsample
+    cfg.model.downsample = down if m.downsample == "auto" else m.downsample
+    return cfg
+
+
 def resolve(preset: str | None, overrides: list[str] | tuple[str, ...] = (),
             device_count: int | None = None) -> Config:
-    """Preset + overrides + validation: the one way the CLI and notebooks build a config."""
-    return validate(apply_overrides(load_preset(preset), list(overrides)), device_count)
+    """Preset + overrides + validation, with "auto" choices made for this backend
+    (`resolve_auto`): the one way the CLI and notebooks build a config."""
+    cfg = validate(apply_overrides(load_preset(preset), list(overrides)), device_count)
+    return resolve_auto(cfg)
 
 
 __all__ = ["Config", "ConfigError", "ModelConfig", "DataConfig", "LossConfig", "OptimConfig",
            "OptimPair", "TricksConfig", "TrainConfig", "EvalConfig", "HealthConfig", "resolve",
-           "load_preset", "apply_overrides", "validate", "from_dict", "list_presets"]
+           "load_preset", "apply_overrides", "validate", "from_dict", "list_presets",
+           "resolve_auto"]

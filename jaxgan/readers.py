@@ -1,9 +1,13 @@
 """Open a run's workdir for reading: `load_run(workdir)` for notebooks, `jaxgan sample`
 and `jaxgan eval`.
 
-A reader needs the run's resolved config (``config.json``), what it implies (data source,
-modules, mesh: `setup_run`, which writes nothing) and a committed checkpoint restored
-into the mesh's replicated placement. The checkpoint directory is opened read-only
+A reader needs the run's resolved config (``config.json``), what it implies (modules and
+mesh; no step is built, nothing is written) and a committed checkpoint restored into the
+mesh's replicated placement. An image run's data source is loaded only when something
+reads it (`LazySource`: `jaxgan eval`'s real images); sampling needs none, since the sample
+shape is in the config, so `jaxgan sample` and notebooks that only sample never load the
+dataset or TensorFlow. The 2-D toys' sources are built at once: they cost nothing and
+their mode centers draw the scatter plot. The checkpoint directory is opened read-only
 because runs are routinely inspected while they still train, and a reader that created
 or cleaned anything in ``checkpoints/`` would destroy the trainer's in-flight save (see
 checkpoint.py); a step deleted by the trainer's retention meanwhile is passed over for
@@ -22,7 +26,53 @@ from jaxgan.config import Config, apply_overrides
 from jaxgan.runtime import RunSetup
 from jaxgan.state import GANModels, GANState
 
-__all__ = ["LoadedRun", "load_run"]
+__all__ = ["LoadedRun", "load_run", "LazySource"]
+
+
+class LazySource:
+    """An image run's data source, loaded on first use (`trainer.checked_source`)."""
+
+    is_toy = False  # toys are built at once, so asking this loads nothing
+
+    def __init__(self, cfg: Config) -> None:
+        self._cfg, self._source = cfg, None
+
+    @property
+    def loaded(self) -> bool:
+        return self._source is not None
+
+    def _get(self) -> Any:
+        if self._source is None:
+            from jaxgan.trainer import checked_source
+
+            self._source = checked_source(self._cfg)
+        return self._source
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._get(), name)
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+
+def reader_setup(cfg: Config) -> RunSetup:
+    """What a reader needs of a run: modules, mesh, sample shape and a (lazy) source; no
+    step (`RunSetup.step_fn` is None) and no dataset loaded."""
+    import jax
+
+    from jaxgan import config as config_lib
+    from jaxgan import parallel
+    from jaxgan.data import make_source
+    from jaxgan.state import make_models
+
+    cfg = config_lib.validate(config_lib.resolve_auto(cfg), jax.device_count())
+    d = cfg.data
+    toy = d.source.startswith("toy")
+    source = make_source(d, cfg.seed) if toy else LazySource(cfg)
+    shape = (2,) if toy else (d.resolution, d.resolution, d.channels)
+    return RunSetup(cfg, source, make_models(cfg), parallel.make_mesh(), None, shape)
 
 
 @dataclass
@@ -31,7 +81,7 @@ class LoadedRun:
 
     workdir: Path
     config: Config
-    setup: RunSetup  # source, models, mesh and the (not yet compiled) step
+    setup: RunSetup  # source (lazy for images), models and mesh; no step
     step: int  # the checkpoint's step; equals int(state.step)
     state: GANState
 
@@ -41,6 +91,7 @@ class LoadedRun:
 
     @property
     def source(self) -> Any:
+        """The data source; an image dataset is loaded on first use (`LazySource`)."""
         return self.setup.source
 
     def sample(self, num: int = 64, seed: int | None = None, use_ema: bool | None = None
@@ -62,11 +113,12 @@ def load_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
     read-only. `overrides` (KEY=VALUE) adjust what does not change the state, e.g.
     ``eval.num_samples=5000``. Raises ConfigError/CheckpointError with one line."""
     from jaxgan.checkpoint import Checkpointer, CheckpointError, abstract_like
-    from jaxgan.trainer import load_run_config, restore_latest, setup_run
+    from jaxgan.paths import local_workdir
+    from jaxgan.trainer import load_run_config, restore_latest
 
-    workdir = Path(workdir)
+    workdir = local_workdir(workdir)
     cfg = apply_overrides(load_run_config(workdir), list(overrides))
-    run = setup_run(cfg)
+    run = reader_setup(cfg)
     ckpt = Checkpointer(workdir / "checkpoints", read_only=True)
     try:
         if step is None:
@@ -83,4 +135,4 @@ def load_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
             restored = ckpt.restore(abstract_like(abstract, run.replicated), step)
     finally:
         ckpt.close()
-    return LoadedRun(workdir, cfg, run, int(restored[0]), restored[1])
+    return LoadedRun(workdir, run.cfg, run, int(restored[0]), restored[1])

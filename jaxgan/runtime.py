@@ -27,14 +27,18 @@ from jaxgan import parallel, xla_cpu
 from jaxgan.config import Config, ConfigError
 from jaxgan.losses import GANLoss
 from jaxgan.state import GANModels
-from jaxgan.step import make_train_step, scan_with_health
+from jaxgan.step import make_train_step, scan_steps, scan_with_health
 
 # Keys that may change between the first run and a resume without changing the math.
 # (Retention, train.keep_*: a resume that would delete kept snapshots is refused apart.)
+# The DCGAN layer programs are exact rewrites of one layer with the same parameters, and
+# `auto` picks them by backend: a run started as `fast`/`s2d` (the old defaults) resumes
+# wherever `auto` now means XLA's own convolutions, with the same parameters.
 RESUMABLE_KEYS = ("train.steps", "train.progress", "train.log_every", "train.sample_every",
                   "train.checkpoint_every", "train.keep_checkpoints", "train.keep_every",
                   "train.keep_best", "train.keep_best_mode", "train.on_nan",
-                  "train.max_rollbacks", "health", "eval", "name")
+                  "train.max_rollbacks", "health", "eval", "name", "model.upsample",
+                  "model.downsample")
 
 
 @dataclass
@@ -51,8 +55,16 @@ class RunSetup:
         return NamedSharding(self.mesh, P())
 
 
-def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh: Mesh):
-    """The compiled, data-parallel, multi-step function for this config."""
+def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh: Mesh,
+               health: bool | str | None = None):
+    """The compiled, data-parallel, multi-step function for this config.
+
+    Applies the process-wide CPU lowering change first (`xla_cpu.install`, opt-out with
+    ``JAXGAN_CPU_THREEFRY=0``). `health` (True, False or "light") instead builds ONE
+    straight-line iteration of that kind, as the multi-step call runs it: `jaxgan bench`
+    counts a call's FLOPs from those, since XLA counts a scan's body only once.
+    """
+    xla_cpu.install()
     sample_real = None
     if getattr(source, "is_toy", False):
         def sample_real(key):
@@ -72,7 +84,10 @@ def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh:
             return progressive_step(cfg, models, loss, make_train_step, kw)
         return make_train_step(models, loss, **kw)
 
-    many = scan_with_health(make, cfg.health.enabled, cfg.train.steps_per_call)
+    if health is None:
+        many = scan_with_health(make, cfg.health.enabled, cfg.train.steps_per_call)
+    else:
+        many = scan_steps(make(health=health))  # called with a length-1 batch axis
     return parallel.parallelize(many, mesh, batch_axis=2,
                                 compiler_options=xla_cpu.compiler_options(cfg))
 

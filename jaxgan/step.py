@@ -30,12 +30,9 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from jaxgan import xla_cpu
 from jaxgan.diagnostics import signals
 from jaxgan.losses import GANLoss
 from jaxgan.state import GANModels, GANState
-
-xla_cpu.unroll_threefry()  # every step draws per-sample noise: hash it in one fusion on CPU
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]

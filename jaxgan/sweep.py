@@ -34,7 +34,7 @@ from jax.sharding import PartitionSpec as P
 
 from jaxgan import xla_cpu
 from jaxgan.argparsing import intermixed
-from jaxgan.config import Config, ConfigError, apply_overrides, validate
+from jaxgan.config import Config, ConfigError, apply_overrides, resolve_auto, validate
 
 # Config keys a sweep may vary, and the name of the injected hyperparameter they set.
 VMAPPABLE = {"lr": "learning_rate", "b1": "b1", "b2": "b2", "eps": "eps"}
@@ -155,6 +155,11 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
     from jaxgan.state import make_models
     from jaxgan.step import make_train_step, scan_with_health
 
+    if workdir is not None:
+        from jaxgan.paths import local_workdir
+
+        workdir = local_workdir(workdir)
+    cfg = resolve_auto(cfg)
     runs = expand_runs(validate(cfg), seeds, overrides_grid or {})
     run_cfgs = [c for c, _ in runs]
     tc = cfg.train
@@ -180,6 +185,7 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
                                health=health, **extra)
 
     many = scan_with_health(make, cfg.health.enabled, tc.steps_per_call)
+    xla_cpu.install()  # the run assembly applies the CPU lowering change (opt-out: env)
     vstep = jax.jit(jax.vmap(many), donate_argnums=(0,),
                     compiler_options=xla_cpu.compiler_options(cfg) or None)
     place = run_placement(len(runs))

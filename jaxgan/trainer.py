@@ -30,6 +30,7 @@ from jaxgan.data import make_source, prefetch
 from jaxgan.evaluate import evaluate_state, toy_mode_signals
 from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
 from jaxgan.losses import get_loss
+from jaxgan.paths import local_workdir
 from jaxgan.runtime import (
     GracefulExit,
     RunSetup,
@@ -62,11 +63,9 @@ class TrainResult:
 
 def setup_run(cfg: Config) -> RunSetup:
     """Source, models, loss, mesh and compiled step for a config (no files touched)."""
+    cfg = config_lib.resolve_auto(cfg)
     config_lib.validate(cfg, jax.device_count())
-    source = make_source(cfg.data, cfg.seed)
-    if not getattr(source, "is_toy", False):
-        if source.resolution != cfg.data.resolution or source.channels != cfg.data.channels:
-            raise ConfigError("data source shape does not match data.resolution/channels")
+    source = checked_source(cfg)
     if cfg.train.steps % cfg.train.steps_per_call:
         raise ConfigError(f"train.steps={cfg.train.steps} must be a multiple of "
                           f"train.steps_per_call={cfg.train.steps_per_call} (one compiled "
@@ -77,6 +76,15 @@ def setup_run(cfg: Config) -> RunSetup:
     shape = (2,) if getattr(source, "is_toy", False) else (
         cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
     return RunSetup(cfg, source, models, mesh, step_fn, shape)
+
+
+def checked_source(cfg: Config) -> Any:
+    """`make_source` for the run, refusing a source whose images are not the config's shape."""
+    source = make_source(cfg.data, cfg.seed)
+    if not getattr(source, "is_toy", False):
+        if source.resolution != cfg.data.resolution or source.channels != cfg.data.channels:
+            raise ConfigError("data source shape does not match data.resolution/channels")
+    return source
 
 
 def restore_latest(run: RunSetup, ckpt: Checkpointer) -> tuple[int, GANState] | None:
@@ -135,7 +143,8 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     where, "resumed from step N", and "compiling the step..." before the first call.
     """
     started = time.perf_counter()
-    workdir = Path(workdir)
+    workdir = local_workdir(workdir)
+    cfg = config_lib.resolve_auto(cfg)  # config.json names the layer programs that ran
     run = setup_run(cfg)
     is_main = jax.process_index() == 0
     workdir_guard(cfg, workdir, force=force, write=is_main)
@@ -314,6 +323,9 @@ def _log(rec, cfg, monitor, writer, progress, result, exit_flag) -> None:
         if verdict.name not in ("healthy", "warming_up"):
             rec["verdict_since"] = verdict.since_step
             rec["verdict_evidence"] = "; ".join(verdict.evidence)
+        rec["at_risk"] = verdict.at_risk  # the warning below a verdict ("" when none)
+        if verdict.at_risk:
+            rec["at_risk_evidence"] = "; ".join(verdict.at_risk_evidence)
     result.records.append(rec)
     result.last_record = rec
     if writer is not None:
@@ -398,4 +410,6 @@ def _postfix(rec: dict[str, Any]) -> dict[str, str]:
            "G": f"{rec.get('g_loss', 0):.3f}"}
     if "verdict" in rec:
         out["health"] = rec["verdict"]
+    if rec.get("at_risk"):
+        out["at_risk"] = rec["at_risk"]
     return out

@@ -84,6 +84,11 @@ def _add_record(tb: Any, record: dict[str, Any]) -> None:
         if record.get("verdict_evidence"):
             text += f" since step {record.get('verdict_since')}: {record['verdict_evidence']}"
         tb.add_text("health/verdict", text, step)
+    if record.get("at_risk"):  # the warning below a verdict, while it lasts
+        text = f"at_risk: {record['at_risk']}"
+        if record.get("at_risk_evidence"):
+            text += f": {record['at_risk_evidence']}"
+        tb.add_text("health/at_risk", text, step)
 
 
 def _tensorboard(logdir: Path) -> Any:

@@ -8,10 +8,16 @@ nothing.
   and writes the whole state to memory between rounds. Noise is drawn for every sample of
   every step: 131,072 normals a step for the toy MLP at batch 512. There the rolled hash
   took ~30 % of the step. The unrolled lowering, which JAX uses on GPU, fuses into one
-  elementwise kernel, and the bits are the same. `unroll_threefry` registers it for CPU;
-  `jaxgan.step` calls it on import. `tests/test_xla_cpu.py` checks the known-answer
-  vectors of the Threefry paper and that a fresh process without the change draws the
-  same normals.
+  elementwise kernel, and the bits are the same. The change is process-wide (it replaces
+  JAX's CPU lowering rule for every program compiled afterwards, the user's too), so it
+  is never a side effect of an import: `install()` applies it, and the run assembly calls
+  that (`runtime.build_step`, which `jaxgan train` and `jaxgan bench` use, and
+  `jaxgan sweep`). ``JAXGAN_CPU_THREEFRY=0`` opts out (the programs then keep JAX's rolled
+  loop: slower on CPU, same numbers). A notebook that builds its own step with
+  `make_train_step` can call `install()` itself. `tests/test_xla_cpu.py` checks the
+  known-answer vectors of the Threefry paper, that a fresh process without the change
+  draws the same normals, that importing jaxgan changes nothing and that training does
+  unless opted out.
 * **Which library runs the dots.** XLA:CPU hands most dots to YNNPACK (``ynn_fusion`` in
   the optimized HLO) and keeps the rest on Eigen. For the 128-wide layers of an MLP GAN,
   Eigen's GEMM is faster: 1.37x on the whole toy step at batch 512. For the DCGAN's large
@@ -38,6 +44,16 @@ from jaxgan.config import Config
 # YNNPACK may take.
 _YNN_CONV_ONLY = "LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION"
 _unrolled = False
+OPT_OUT_ENV = "JAXGAN_CPU_THREEFRY"  # "0": keep JAX's own (rolled) CPU lowering
+
+
+def install() -> bool:
+    """Apply the process-wide CPU speed-up (the unrolled Threefry lowering) unless
+    ``JAXGAN_CPU_THREEFRY=0``; returns whether it is in place. Idempotent, and harmless off
+    CPU (only the CPU lowering rule is replaced)."""
+    if os.environ.get(OPT_OUT_ENV, "1").strip().lower() in ("0", "false", "no", "off"):
+        return _unrolled
+    return unroll_threefry()
 
 
 def unroll_threefry() -> bool:

@@ -17,7 +17,7 @@ from jaxgan.sweep import run_placement, sweep  # noqa: E402
 
 assert jax.device_count() == n_devices
 OVR = ["train.steps=4", "train.steps_per_call=2", "train.log_every=2", "train.batch_size=64"]
-rows = sweep(resolve("toy_ring", OVR), [0, 3], {"optim.d.lr": ["1e-3", "3e-4"]}, None,
+rows = sweep(resolve("toy_ring_vanilla", OVR), [0, 3], {"optim.d.lr": ["1e-3", "3e-4"]}, None,
              quiet=True)
 leaves = [np.asarray(x) for r in rows for x in jax.tree.leaves((r["state"].g_params,
                                                                 r["state"].d_params))]

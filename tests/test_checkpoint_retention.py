@@ -50,7 +50,7 @@ def test_keep_best_keeps_the_best_evaluated_step(tmp_path):
     """The toy ring's share of high-quality samples, and the step where it was LOWEST
     kept (mode min), so that the best is an early step the newest-2 rule would delete."""
     wd = tmp_path / "run"
-    r = run("train", "--workdir", str(wd), "--config", "toy_ring", "train.progress=false",
+    r = run("train", "--workdir", str(wd), "--config", "toy_ring_vanilla", "train.progress=false",
             "train.steps=600", "train.checkpoint_every=200", "train.keep_checkpoints=2",
             "eval.every=100", "eval.num_samples=500", "train.keep_best=high_quality_frac",
             "train.keep_best_mode=min")

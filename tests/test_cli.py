@@ -84,7 +84,7 @@ def test_real_command_bad_preset_no_traceback():
 @pytest.mark.parametrize("argv,flag,overrides", [
     (["train", "a.b=1", "--force", "c.d=2"], ("force", True), ["a.b=1", "c.d=2"]),
     (["bench", "a.b=1", "--json", "c.d=2"], ("json", True), ["a.b=1", "c.d=2"]),
-    (["sweep", "--config", "toy_ring", "a.b=1,2", "--seeds", "3", "c.d=2"], ("seeds", 3),
+    (["sweep", "--config", "toy_ring_vanilla", "a.b=1,2", "--seeds", "3", "c.d=2"], ("seeds", 3),
      ["a.b=1,2", "c.d=2"]),
     (["eval", "RUN", "k=1", "--json", "j=2"], ("json", True), ["k=1", "j=2"]),
 ])
@@ -139,15 +139,15 @@ def test_version_and_config_verb():
     from jaxgan import config as config_lib
     from jaxgan.schema import describe_keys
 
-    r = jaxgan("config", "toy_ring", "train.steps=7", "--config.seed=3",
+    r = jaxgan("config", "toy_ring_vanilla", "train.steps=7", "--config.seed=3",
                "--config.optim.d.lr", "5e-4")
     assert r.returncode == 0, r.stderr
     got = json.loads(r.stdout)
-    want = config_lib.resolve("toy_ring", ["train.steps=7", "seed=3", "optim.d.lr=5e-4"])
+    want = config_lib.resolve("toy_ring_vanilla", ["train.steps=7", "seed=3", "optim.d.lr=5e-4"])
     assert got == want.to_dict() and got["train"]["steps"] == 7 and got["seed"] == 3
     assert json.loads(jaxgan("config").stdout) == config_lib.resolve(None).to_dict()
 
-    r = jaxgan("config", "--config", "toy_ring", "--keys")
+    r = jaxgan("config", "--config", "toy_ring_vanilla", "--keys")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
     keys = describe_keys()
@@ -165,7 +165,7 @@ def test_version_and_config_verb():
 
 
 @pytest.mark.parametrize("verb", [["train"], ["bench"], ["eval", "RUN"],
-                                  ["sweep", "--config", "toy_ring"], ["config"]])
+                                  ["sweep", "--config", "toy_ring_vanilla"], ["config"]])
 def test_config_flag_alias_in_every_verb(verb):
     """`--config.KEY=VALUE` and `--config.KEY VALUE` (ml_collections flags, as big_vision
     and the Flax examples take them) are KEY=VALUE overrides."""

@@ -70,7 +70,7 @@ def test_unknown_preset_lists_choices():
 
 
 def test_json_and_python_config_files(tmp_path):
-    cfg = resolve("toy_ring", ["seed=9"])
+    cfg = resolve("toy_ring_vanilla", ["seed=9"])
     (tmp_path / "c.json").write_text(cfg.to_json())
     assert resolve(str(tmp_path / "c.json")).to_dict() == cfg.to_dict()
     (tmp_path / "mine.py").write_text(
@@ -102,3 +102,57 @@ def test_arbitrary_overrides_never_crash(key, value):
         apply_overrides(config_lib.Config(), [f"{key}={value}"])
     except ConfigError as e:
         assert "\n" not in str(e)
+
+
+def test_auto_layer_programs_resolve_by_backend(monkeypatch):
+    """model.upsample/downsample=auto: the CPU-tuned programs on CPU, XLA's own convolutions
+    on GPU/TPU; resolved when the config is, so config.json names the program."""
+    import jax
+
+    assert (config_lib.Config().model.upsample, config_lib.Config().model.downsample) == \
+        ("auto", "auto")
+    assert config_lib.load_preset("dcgan_digits").model.upsample == "auto"
+    for backend, want in (("cpu", ("fast", "s2d")), ("gpu", ("transpose", "conv")),
+                          ("tpu", ("transpose", "conv"))):
+        monkeypatch.setattr(jax, "default_backend", lambda b=backend: b)
+        cfg = resolve("dcgan_digits")
+        assert (cfg.model.upsample, cfg.model.downsample) == want, backend
+        saved = json.loads(cfg.to_json())["model"]
+        assert (saved["upsample"], saved["downsample"]) == want
+        kept = resolve("dcgan_digits", ["model.upsample=col2im", "model.downsample=s2d"])
+        assert (kept.model.upsample, kept.model.downsample) == ("col2im", "s2d")
+    assert config_lib.resolve_auto(load_preset("dcgan_digits"), "cpu").model.upsample == "fast"
+    with pytest.raises(ConfigError, match="model.upsample"):
+        resolve("dcgan_digits", ["model.upsample=fastest"])
+
+
+def test_auto_is_written_concrete_and_old_fast_runs_resume_elsewhere(tmp_path, monkeypatch):
+    """A Config built by hand with `auto` trains and its config.json says what ran (on this
+    CPU: fast/s2d, the old defaults); that run then resumes where `auto` means XLA's own
+    convolutions (a GPU, simulated), with the same parameters."""
+    import jax
+    import numpy as np
+
+    import jaxgan
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "d.npz", images=rng.integers(0, 255, (32, 8, 8, 1), dtype=np.uint8))
+    ovr = ["data.source=npz", f"data.path={tmp_path / 'd.npz'}", "data.resolution=8",
+           "model.g_width=8", "model.d_width=8", "model.latent_dim=8", "train.batch_size=8",
+           "train.num_samples=4", "train.progress=false", "train.log_every=2",
+           "train.checkpoint_every=2", "train.sample_every=100", "health.enabled=false"]
+    wd = tmp_path / "run"
+    hand = apply_overrides(load_preset("dcgan_digits"), [*ovr, "train.steps=2"])
+    assert hand.model.upsample == "auto"
+    jaxgan.train(hand, wd)
+    model = json.loads((wd / "config.json").read_text())["model"]
+    assert (model["upsample"], model["downsample"]) == ("fast", "s2d")
+
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    cfg = resolve("dcgan_digits", [*ovr, "train.steps=4"])
+    assert (cfg.model.upsample, cfg.model.downsample) == ("transpose", "conv")
+    result = jaxgan.train(cfg, wd)
+    assert int(result.state.step) == 4 and result.last_record["step"] == 4
+    assert (wd / "checkpoints" / "4").is_dir()
+    model = json.loads((wd / "config.json").read_text())["model"]
+    assert (model["upsample"], model["downsample"]) == ("transpose", "conv")

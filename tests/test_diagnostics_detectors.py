@@ -146,10 +146,16 @@ def test_single_grad_spike_is_not_divergence():
 
 # --- convergence failure ------------------------------------------------------------------------
 
-def d_wins(recs, start, d_loss=0.03, acc=0.99, g_loss=6.0, stop=None):
+def d_wins(recs, start, d_loss=0.03, acc=0.99, g_loss=6.0, stop=None, fake_prob=0.03):
     return edit(recs, start, stop, d_loss=d_loss, g_loss=g_loss, d_real_acc=acc,
-                d_fake_acc=acc, d_real_prob=0.98, d_fake_prob=0.03, d_loss_real=d_loss / 2,
-                d_loss_fake=d_loss / 2)
+                d_fake_acc=acc, d_real_prob=0.98, d_fake_prob=fake_prob,
+                d_loss_real=d_loss / 2, d_loss_fake=d_loss / 2)
+
+
+def d_wins_climbing(recs, start, **kw):
+    """D wins outright while G's loss has climbed (2.8 vs 1.5 early) without reaching the
+    losing level (3) and D(G(z)) stays at 0.1: only the outright rule can fire."""
+    return d_wins(recs, start, g_loss=2.8, fake_prob=0.1, **kw)
 
 
 def test_convergence_failure_since_step_and_evidence():
@@ -167,7 +173,7 @@ def test_convergence_failure_since_step_and_evidence():
 def test_convergence_failure_d_loss_floor_borderline(scale, expected):
     # Sigmoid losses: the fake term against the floor (the real side is judged by accuracy).
     floor = det.D_LOSS_FLOOR["non_saturating"]
-    recs = edit(d_wins(healthy(50), ONSET), ONSET, d_loss_fake=scale * floor)
+    recs = edit(d_wins_climbing(healthy(50), ONSET), ONSET, d_loss_fake=scale * floor)
     assert replay(recs)[-1].name == expected
 
 
@@ -197,7 +203,7 @@ def test_minimax_with_a_confident_d_is_a_vanishing_gradient():
 @pytest.mark.parametrize("acc,expected", [(det.D_WIN_ACC + 0.01, "convergence_failure"),
                                           (det.D_WIN_ACC - 0.01, "healthy")])
 def test_convergence_failure_accuracy_borderline(acc, expected):
-    assert replay(d_wins(healthy(50), ONSET, acc=acc))[-1].name == expected
+    assert replay(d_wins_climbing(healthy(50), ONSET, acc=acc))[-1].name == expected
 
 
 def test_convergence_failure_needs_the_g_loss_to_climb():
@@ -422,7 +428,9 @@ def test_verdict_to_dict_and_str():
     v = replay(d_wins(healthy(50), ONSET))[-1]
     d = v.to_dict()
     assert d["name"] == "convergence_failure" and d["step"] == 49 * EVERY
-    assert set(d) == {"name", "since_step", "evidence", "remedies", "step", "warming_up"}
+    assert set(d) == {"name", "since_step", "evidence", "remedies", "step", "warming_up",
+                      "at_risk", "at_risk_evidence"}
+    assert d["at_risk"] == "" and d["at_risk_evidence"] == []
     assert str(v) == f"convergence_failure since step {(ONSET + LAG) * EVERY}"
     assert set(mon.REMEDIES) == set(mon.VERDICTS)
 
@@ -440,10 +448,14 @@ def test_rollback_rewinds_the_window_like_the_doctor():
     recs = d_wins(healthy(40), ONSET)
     m = HealthMonitor(window=W, warmup=WARMUP)
     assert [m.update(r) for r in recs][-1].name == "convergence_failure"
-    # The run goes back to before the failure and continues healthy.
-    again = [m.update(r) for r in healthy(60, seed=5)[ONSET - 2:]]
+    # The run goes back to before the failure and continues healthy: the monitor ends in
+    # the state of a fresh one fed the kept records and the new ones (what the doctor does).
+    new = healthy(60, seed=5)[ONSET - 2:]
+    again = [m.update(r) for r in new]
     assert names(again) == {"healthy"}
-    assert again[-1].since_step == (ONSET - 2) * EVERY
+    fresh = replay(recs[:ONSET - 2] + new)
+    assert [v.to_dict() for v in fresh[ONSET - 2:]] == [v.to_dict() for v in again]
+    assert again[-1].since_step == 0
 
 
 def test_missing_signals_do_not_crash_or_fire():

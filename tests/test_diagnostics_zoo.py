@@ -45,3 +45,7 @@ def test_scorecard_counts():
 def test_zoo_preset_produces_its_verdict(entry, tmp_path):
     run = zoo.run_entry(entry, 0, tmp_path / entry.preset)
     assert run.passed(entry.within_steps), run.seen
+    # one verdict everywhere: the doctor's replay of metrics.jsonl equals what the trainer
+    # wrote at every record (verdict and at_risk), the trainer's NaN record included
+    assert run.mismatches == [], run.mismatches[:5]
+    assert run.doctor_final == run.live_final != ""

@@ -49,7 +49,7 @@ def test_classifier_metrics_separate_real_from_bad_samples(digits_classifier):
 
 
 def test_eval_on_a_toy_run_appends_mode_coverage(tmp_path, capsys):
-    cfg = config_lib.resolve("toy_ring", ["train.steps=100", "train.progress=false",
+    cfg = config_lib.resolve("toy_ring_vanilla", ["train.steps=100", "train.progress=false",
                                           "train.log_every=50", "eval.num_samples=500"])
     train(cfg, tmp_path)
     assert main(["eval", str(tmp_path), "--json"]) == 0
@@ -63,7 +63,7 @@ def test_eval_on_a_toy_run_appends_mode_coverage(tmp_path, capsys):
 
 
 def test_eval_rejects_unknown_metric_in_one_line(tmp_path, capsys):
-    cfg = config_lib.resolve("toy_ring", ["train.steps=50", "train.progress=false",
+    cfg = config_lib.resolve("toy_ring_vanilla", ["train.steps=50", "train.progress=false",
                                           "train.log_every=50"])
     train(cfg, tmp_path)
     capsys.readouterr()  # the trainer's own lines

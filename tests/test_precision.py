@@ -27,7 +27,8 @@ LOSS_TOL = 0.15
 
 
 def _train(precision: str):
-    cfg = resolve("toy_ring", [f"train.precision={precision}", f"train.steps_per_call={CHUNK}",
+    cfg = resolve("toy_ring_vanilla", [f"train.precision={precision}",
+                                       f"train.steps_per_call={CHUNK}",
                                "train.batch_size=64"])
     run = setup_run(cfg)
     state = parallel.create_replicated(
@@ -50,7 +51,7 @@ def runs():
 
 
 def test_bf16_computes_in_bf16():
-    cfg = resolve("toy_ring", ["train.precision=bf16"])
+    cfg = resolve("toy_ring_vanilla", ["train.precision=bf16"])
     run = setup_run(cfg)
     assert run.models.generator.dtype == jnp.bfloat16
     assert run.models.discriminator.dtype == jnp.bfloat16

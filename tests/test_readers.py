@@ -21,7 +21,7 @@ def listing(path):
 
 def test_load_run_restores_the_newest_checkpoint_and_samples(tmp_path):
     wd = tmp_path / "run"
-    cfg = config_lib.resolve("toy_ring", TOY)
+    cfg = config_lib.resolve("toy_ring_vanilla", TOY)
     trained = jaxgan.train(cfg, wd)
     before = listing(wd / "checkpoints")
 
@@ -59,7 +59,7 @@ def jax_host(tree):
 
 
 def test_load_run_of_an_untrained_workdir_is_one_line(tmp_path):
-    cfg = config_lib.resolve("toy_ring", TOY)
+    cfg = config_lib.resolve("toy_ring_vanilla", TOY)
     (tmp_path / "config.json").write_text(cfg.to_json())
     with pytest.raises(CheckpointError, match="holds no checkpoint yet; train first"):
         jaxgan.load_run(tmp_path)

@@ -139,7 +139,7 @@ def test_training_resumes_from_the_previous_good_checkpoint(tmp_path, capfd):
     from jaxgan.trainer import train
     from jaxgan.writers import read_jsonl
 
-    cfg = config_lib.resolve("toy_ring", [
+    cfg = config_lib.resolve("toy_ring_vanilla", [
         "model.latent_dim=8", "model.mlp_hidden=16", "model.mlp_depth=1",
         "train.batch_size=16", "train.progress=false", "train.steps_per_call=1",
         "train.sample_every=100000", "train.log_every=1", "train.checkpoint_every=2",
@@ -153,7 +153,7 @@ def test_training_resumes_from_the_previous_good_checkpoint(tmp_path, capfd):
     result = train(cfg, tmp_path)
     err = [ln for ln in capfd.readouterr().err.splitlines() if ln.startswith("jaxgan:")]
     assert len(err) == 4 and "checkpoints/4 is unreadable" in err[0], err
-    assert err[1:] == ["jaxgan: toy_ring on 1 cpu device, global batch 16",
+    assert err[1:] == ["jaxgan: toy_ring_vanilla on 1 cpu device, global batch 16",
                        "jaxgan: resumed from step 2", "jaxgan: compiling the step..."], err
     assert int(result.state.step) == 4
     assert [r["step"] for r in read_jsonl(tmp_path / "metrics.jsonl")] == [1, 2, 3, 4]

@@ -16,7 +16,7 @@ from jaxgan import config as config_lib
 from jaxgan.cli import main
 from jaxgan.config import ConfigError
 
-TOY = ["--config", "toy_ring", "train.progress=false"]
+TOY = ["--config", "toy_ring_vanilla", "train.progress=false"]
 
 
 @pytest.fixture(scope="module")
@@ -108,7 +108,7 @@ def test_bad_input_one_line_exit_2(argv, message, files, tmp_path, capsys, monke
 def test_a_different_runs_workdir_is_refused_and_config_json_kept(tmp_path, capsys):
     wd = tmp_path / "wd"
     wd.mkdir()
-    cfg = config_lib.resolve("toy_ring", ["train.progress=false", "seed=1"])
+    cfg = config_lib.resolve("toy_ring_vanilla", ["train.progress=false", "seed=1"])
     (wd / "config.json").write_text(cfg.to_json())
     original = (wd / "config.json").read_bytes()
     code = main(["train", "--workdir", str(wd), *TOY, "seed=2", "optim.d.lr=1e-2"])
@@ -148,7 +148,7 @@ _text = st.text(alphabet=string.ascii_letters + string.digits + "._-=, ", max_si
 def test_any_override_strings_give_a_config_or_one_line_config_error(pairs):
     overrides = [f"{k}={v}" for k, v in pairs]
     try:
-        cfg = config_lib.resolve("toy_ring", overrides)
+        cfg = config_lib.resolve("toy_ring_vanilla", overrides)
     except ConfigError as e:
         msg = str(e)
         assert msg and "\n" not in msg
@@ -169,7 +169,8 @@ def test_any_override_strings_give_a_config_or_one_line_config_error(pairs):
 @given(st.integers(1, 10**6), st.integers(1, 64), st.floats(1e-7, 1.0),
        st.booleans(), st.sampled_from(["stop", "rollback"]))
 def test_resolved_configs_round_trip_through_config_json(steps, batch, lr, ema, on_nan):
-    cfg = config_lib.resolve("toy_ring", [f"train.steps={steps}", f"train.batch_size={batch}",
+    cfg = config_lib.resolve("toy_ring_vanilla", [f"train.steps={steps}",
+                                                  f"train.batch_size={batch}",
                                           f"optim.d.lr={lr!r}", f"health.enabled={ema}",
                                           f"train.on_nan={on_nan}"])
     again = config_lib.from_dict(json.loads(cfg.to_json()))

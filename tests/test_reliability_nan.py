@@ -44,7 +44,7 @@ def poison_after(monkeypatch, step: int, times: int) -> list[int]:
 
 def test_on_nan_stop_keeps_last_good_checkpoint_and_exits_1(tmp_path, monkeypatch, capsys):
     poison_after(monkeypatch, 3, times=99)
-    code = main(["train", "--config", "toy_ring", "--workdir", str(tmp_path), *TOY,
+    code = main(["train", "--config", "toy_ring_vanilla", "--workdir", str(tmp_path), *TOY,
                  "train.steps=8"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
@@ -61,7 +61,7 @@ def test_on_nan_stop_keeps_last_good_checkpoint_and_exits_1(tmp_path, monkeypatc
 
 def test_on_nan_rollback_halves_learning_rates_and_finishes(tmp_path, monkeypatch, capsys):
     fired = poison_after(monkeypatch, 5, times=1)
-    cfg = config_lib.resolve("toy_ring", [*TOY, "train.steps=8", "train.on_nan=rollback"])
+    cfg = config_lib.resolve("toy_ring_vanilla", [*TOY, "train.steps=8", "train.on_nan=rollback"])
     result = trainer.train(cfg, tmp_path)
     assert fired == [5]
     assert int(result.state.step) == 8 and all_finite(result.state)
@@ -74,7 +74,7 @@ def test_on_nan_rollback_halves_learning_rates_and_finishes(tmp_path, monkeypatc
 
 def test_rollbacks_are_bounded(tmp_path, monkeypatch):
     poison_after(monkeypatch, 3, times=99)
-    cfg = config_lib.resolve("toy_ring", [*TOY, "train.steps=8", "train.on_nan=rollback",
+    cfg = config_lib.resolve("toy_ring_vanilla", [*TOY, "train.steps=8", "train.on_nan=rollback",
                                           "train.max_rollbacks=2"])
     with pytest.raises(trainer.TrainingDiverged, match="after 2 rollbacks"):
         trainer.train(cfg, tmp_path)

@@ -44,7 +44,7 @@ def _one_at_a_time(cfg):
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
     wd = tmp_path_factory.mktemp("sweep")
-    cfg = resolve("toy_ring", OVR)
+    cfg = resolve("toy_ring_vanilla", OVR)
     rows = sweep(cfg, [0, 3], {"optim.d.lr": ["1e-3", "3e-4"]}, wd, quiet=True)
     return cfg, rows, wd
 
@@ -54,7 +54,7 @@ def test_sweep_runs_equal_single_runs(swept):
     assert [(r["seed"], r["optim.d.lr"]) for r in rows] == [
         ("0", "1e-3"), ("0", "3e-4"), ("3", "1e-3"), ("3", "3e-4")]
     for row in rows:
-        single_cfg = resolve("toy_ring", OVR + [f"seed={row['seed']}",
+        single_cfg = resolve("toy_ring_vanilla", OVR + [f"seed={row['seed']}",
                                                 f"optim.d.lr={row['optim.d.lr']}"])
         ref, metrics = _one_at_a_time(single_cfg)
         got = row["state"]
@@ -80,7 +80,7 @@ def test_sweep_writes_each_run(swept):
 
 
 def test_sweep_refuses_structural_keys():
-    cfg = resolve("toy_ring", OVR)
+    cfg = resolve("toy_ring_vanilla", OVR)
     with pytest.raises(ConfigError, match="model.mlp_hidden"):
         expand_runs(cfg, 1, {"model.mlp_hidden": ["64", "128"]})
     with pytest.raises(ConfigError, match="train.batch_size"):

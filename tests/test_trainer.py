@@ -75,7 +75,7 @@ def test_toy_ring_samples_land_near_the_modes(tmp_path):
     from jaxgan.sampling import generate
     from jaxgan.state import make_models
 
-    cfg = config_lib.resolve("toy_ring", ["train.steps=2500", "train.progress=false",
+    cfg = config_lib.resolve("toy_ring_vanilla", ["train.steps=2500", "train.progress=false",
                                           "train.log_every=500", "train.sample_every=2500",
                                           "train.checkpoint_every=2500"])
     result = train(cfg, tmp_path)

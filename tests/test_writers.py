@@ -146,5 +146,47 @@ def test_images_seen_counts_every_critic_batch_of_every_stage():
     for step in range(0, 25):
         assert images_seen(cfg, step) == sum(plan(k)[1] for k in range(2 * step)), step
     assert images_seen(cfg, 3) == 3 * 2 * 16 and images_seen(cfg, 4) == 96 + 2 * 8
-    plain = config_lib.resolve("toy_ring", ["train.n_critic=5"])
+    plain = config_lib.resolve("toy_ring_vanilla", ["train.n_critic=5"])
     assert images_seen(plain, 7) == 7 * 5 * plain.train.batch_size
+
+
+def test_tensorboards_own_reader_sees_the_scalars_and_images(toy_run):
+    """`tensorboard --logdir` reads the run with TensorBoard's EventAccumulator: the same
+    scalars as metrics.jsonl, at the same steps, and the sample images."""
+    from io import BytesIO
+
+    from PIL import Image
+    from tensorboard.backend.event_processing import event_accumulator as ea
+
+    wd, _, _ = toy_run
+    acc = ea.EventAccumulator(str(wd / "tensorboard"),
+                              size_guidance={ea.SCALARS: 0, ea.IMAGES: 0, ea.TENSORS: 0})
+    acc.Reload()
+    got = {(tag, e.step): e.value for tag in acc.Tags()["scalars"] for e in acc.Scalars(tag)}
+    want = {}
+    for rec in read_jsonl(wd / "metrics.jsonl"):
+        for k, x in rec.items():
+            if x in ("inf", "-inf", "nan"):
+                x = float(x)
+            if k != "step" and isinstance(x, int | float):
+                want[(tb_tag(k, rec.get("kind")), rec["step"])] = x
+    assert set(got) == set(want)
+    for key, x in want.items():
+        assert got[key] == pytest.approx(x, rel=1e-6, abs=1e-30, nan_ok=True), key
+    assert [e.step for e in acc.Scalars("loss/d_loss")] == [2, 4, 6, 8]
+    images = acc.Images("samples")
+    assert [e.step for e in images] == [6, 8]
+    png = Image.open(BytesIO(images[-1].encoded_image_string))
+    assert png.size == (images[-1].width, images[-1].height) and np.asarray(png).std() > 0
+
+
+def test_the_tensorboard_viewer_is_installed():
+    """The README's `tensorboard --logdir runs` has its command (a dependency)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = shutil.which("tensorboard") or str(Path(sys.executable).parent / "tensorboard")
+    r = subprocess.run([exe, "--version_tb"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.strip()[0].isdigit(), r.stderr[-1000:]

@@ -35,9 +35,7 @@ print(json.dumps({"z": z.tolist(), "u": u.tolist()}))
 
 
 def test_unrolled_threefry_is_in_place_and_has_no_loop():
-    import jaxgan.step  # noqa: F401  (registers the lowering on import)
-
-    assert xla_cpu.unroll_threefry()
+    assert xla_cpu.install()
     hlo = jax.jit(lambda k: jax.random.normal(k, (512, 256))).lower(
         jax.random.key(0)).compile().as_text()
     assert " while(" not in hlo  # the rolled lowering is a while loop of five rounds
@@ -54,22 +52,62 @@ def test_unrolled_threefry_known_answers(key, count, expected):
 def test_unrolled_threefry_draws_what_jax_alone_draws():
     ref = json.loads(subprocess.run([sys.executable, "-c", DRAWS], check=True,
                                     capture_output=True, text=True).stdout)
-    here = json.loads(subprocess.run([sys.executable, "-c", "import jaxgan.step\n" + DRAWS],
-                                     check=True, capture_output=True, text=True).stdout)
+    here = json.loads(subprocess.run(
+        [sys.executable, "-c", "from jaxgan import xla_cpu\nassert xla_cpu.install()\n" + DRAWS],
+        check=True, capture_output=True, text=True).stdout)
     np.testing.assert_array_equal(np.array(here["z"]), np.array(ref["z"]))
     np.testing.assert_array_equal(np.array(here["u"]), np.array(ref["u"]))
 
 
+# Whether this process compiles Threefry as JAX's rolled loop, after `setup` ran.
+LOWERING = """
+import sys
+{setup}
+import jax
+hlo = jax.jit(lambda k: jax.random.normal(k, (512, 256))).lower(
+    jax.random.key(0)).compile().as_text()
+print("rolled" if " while(" in hlo else "unrolled")
+"""
+IMPORTS = "import jaxgan, jaxgan.step, jaxgan.trainer, jaxgan.runtime, jaxgan.sweep, jaxgan.bench"
+TRAIN = """
+import jaxgan
+cfg = jaxgan.resolve("toy_ring_vanilla", ["train.steps=2", "train.log_every=1",
+                                  "train.progress=false",
+                                  "model.mlp_hidden=8", "model.mlp_depth=1",
+                                  "train.batch_size=8", "train.steps_per_call=1"])
+jaxgan.train(cfg, sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("setup,opt_out,want", [
+    (IMPORTS, None, "rolled"),  # importing anything of jaxgan changes nothing
+    (TRAIN, None, "unrolled"),  # the run assembly applies it
+    (TRAIN, "0", "rolled"),  # unless opted out
+])
+def test_lowering_change_is_explicit_and_opt_out(setup, opt_out, want, tmp_path):
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    env.pop(xla_cpu.OPT_OUT_ENV, None)
+    if opt_out is not None:
+        env[xla_cpu.OPT_OUT_ENV] = opt_out
+    r = subprocess.run([sys.executable, "-c", LOWERING.format(setup=setup),
+                        str(tmp_path / "run")], capture_output=True, text=True, env=env,
+                       timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stdout.split()[-1] == want
+    if setup is TRAIN:
+        assert (tmp_path / "run" / "checkpoints" / "2").is_dir()  # it really trained
+
+
 def test_dots_library_choice():
-    assert xla_cpu.dots_library(resolve("toy_ring")) == "eigen"
+    assert xla_cpu.dots_library(resolve("toy_ring_vanilla")) == "eigen"
     assert xla_cpu.dots_library(resolve("dcgan_digits")) == "ynn"
-    assert xla_cpu.dots_library(resolve("toy_ring", ["train.cpu_dots=ynn"])) == "ynn"
-    assert xla_cpu.compiler_options(resolve("toy_ring"), "cpu") == {
+    assert xla_cpu.dots_library(resolve("toy_ring_vanilla", ["train.cpu_dots=ynn"])) == "ynn"
+    assert xla_cpu.compiler_options(resolve("toy_ring_vanilla"), "cpu") == {
         "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_CONVOLUTION"}
-    assert xla_cpu.compiler_options(resolve("toy_ring"), "gpu") == {}
+    assert xla_cpu.compiler_options(resolve("toy_ring_vanilla"), "gpu") == {}
     assert xla_cpu.compiler_options(resolve("dcgan_digits"), "cpu") == {}
     with pytest.raises(ConfigError, match="cpu_dots"):
-        resolve("toy_ring", ["train.cpu_dots=mkl"])
+        resolve("toy_ring_vanilla", ["train.cpu_dots=mkl"])
 
 
 def test_eigen_dots_compute_the_step_ynn_computes():
@@ -78,7 +116,7 @@ def test_eigen_dots_compute_the_step_ynn_computes():
     ovr = ["train.batch_size=64", "train.steps_per_call=20"]
     states, texts = [], []
     for lib in ("auto", "ynn"):
-        p = prepare(resolve("toy_ring", [*ovr, f"train.cpu_dots={lib}"]))
+        p = prepare(resolve("toy_ring_vanilla", [*ovr, f"train.cpu_dots={lib}"]))
         texts.append(p.compiled.as_text())
         p.run(1)
         states.append(jax.device_get((p.state.g_params, p.state.d_params)))

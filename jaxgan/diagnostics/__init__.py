@@ -27,6 +27,7 @@ from jaxgan.diagnostics.doctor import (
     write_report,
 )
 from jaxgan.diagnostics.monitor import REMEDIES, VERDICTS, HealthMonitor, Verdict
+from jaxgan.diagnostics.risks import RISK_NAMES, assess_risk
 from jaxgan.diagnostics.signals import (
     batch_diversity,
     disc_stats,
@@ -40,7 +41,8 @@ from jaxgan.diagnostics.signals import (
 __all__ = [
     "DiagnosticsError", "DoctorReport", "Segment", "add_doctor_parser", "diagnose",
     "format_timeline", "run_doctor", "write_report",
-    "DETECTORS", "REMEDIES", "VERDICTS", "Finding", "HealthMonitor", "LossProfile", "Verdict",
+    "DETECTORS", "REMEDIES", "RISK_NAMES", "VERDICTS", "Finding", "HealthMonitor",
+    "LossProfile", "Verdict", "assess_risk",
     "batch_diversity", "detect_convergence_failure", "detect_diverged", "detect_mode_collapse",
     "detect_oscillation", "detect_vanishing_gradient", "disc_stats", "global_norm",
     "nonfinite", "norms_by_layer", "per_layer_norms", "profile_for", "update_ratio",

@@ -22,7 +22,6 @@ from jaxgan.diagnostics.monitor import REMEDIES, HealthMonitor, Verdict
 METRICS_FILE = "metrics.jsonl"
 CONFIG_FILE = "config.json"
 REPORT_DIR = "doctor"
-_TRAINING_KEYS = ("d_loss", "g_loss")
 
 
 class DiagnosticsError(ValueError):
@@ -100,11 +99,13 @@ class MetricsLog:
 def read_metrics(path: Path) -> MetricsLog:
     """Training records of a metrics.jsonl, oldest first.
 
-    Robust to what real runs leave behind: a last line still being written (skipped, not an
-    error), unreadable lines (counted), records that are not training records (evaluation
-    lines; ignored), and a rolled-back or resumed run that logs some steps again (the later
-    records replace the earlier ones from that step on, as the run itself did; a note keeps
-    the replaced divergence visible).
+    Every record the trainer writes is read, the trainer's own NaN record (`nonfinite: 1`,
+    often nothing else) included, with "nan"/"inf" strings turned back into floats, so the
+    replay sees what the live monitor saw. Robust to what real runs leave behind: a last
+    line still being written (skipped, not an error), unreadable lines (counted), records
+    that are not training records (evaluation lines; ignored), and a rolled-back or resumed
+    run that logs some steps again (the later records replace the earlier ones from that
+    step on, as the run itself did; a note keeps the replaced divergence visible).
     """
     text = path.read_bytes().decode("utf-8", errors="replace")
     lines = text.split("\n")
@@ -123,8 +124,9 @@ def read_metrics(path: Path) -> MetricsLog:
         if not isinstance(rec, dict) or det.value(rec, "step") is None:
             log.skipped_lines += 1
             continue
-        if not any(k in rec for k in _TRAINING_KEYS):
+        if not det.is_training_record(rec):  # evaluation records; the NaN record stays
             continue
+        rec = dict(det.decoded(rec))
         rec["step"] = int(rec["step"])
         replaced = []
         while log.records and log.records[-1]["step"] >= rec["step"]:
@@ -234,6 +236,8 @@ def format_timeline(report: DoctorReport) -> str:
                    f"{s.verdict:<19} {ev}".rstrip())
     final = report.final
     out.append(f"verdict: {final}")
+    if final.at_risk:
+        out.append(f"  at risk: {'; '.join(final.at_risk_evidence)}")
     for remedy in final.remedies:
         out.append(f"  try: {remedy}")
     for w in report.warnings:
@@ -269,6 +273,9 @@ def write_report(workdir: str | Path, report: DoctorReport | None = None) -> Pat
         lines += ["> note: the last line of metrics.jsonl is incomplete (run still writing?)"]
     if not final.healthy:
         lines += ["", "Evidence now:", ""] + [f"- {e}" for e in final.evidence]
+    elif final.at_risk:
+        lines += ["", f"At risk ({final.at_risk}), not yet a verdict:", ""]
+        lines += [f"- {e}" for e in final.at_risk_evidence]
     lines += ["", "## Timeline", "", "| steps | verdict | evidence |", "|---|---|---|"]
     for s in report.timeline:
         ev = "<br>".join(_md_escape(e) for e in s.evidence)

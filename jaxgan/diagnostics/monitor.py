@@ -1,8 +1,9 @@
 """HealthMonitor: the detectors run over a run's log records, one verdict per log step.
 
-The trainer feeds every log record to `HealthMonitor.update` and shows the verdict;
-`jaxgan doctor` replays a finished (or running) run's `metrics.jsonl` through the same
-monitor, so the live verdict and the post-mortem one can never disagree.
+The trainer feeds every log record to `HealthMonitor.update` and shows the verdict (and the
+warning below it, `at_risk`); `jaxgan doctor` replays a finished (or running) run's
+`metrics.jsonl` through the same monitor, so the live verdict and the post-mortem one can
+never disagree (`tests/test_diagnostics_zoo.py` compares them record by record).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from jaxgan.diagnostics import detectors as det
 from jaxgan.diagnostics.records import make_baseline
+from jaxgan.diagnostics.risks import assess_risk
 
 # Signals that come from evaluations rather than every log step: the latest value stands
 # until the next evaluation, so records without them inherit it.
@@ -70,7 +72,10 @@ class Verdict:
 
     `since_step` is the first step of the current uninterrupted run of this verdict;
     `warming_up` is true while the monitor is still collecting its early baseline, when the
-    only possible verdicts are `healthy` and (NaN/Inf) `diverged`.
+    only possible verdicts are `healthy` and `diverged`. `at_risk` is the warning level
+    below a verdict (`d_dominating`, `collapsing`, ...; "" when none, and only ever set while
+    the verdict is `healthy`): a failure's condition holds in part of the window, not yet
+    in enough of it to be a verdict; `at_risk_evidence` says what was seen.
     """
 
     name: str
@@ -79,6 +84,8 @@ class Verdict:
     remedies: list[str] = field(default_factory=list)
     step: int = 0
     warming_up: bool = False
+    at_risk: str = ""
+    at_risk_evidence: list[str] = field(default_factory=list)
 
     @property
     def healthy(self) -> bool:
@@ -89,7 +96,9 @@ class Verdict:
 
     def __str__(self) -> str:
         if self.healthy:
-            return "healthy (warming up)" if self.warming_up else "healthy"
+            if self.warming_up:
+                return "healthy (warming up)"
+            return f"healthy (at risk: {self.at_risk})" if self.at_risk else "healthy"
         return f"{self.name} since step {self.since_step}"
 
 
@@ -100,8 +109,19 @@ def _remedies(name: str, profile: det.LossProfile) -> list[str]:
     return out
 
 
+def _step(record: Mapping[str, Any]) -> int:
+    return int(det.value(record, "step") or 0)
+
+
 class HealthMonitor:
     """Sliding-window failure detection over log records.
+
+    A pure function of the records it was given: the state after a sequence of records is
+    the state after replaying them into a fresh monitor, which is how `jaxgan doctor` (and a
+    resumed trainer) reproduce the live verdicts record by record. Records that are not
+    training records (evaluations) are passed over; the trainer's NaN record is judged like
+    any other; a record that goes back in steps (rollback, resume) drops the records from
+    its step on, as the doctor does.
 
     Args:
       window: how many post-warm-up log records each detector looks at.
@@ -118,12 +138,16 @@ class HealthMonitor:
             raise ValueError(f"health warmup must be >= 0, got {warmup}")
         self.window = window
         self.warmup = warmup
-        self._loss_name = loss_name
+        self._given_loss = loss_name
+        self._reset()
+
+    def _reset(self) -> None:
+        self._loss_name = self._given_loss
         self._early: list[Mapping[str, Any]] = []
-        self._recent: deque[Mapping[str, Any]] = deque(maxlen=window)
+        self._recent: deque[Mapping[str, Any]] = deque(maxlen=self.window)
         self._baseline: dict[str, float] = {}
-        self._count = 0
         self._sparse: dict[str, Any] = {}
+        self._kept: list[Mapping[str, Any]] = []  # the judged records, for an exact rewind
         self.verdict: Verdict | None = None
 
     @property
@@ -132,28 +156,39 @@ class HealthMonitor:
         return dict(self._baseline)
 
     def update(self, record: Mapping[str, Any]) -> Verdict:
-        """Take one log record, return the verdict as of its step."""
-        step = int(det.value(record, "step") or 0)
-        if self.verdict is not None and step <= self.verdict.step:
-            self._rewind(step)
-        self._count += 1
+        """Take one log record, return the verdict as of its step (for a record that is not
+        a training record, the current verdict, unchanged)."""
+        if not det.is_training_record(record):
+            return self.verdict or Verdict("healthy", _step(record), ["no training record yet"],
+                                           [], _step(record), True)
+        record = det.decoded(record)
+        if self._kept and _step(record) <= _step(self._kept[-1]):
+            self._rewind(_step(record))
+        self._kept.append(record)
+        return self._judge_next(record)
+
+    def _judge_next(self, record: Mapping[str, Any]) -> Verdict:
+        step = _step(record)
         record = self._fill_sparse(record)
         if self._loss_name is None and isinstance(record.get("loss_name"), str):
             self._loss_name = record["loss_name"]
         profile = det.profile_for(self._loss_name)
-        warming = self._count <= self.warmup
-        if warming or not self._early:
-            if not det.nonfinite_signals(record):
-                self._early.append(record)
-                self._baseline = make_baseline(self._early)
+        warming = len(self._kept) <= self.warmup
+        if (warming or not self._early) and not det.insane(record, profile):
+            self._early.append(record)
+            self._baseline = make_baseline(self._early)
+        risk = None
         if warming:
             found = det.detect_diverged([record], self._baseline, profile)
             if found is None:
-                found = det.Finding("healthy", [f"warming up: record {self._count}/{self.warmup}"])
+                found = det.Finding("healthy",
+                                    [f"warming up: record {len(self._kept)}/{self.warmup}"])
         else:
             self._recent.append(record)
             found = self._judge(profile)
-        return self._emit(found, step, warming, profile)
+            if found.name == "healthy":
+                risk = assess_risk(list(self._recent), self._baseline, profile)
+        return self._emit(found, step, warming, profile, risk)
 
     def _fill_sparse(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
         missing = {k: v for k, v in self._sparse.items() if k not in record}
@@ -161,20 +196,27 @@ class HealthMonitor:
         return {**record, **missing} if missing else record
 
     def _rewind(self, step: int) -> None:
-        """The run went back (rollback after a NaN, or a resume): forget records from `step`
-        on, as `jaxgan doctor` does when it reads the log, so live and replayed verdicts agree.
-        """
-        kept = [r for r in self._recent if int(det.value(r, "step") or 0) < step]
-        self._recent.clear()
-        self._recent.extend(kept)
-        if self.verdict is not None and self.verdict.since_step >= step:
-            self.verdict = None
+        """The run went back (rollback after a NaN, or a resume): forget the records from
+        `step` on and replay the rest, exactly as `jaxgan doctor` reads the log."""
+        kept = [r for r in self._kept if _step(r) < step]
+        self._reset()
+        for r in kept:
+            self._kept.append(r)
+            self._judge_next(r)
 
     def _judge(self, profile: det.LossProfile) -> det.Finding:
         window = list(self._recent)
         current = self.verdict.name if self.verdict else "healthy"
         findings = {name: fn(window, self._baseline, profile, current == name)
                     for name, fn in det.DETECTORS}
+        collapse, osc = findings["mode_collapse"], findings["oscillation"]
+        if collapse is not None and osc is not None and all(
+                e.startswith("modes_captured") for e in collapse.evidence):
+            # A G swung around by an oscillation covers a few modes at any one record: the
+            # live toy count alone cannot tell that from a collapse, the swings can
+            # (zoo_oscillation, seed 2: 1-3 of 8 modes among the 5-16 % of samples near one).
+            osc.evidence += [f"supporting: {e}" for e in collapse.evidence]
+            findings["mode_collapse"] = None
         for name, _ in det.DETECTORS:
             found = findings[name]
             if found is not None:
@@ -192,10 +234,11 @@ class HealthMonitor:
                           if det.value(last, k) is not None)]
 
     def _emit(self, found: det.Finding, step: int, warming: bool,
-              profile: det.LossProfile) -> Verdict:
+              profile: det.LossProfile, risk: det.Finding | None = None) -> Verdict:
         since = step
         if self.verdict is not None and self.verdict.name == found.name:
             since = self.verdict.since_step
         self.verdict = Verdict(found.name, since, found.evidence,
-                               _remedies(found.name, profile), step, warming)
+                               _remedies(found.name, profile), step, warming,
+                               risk.name if risk else "", list(risk.evidence) if risk else [])
         return self.verdict

@@ -19,6 +19,11 @@ _CORE_SIGNALS = (
     "d_loss", "g_loss", "d_loss_real", "d_loss_fake", "g_grad_norm", "d_grad_norm",
     "g_param_norm", "d_param_norm", "g_update_ratio", "d_update_ratio",
 )
+# A record is a training record (one the monitor judges) when it has one of these: the
+# losses of a log record, or the bare `nonfinite` flag of the trainer's NaN record.
+_TRAINING_KEYS = ("d_loss", "g_loss", "nonfinite")
+# How metrics.jsonl keeps a non-finite float (JSON has none): `writers._jsonable`'s str().
+_NONFINITE_TEXT = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,21 @@ def value(record: Record, key: str) -> float | None:
     if isinstance(v, bool) or not isinstance(v, int | float):
         return None
     return float(v)
+
+
+def is_training_record(record: Any) -> bool:
+    """A log record of the training loop (the trainer's NaN record included), not an
+    evaluation record or a line of something else: what the monitor and the doctor judge."""
+    return (isinstance(record, Mapping) and value(record, "step") is not None
+            and record.get("kind") != "eval" and any(k in record for k in _TRAINING_KEYS))
+
+
+def decoded(record: Record) -> Record:
+    """`record` with the strings "nan", "inf", "-inf" turned back into floats, so a record
+    read back from metrics.jsonl is judged exactly as the live one was."""
+    bad = {k: _NONFINITE_TEXT[v] for k, v in record.items()
+           if isinstance(v, str) and v in _NONFINITE_TEXT}
+    return {**record, **bad} if bad else record
 
 
 def fmt(x: float | None) -> str:
@@ -82,6 +102,16 @@ def nonfinite_signals(record: Record) -> list[str]:
     return bad
 
 
+def out_of_bounds(record: Record, bounds: Mapping[str, float]) -> list[str]:
+    """`key=value` for each finite signal at or beyond its absolute sanity bound."""
+    out = []
+    for k, bound in bounds.items():
+        v = value(record, k)
+        if v is not None and math.isfinite(v) and abs(v) >= bound:
+            out.append(f"{k}={fmt(v)}")
+    return out
+
+
 def layer_extreme(record: Record, baseline: Mapping[str, float], prefix: str,
                    largest: bool) -> str | None:
     """The layer whose gradient norm moved most relative to its own early median."""
@@ -111,3 +141,25 @@ def swing(xs: Sequence[float], band: float) -> tuple[float, int, float]:
     p2p_first = max(first) - min(first)
     settle = (max(second) - min(second)) / p2p_first if p2p_first > 0 else 1.0
     return max(xs) - min(xs), crossings, settle
+
+
+def sustained(window: Sequence[Record], pred: Callable[[Record], bool | None],
+               active: bool) -> tuple[bool, str]:
+    """(fires, where): `pred` holds in FIRE_FRAC of the records it can judge, the latest
+    among them (HOLD_FRAC when the verdict is `active`), over at least
+    MIN_EVIDENCE_RECORDS; `where` says in how many and since which step."""
+    from jaxgan.diagnostics.thresholds import FIRE_FRAC, HOLD_FRAC, MIN_EVIDENCE_RECORDS
+
+    hits, n = count(window, pred)
+    if n < MIN_EVIDENCE_RECORDS:
+        return False, ""
+    if active:
+        ok = hits >= HOLD_FRAC * n
+    else:
+        ok = hits >= FIRE_FRAC * n and bool(pred(window[-1]))
+    onset = None  # first step of the trailing run of records showing the condition
+    for r in reversed(window):
+        if not pred(r):
+            break
+        onset = r.get("step")
+    return ok, f"in {hits}/{n} records" + (f", since step {onset}" if onset is not None else "")

@@ -51,6 +51,12 @@ class ZooRun:
     seed: int
     expected: str
     seen: dict[str, int] = field(default_factory=dict)  # verdict -> first step raised
+    # (step, live verdict, doctor's verdict) wherever the trainer's record and the doctor's
+    # replay of metrics.jsonl disagree (verdict or at_risk): must stay empty
+    mismatches: list[tuple[int, str, str]] = field(default_factory=list)
+    live_final: str = ""  # the last verdict the trainer wrote
+    doctor_final: str = ""  # the doctor's final verdict
+    at_risk: dict[str, int] = field(default_factory=dict)  # warning -> first step shown
 
     @property
     def failures(self) -> dict[str, int]:
@@ -81,8 +87,17 @@ def run_entry(entry: ZooEntry, seed: int, workdir: str | Path,
     except TrainingDiverged:
         pass  # the diverged zoo entry ends this way; its log holds the evidence
     run = ZooRun(entry.preset, seed, entry.expected)
-    for seg in diagnose(workdir).timeline:
+    report = diagnose(workdir)
+    for seg in report.timeline:
         run.seen.setdefault(seg.verdict, seg.start_step)
+    for rec, v in zip(report.records, report.verdicts, strict=True):
+        live = (str(rec.get("verdict", "")), str(rec.get("at_risk", "")))
+        if live != (v.name, v.at_risk):
+            run.mismatches.append((int(rec["step"]), "/".join(live), f"{v.name}/{v.at_risk}"))
+        if v.at_risk:
+            run.at_risk.setdefault(v.at_risk, v.step)
+    run.live_final = str(report.records[-1].get("verdict", ""))
+    run.doctor_final = report.final.name
     return run
 
 
@@ -111,6 +126,9 @@ def format_scorecard(runs: Sequence[ZooRun]) -> str:
             f"{r['false_positives']} |" for r in scorecard(runs)]
     detail = [f"- {r.preset} seed {r.seed}: expected {r.expected}; raised "
               + (", ".join(f"{k} at step {v}" for k, v in r.seen.items()) or "nothing")
+              + ("; at risk: " + ", ".join(f"{k} at step {v}" for k, v in r.at_risk.items())
+                 if r.at_risk else "")
+              + (f"; {len(r.mismatches)} live/doctor mismatches" if r.mismatches else "")
               for r in runs]
     return "\n".join([head, *body, "", *detail])
 

@@ -58,7 +58,11 @@ def compute_dtype(cfg: Config) -> Any:
 
 
 def build_models(cfg: Config) -> tuple[nn.Module, nn.Module]:
-    """(generator, discriminator) for the config; raises ValueError for unknown names."""
+    """(generator, discriminator) for the config; raises ValueError for unknown names.
+    Layer programs still "auto" (a Config built by hand) get this backend's choice."""
+    from jaxgan.config import resolve_auto
+
+    cfg = resolve_auto(cfg)
     for kind, table, name in (("generator", GENERATORS, cfg.model.generator),
                               ("discriminator", DISCRIMINATORS, cfg.model.discriminator)):
         if name not in table:

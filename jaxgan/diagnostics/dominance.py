@@ -1,0 +1,258 @@
+"""The rules about who is winning the game: D beating G outright or over time
+(`convergence_failure`) and G starved of gradient by a confident D (`vanishing_gradient`).
+
+Split from `jaxgan.diagnostics.detectors` (which lists every rule in `DETECTORS` and
+re-exports these) because the two failures share their signals and must tell each other
+apart: when D wins and G's gradient has collapsed too, it is a vanishing gradient (fix the
+loss), otherwise a convergence failure (weaken D). Thresholds: `thresholds.py`.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Mapping, Sequence
+
+from jaxgan.diagnostics.records import (
+    Finding,
+    LossProfile,
+    Record,
+    count,
+    fmt,
+    layer_extreme,
+    sustained,
+    value,
+)
+from jaxgan.diagnostics.thresholds import (
+    D_AHEAD_ACC,
+    D_CONFIDENT_PROB,
+    D_WIN_ACC,
+    FIRE_FRAC,
+    G_CLIMB_MARGIN,
+    G_DEAD_NORM,
+    HOLD_FRAC,
+    OSC_MIN_RECORDS,
+    SATURATED_PROB,
+    VANISH_FRAC,
+    VANISH_FRAC_UNCONFIRMED,
+    WGAN_W_GROWTH,
+)
+
+
+def g_grad_vanished(record: Record, baseline: Mapping[str, float],
+                    profile: LossProfile) -> bool | None:
+    """G's gradient has collapsed (or, for minimax, is saturated by D(G(z)) ~ 0)."""
+    if profile.saturating and (p := value(record, "d_fake_prob")) is not None:
+        if p <= SATURATED_PROB:
+            return True
+    g, base = value(record, "g_grad_norm"), baseline.get("g_grad_norm")
+    if g is None or not base or base <= 0:
+        return None
+    return g < VANISH_FRAC * base
+
+
+def d_confident(record: Record, profile: LossProfile) -> bool | None:
+    """D is sure about the fakes, judged by whichever signal the loss makes meaningful."""
+    if profile.probabilistic and (p := value(record, "d_fake_prob")) is not None:
+        return p <= D_CONFIDENT_PROB
+    if profile.accuracy_meaningful and (a := value(record, "d_fake_acc")) is not None:
+        return a >= D_WIN_ACC
+    if profile.d_loss_floor is not None and (d := value(record, "d_loss")) is not None:
+        return d < profile.d_loss_floor
+    return None
+
+
+def _d_dominates(record: Record, profile: LossProfile) -> bool | None:
+    conds = []
+    if (floor := profile.d_loss_floor) is not None:
+        real, fake = value(record, "d_loss_real"), value(record, "d_loss_fake")
+        if real is not None and fake is not None:
+            conds.append(fake < floor if profile.probabilistic else real + fake < floor)
+        elif (d := value(record, "d_loss")) is not None:
+            conds.append(d < floor)
+        else:
+            return None
+    if profile.accuracy_meaningful:
+        ra, fa = value(record, "d_real_acc"), value(record, "d_fake_acc")
+        if ra is None or fa is None:
+            return None
+        conds.append(ra >= D_WIN_ACC and fa >= D_WIN_ACC)
+    return all(conds) if conds else None
+
+
+def _wasserstein_estimate(record: Record) -> float | None:
+    real, fake = value(record, "d_loss_real"), value(record, "d_loss_fake")
+    if real is not None and fake is not None:
+        return -(real + fake)
+    d = value(record, "d_loss")
+    return None if d is None else -d
+
+
+def _wgan_convergence_failure(window: Sequence[Record], active: bool) -> Finding | None:
+    w = [x for r in window if (x := _wasserstein_estimate(r)) is not None]
+    if len(w) < OSC_MIN_RECORDS or w[0] <= 0:
+        return None
+    rises = sum(b > a for a, b in zip(w, w[1:], strict=False))
+    growth = w[-1] / w[0]
+    need = (HOLD_FRAC if active else FIRE_FRAC) * (len(w) - 1)
+    if rises >= need and growth >= (math.sqrt(WGAN_W_GROWTH) if active else WGAN_W_GROWTH):
+        return Finding("convergence_failure", [
+            f"critic's Wasserstein estimate grew {fmt(w[0])} -> {fmt(w[-1])} "
+            f"({fmt(growth)}x, rising in {rises}/{len(w) - 1} intervals)"])
+    return None
+
+
+def _median(window: Sequence[Record], key: str) -> float | None:
+    xs = [v for r in window if (v := value(r, key)) is not None and math.isfinite(v)]
+    return statistics.median(xs) if xs else None
+
+
+def _d_ahead(record: Record) -> bool | None:
+    ra, fa = value(record, "d_real_acc"), value(record, "d_fake_acc")
+    return None if ra is None or fa is None else ra >= D_AHEAD_ACC and fa >= D_AHEAD_ACC
+
+
+def _g_losing(window: Sequence[Record], profile: LossProfile, active: bool) -> list[str]:
+    """Evidence that G is losing over the window (and, unless held, still in its latest
+    half): the median G loss above the losing level, or the median D(G(z)) at ~0."""
+    parts = [window] if active else [window, window[len(window) // 2:]]
+    ev = []
+    if profile.g_loss_high is not None:
+        meds = [_median(w, "g_loss") for w in parts]
+        if all(m is not None and m > profile.g_loss_high for m in meds):
+            ev.append(f"median g_loss {fmt(meds[0])} over the window"
+                      + (f", {fmt(meds[1])} over its latest half" if len(meds) > 1 else "")
+                      + f" > {profile.g_loss_high:g}")
+    if profile.probabilistic:
+        meds = [_median(w, "d_fake_prob") for w in parts]
+        if all(m is not None and m <= D_CONFIDENT_PROB for m in meds):
+            ev.append(f"median D(G(z)) {fmt(meds[0])} over the window"
+                      + (f", {fmt(meds[1])} over its latest half" if len(meds) > 1 else "")
+                      + f" <= {D_CONFIDENT_PROB:g}: D rejects almost every fake")
+    return ev
+
+
+def _g_starved(window: Sequence[Record], baseline: Mapping[str, float],
+               profile: LossProfile) -> bool:
+    """G's gradient has collapsed in much of the window: a vanishing gradient instead."""
+    vanished, n = count(window, lambda r: g_grad_vanished(r, baseline, profile))
+    return bool(n) and vanished >= HOLD_FRAC * n
+
+
+def _losing_over_time(window: Sequence[Record], baseline: Mapping[str, float],
+                      profile: LossProfile, active: bool) -> Finding | None:
+    """D ahead (both accuracies >= D_AHEAD_ACC, sustained) while G loses over the window."""
+    if not (profile.accuracy_meaningful and (profile.g_loss_high is not None
+                                             or profile.probabilistic)):
+        return None
+    ok, where = sustained(window, _d_ahead, active)
+    if not ok or not (losing := _g_losing(window, profile, active)):
+        return None
+    if _g_starved(window, baseline, profile):
+        return None
+    last = next(r for r in reversed(window) if _d_ahead(r))  # the evidence: D ahead there
+    return Finding("convergence_failure", [
+        f"D ahead: d_real_acc={fmt(value(last, 'd_real_acc'))}, d_fake_acc="
+        f"{fmt(value(last, 'd_fake_acc'))} >= {D_AHEAD_ACC:g} {where}", *losing,
+        f"g_loss {fmt(_median(window, 'g_loss'))} (window median) vs early median "
+        f"{fmt(baseline.get('g_loss'))}"])
+
+
+def detect_convergence_failure(window: Sequence[Record], baseline: Mapping[str, float],
+                               profile: LossProfile, active: bool = False) -> Finding | None:
+    """D wins and G is losing, sustained: either D wins outright (loss ~0, ~100 % accuracy
+    on both) while G's loss climbs, or D is ahead while G's loss stays at a losing level /
+    D(G(z)) stays at ~0 over the window (medians: what separates a failing run from a
+    healthy one whose D is also ~95 % accurate).
+
+    If G's gradient has also collapsed the run is reported as `vanishing_gradient` instead:
+    the difference between the two is whether G still gets a signal to learn from, and the
+    remedies differ (fix the loss vs. weaken D).
+    """
+    if profile.name == "wasserstein":
+        return _wgan_convergence_failure(window, active)
+    found = [f for f in (_d_wins_outright(window, baseline, profile, active),
+                         _losing_over_time(window, baseline, profile, active)) if f]
+    if not found:
+        return None
+    return Finding("convergence_failure", [e for f in found for e in f.evidence])
+
+
+def _d_wins_outright(window: Sequence[Record], baseline: Mapping[str, float],
+                     profile: LossProfile, active: bool) -> Finding | None:
+    ok, where = sustained(window, lambda r: _d_dominates(r, profile), active)
+    if not ok:
+        return None
+    # G's loss over the records where D dominates: has it climbed?
+    won = [r for r in window if _d_dominates(r, profile)]
+    g = [v for r in won if (v := value(r, "g_loss")) is not None]
+    if not g:
+        return None
+    g_mean, g_med, g_base = statistics.fmean(g), statistics.median(g), baseline.get("g_loss")
+    climbed = g_base is not None and g_mean - g_base > G_CLIMB_MARGIN * max(1.0, abs(g_base))
+    high = profile.g_loss_high is not None and g_med > profile.g_loss_high
+    probs = [p for r in won if (p := value(r, "d_fake_prob")) is not None]
+    p_fake = statistics.fmean(probs) if probs else None
+    losing = profile.probabilistic and p_fake is not None and p_fake <= D_CONFIDENT_PROB
+    if not (climbed or high or losing) or _g_starved(window, baseline, profile):
+        return None
+    last = won[-1]  # the latest record that shows it (a held verdict's latest may not)
+    ev = []
+    accs = (f"d_real_acc={fmt(value(last, 'd_real_acc'))}, d_fake_acc="
+            f"{fmt(value(last, 'd_fake_acc'))} >= {D_WIN_ACC:g}")
+    real, fake = value(last, "d_loss_real"), value(last, "d_loss_fake")
+    floor = profile.d_loss_floor
+    if floor is None:
+        ev = [f"{accs} {where}"]
+    elif real is None or fake is None:
+        ev = [f"d_loss={fmt(value(last, 'd_loss'))} < {floor:g} {where}"]
+    elif profile.probabilistic:
+        ev = [f"d_loss_fake={fmt(fake)} < {floor:g} (d_loss {fmt(value(last, 'd_loss'))}) "
+              f"{where}"]
+    else:
+        ev = [f"d_loss_real + d_loss_fake = {fmt(real + fake)} < {floor:g} {where}"]
+    if floor is not None and profile.accuracy_meaningful:
+        ev.append(accs)
+    ev.append(f"g_loss climbing: {fmt(g_mean)} while D dominates vs early median {fmt(g_base)}"
+              + (f"; mean D(G(z)) {fmt(p_fake)}" if profile.probabilistic else ""))
+    return Finding("convergence_failure", ev)
+
+
+def detect_vanishing_gradient(window: Sequence[Record], baseline: Mapping[str, float],
+                              profile: LossProfile, active: bool = False) -> Finding | None:
+    """G's gradient norm collapsed below VANISH_FRAC of its early median while D is confident."""
+    base = baseline.get("g_grad_norm")
+
+    def cond(r: Record) -> bool | None:
+        if (g := value(r, "g_grad_norm")) is not None and g <= G_DEAD_NORM:
+            return True
+        vanished = g_grad_vanished(r, baseline, profile)
+        if vanished is None:
+            return None
+        confident = d_confident(r, profile)
+        if confident is None:
+            g = value(r, "g_grad_norm")
+            return g is not None and bool(base) and g < VANISH_FRAC_UNCONFIRMED * base
+        return vanished and confident
+
+    ok, where = sustained(window, cond, active)
+    if not ok:
+        return None
+    last = window[-1]
+    g = value(last, "g_grad_norm")
+    ratio = f" ({fmt(100 * g / base)}% of early median {fmt(base)})" if g and base else ""
+    if g is not None and g <= G_DEAD_NORM:
+        ratio = " (G receives no gradient at all: dead units or a saturated output)"
+    p = value(last, "d_fake_prob")
+    if profile.saturating and p is not None and p <= SATURATED_PROB:
+        ev = [f"d_fake_prob={fmt(p)} <= {SATURATED_PROB:g} {where}: the minimax G gradient "
+              f"scales with D(G(z)), {fmt(0.5 / max(p, 1e-12))}x weaker than in a balanced game",
+              f"g_grad_norm={fmt(g)}{ratio}"]
+    else:
+        ev = [f"g_grad_norm={fmt(g)}{ratio} {where}"]
+        if d_confident(last, profile):
+            key = "d_fake_prob" if profile.probabilistic else "d_fake_acc"
+            ev.append(f"{key}={fmt(value(last, key))} (D confident)")
+    if (layer := layer_extreme(last, baseline, "g_grad_norm", largest=False)) is not None:
+        ev.append(f"smallest: {layer}")
+    return Finding("vanishing_gradient", ev)
