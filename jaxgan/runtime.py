@@ -114,18 +114,9 @@ def images_seen(cfg: Config, step: int) -> int:
     return int(index) * int(batch)  # where round `step * n_critic` would start reading
 
 
-def _flat(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flat(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
-
 
 def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    a, b = _flat(old), _flat(new)
+    a, b = config_lib._flatten(old), config_lib._flatten(new)
     diffs = []
     for k in sorted(set(a) | set(b)):
         if any(k == r or k.startswith(r + ".") for r in RESUMABLE_KEYS):

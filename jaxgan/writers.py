@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from jaxgan.config import _flatten as flatten_config
+
 
 def _jsonable(v: Any) -> Any:
     if isinstance(v, (np.floating, float)):
@@ -146,7 +148,7 @@ class MetricsWriter:
         from tensorboardX.summary import hparams
 
         flat = {k: ",".join(map(str, v)) if isinstance(v, list) else v
-                for k, v in _flatten(config).items()}
+                for k, v in flatten_config(config).items()}
         experiment, session_start, _ = hparams(flat, {"loss/d_loss": 0.0, "loss/g_loss": 0.0})
         writer = self._tb._get_file_writer()
         writer.add_summary(experiment)
@@ -168,15 +170,6 @@ class MetricsWriter:
         if self._tb is not None:
             self._tb.close()
 
-
-def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for k, v in d.items():
-        if isinstance(v, dict):
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[f"{prefix}{k}"] = v
-    return out
 
 
 def make_grid(images: np.ndarray, ncols: int | None = None, pad: int = 2) -> np.ndarray:

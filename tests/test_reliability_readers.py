@@ -109,6 +109,7 @@ def test_readers_in_a_loop_while_the_trainer_saves(tmp_path):
     assert proc.returncode == 0, err[-2000:]
     print("reader calls", calls)
     assert calls["sample"] >= 2 and calls["eval"] >= 2 and calls["succeeded"] >= 2, calls
+    assert calls["restore"] >= 1, calls  # the in-process read-only restore ran too
 
     assert_trees_equal(load_checkpoint(straight, STEPS), load_checkpoint(wd, STEPS))
     # the trainer's own records are those of the undisturbed run (eval records added)
