@@ -129,6 +129,19 @@ def snapshots_lost(directory: str | Path, old: Mapping[str, Any], new: Mapping[s
             if a and not b]
 
 
+def _listing(fn: Any, tries: int = 50) -> Any:
+    """Run an orbax directory listing, again if a step vanished while it was read: the
+    trainer's retention deletes old steps at any moment, and orbax stats each one."""
+    for i in range(tries):
+        try:
+            return fn()
+        except FileNotFoundError:
+            if i == tries - 1:
+                raise
+            time.sleep(0.02)
+    return None
+
+
 class Checkpointer:
     """The trainer's (``read_only=False``) or a reader's (``read_only=True``) view of a
     run's checkpoint directory; `keep`, `keep_every`, `keep_best` and `keep_best_mode` are
@@ -148,7 +161,8 @@ class Checkpointer:
             level = absl_log.level
             absl_log.setLevel(logging.ERROR)
             try:
-                self.manager = ocp.CheckpointManager(self.directory, options=options)
+                self.manager = _listing(
+                    lambda: ocp.CheckpointManager(self.directory, options=options))
             finally:
                 absl_log.setLevel(level)
         else:
@@ -166,7 +180,7 @@ class Checkpointer:
         if self.read_only:  # another process saves and deletes: look again every time
             if not self.directory.is_dir():
                 return []
-            self.manager.reload()
+            _listing(self.manager.reload)
         return sorted(self.manager.all_steps())
 
     def latest_step(self) -> int | None:
