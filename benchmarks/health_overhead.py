@@ -20,8 +20,8 @@ import jax
 
 from jaxgan import config as config_lib
 from jaxgan import parallel
+from jaxgan.run import host_batches, setup_run
 from jaxgan.state import init_state
-from jaxgan.trainer import _host_batches, setup_run
 
 WORKLOADS = {
     "dcgan_digits (16x16, batch 64)": ("dcgan_digits", []),
@@ -36,7 +36,7 @@ def _runner(preset: str, overrides: list[str], health: bool):
     run = setup_run(cfg)
     state = parallel.create_replicated(
         lambda: init_state(run.models, cfg.seed, run.sample_shape), run.mesh)
-    batch = parallel.host_to_global(next(_host_batches(run, 0, cfg.train.steps_per_call)),
+    batch = parallel.host_to_global(next(host_batches(run, 0, cfg.train.steps_per_call)),
                                     run.mesh, batch_axis=2)
     state, m = run.step_fn(state, batch)  # compile
     jax.block_until_ready(m)

@@ -37,7 +37,7 @@ _LAZY = {
     "train": "jaxgan.trainer",
     "TrainResult": "jaxgan.trainer",
     "TrainingDiverged": "jaxgan.trainer",
-    "setup_run": "jaxgan.trainer",
+    "setup_run": "jaxgan.run",
     "load_run": "jaxgan.readers",
     "LoadedRun": "jaxgan.readers",
     "generate": "jaxgan.sampling",

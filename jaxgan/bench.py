@@ -3,7 +3,7 @@
 One *step* is one full GAN iteration (the `n_critic` discriminator updates and the generator
 update), exactly what `jaxgan train` runs, health signals included. The measurement:
 
-1. build the same compiled, data-parallel program the trainer uses (`runtime.build_step`,
+1. build the same compiled, data-parallel program the trainer uses (`run.build_step`,
    with the config's tricks, ProGAN growth and health setting), on synthetic images of the
    configured shape (speed does not depend on pixel values, and a benchmark must not need
    a dataset download);
@@ -66,9 +66,19 @@ CPU_PEAK_SOURCE = "measured on this CPU: best float32 2048^3 matmul, not a datas
 
 
 class _SyntheticImages:
-    """Stands in for an image source: `build_step` only needs to know it is not a toy."""
+    """Stands in for an image source: uniform noise of the configured shape, fed through
+    the trainer's own host-batch assembly (`run.host_batch`)."""
 
     is_toy = False
+
+    def __init__(self, shape: tuple[int, ...], seed: int) -> None:
+        self.shape, self._rng = shape, np.random.default_rng(seed)
+
+    def batch(self, index: int, global_batch: int, process_index: int = 0,
+              process_count: int = 1) -> dict[str, np.ndarray]:
+        b = global_batch // process_count
+        return {"image": self._rng.uniform(-1, 1, (b, *self.shape)).astype(np.float32),
+                "label": np.zeros((b,), np.int32)}
 
 
 def measure_matmul_peak(n: int = 2048, reps: int = 5) -> float:
@@ -121,24 +131,20 @@ def _setup(cfg: Config) -> tuple[Any, Any, Any, Any, Any]:
     from jaxgan import config as config_lib
     from jaxgan.data import make_source
     from jaxgan.losses import get_loss
+    from jaxgan.run import sample_shape
     from jaxgan.state import make_models
 
     config_lib.validate(cfg, jax.device_count())
-    toy = cfg.data.source.startswith("toy")
-    source = make_source(cfg.data, cfg.seed) if toy else _SyntheticImages()
-    shape = (2,) if toy else (cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
+    shape = sample_shape(cfg)
+    source = make_source(cfg.data, cfg.seed) if cfg.data.source.startswith("toy") else \
+        _SyntheticImages(shape, cfg.seed)
     return make_models(cfg), get_loss(cfg.loss.name), source, parallel.make_mesh(), shape
 
 
-def _batch(cfg: Config, shape: tuple[int, ...], spc: int, mesh: Any) -> Any:
-    tc = cfg.train
-    toy = cfg.data.source.startswith("toy")
-    rng = np.random.default_rng(cfg.seed)
-    if toy:  # real samples are drawn on device; only the batch size matters
-        host = {"image": np.zeros((spc, tc.n_critic, tc.batch_size, 1), np.float32)}
-    else:
-        img = rng.uniform(-1, 1, (spc, tc.n_critic, tc.batch_size, *shape)).astype(np.float32)
-        host = {"image": img, "label": np.zeros((spc, tc.n_critic, tc.batch_size), np.int32)}
+def _batch(cfg: Config, source: Any, spc: int, mesh: Any) -> Any:
+    from jaxgan.run import host_batch
+
+    host = host_batch(cfg, source, 0, jax.process_index(), jax.process_count(), steps=spc)
     return parallel.host_to_global(host, mesh, batch_axis=2)
 
 
@@ -166,17 +172,17 @@ class Prepared:
 
 def prepare(cfg: Config) -> Prepared:
     """Build the trainer's step for `cfg` and compile it, timing `.lower().compile()`."""
-    from jaxgan.runtime import build_step
+    from jaxgan.models.family import generator_family
+    from jaxgan.run import build_step
     from jaxgan.state import init_state
 
     models, loss, source, mesh, shape = parts = _setup(cfg)
     step_fn = build_step(cfg, models, loss, source, mesh)
     state = parallel.create_replicated(lambda: init_state(models, cfg.seed, shape), mesh)
-    if cfg.model.generator == "progan":  # time the stage that XLA's FLOP count describes
-        final = 2 * models.generator.max_stage * cfg.model.progan_stage_steps
-        state = state.replace(step=jax.device_put(jnp.asarray(final, jnp.int32),
-                                                  state.step.sharding))
-    batch = _batch(cfg, shape, cfg.train.steps_per_call, mesh)
+    bench_state = generator_family(cfg).bench_state  # e.g. ProGAN: the stage XLA counts
+    if bench_state is not None:
+        state = bench_state(cfg, models, state)
+    batch = _batch(cfg, source, cfg.train.steps_per_call, mesh)
     t0 = time.perf_counter()
     compiled = step_fn.lower(state, batch).compile()
     return Prepared(cfg, compiled, state, batch, time.perf_counter() - t0, parts)
@@ -193,10 +199,10 @@ def step_flops(p: Prepared) -> float:
     cfg, spc = p.cfg, p.cfg.train.steps_per_call
     if spc == 1:
         return _flops(p.compiled) * jax.device_count()
-    from jaxgan.runtime import build_step
+    from jaxgan.run import build_step
 
     models, loss, source, mesh, shape = p.parts
-    batch = _batch(cfg, shape, 1, mesh)
+    batch = _batch(cfg, source, 1, mesh)
     kinds = [("light", spc - 1), (True, 1)] if cfg.health.enabled else [(False, spc)]
     total = 0.0
     for health, count in kinds:

@@ -29,7 +29,8 @@ import optax
 from flax import linen as nn
 from flax import serialization
 
-from jaxgan.config import Config, ConfigError
+from jaxgan.errors import ConfigError
+from jaxgan.schema import Config
 
 FEATURES = 128
 
@@ -78,7 +79,7 @@ def _labelled(cfg: Config):
     from jaxgan.data import make_source
 
     source = make_source(cfg.data, cfg.seed)
-    if getattr(source, "is_toy", False) or source.labels is None or source.num_classes < 2:
+    if source.is_toy or source.labels is None or source.num_classes < 2:
         raise ConfigError(f"data.source={cfg.data.source} has no class labels; the classifier "
                           "metrics need a labelled dataset (digits, mnist, cifar10, an .npz "
                           "with labels)")

@@ -26,15 +26,10 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     from jaxgan.checkpoint import CheckpointError
     from jaxgan.config import ConfigError
     from jaxgan.data import DataError
+    from jaxgan.diagnostics import DiagnosticsError
+    from jaxgan.metrics import MetricsError
 
-    errors: list[type[BaseException]] = [ConfigError, DataError, CheckpointError]
-    for mod, name in (("jaxgan.metrics", "MetricsError"),
-                      ("jaxgan.diagnostics", "DiagnosticsError")):
-        try:
-            errors.append(getattr(__import__(mod, fromlist=[name]), name))
-        except (ImportError, AttributeError):
-            pass
-    return tuple(errors)
+    return (ConfigError, DataError, CheckpointError, MetricsError, DiagnosticsError)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -75,7 +70,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
         raise ConfigError(f"--num must be a positive integer, got {args.num}")
     run = load_run(args.workdir)
     samples = run.sample(args.num, args.seed, use_ema=not args.no_ema)
-    centers = run.source.centers if getattr(run.source, "is_toy", False) else None
+    centers = run.source.centers if run.source.is_toy else None
     out = write_samples(samples, args.out, centers)
     if jax.process_index() == 0:
         print(f"jaxgan: wrote {args.num} samples of step {run.step} to {out}")
@@ -200,10 +195,7 @@ def build_parser(verbs: Sequence[str] | None = None) -> argparse.ArgumentParser:
         if verbs is not None and verb not in verbs:
             sub.add_parser(verb, help=help_line, add_help=False)
             continue
-        try:
-            getattr(__import__(mod, fromlist=[fn]), fn)(sub)
-        except (ImportError, AttributeError):
-            pass  # verb not built in this checkout
+        getattr(__import__(mod, fromlist=[fn]), fn)(sub)
     return p
 
 

@@ -23,29 +23,23 @@ from typing import Any
 import jax
 import numpy as np
 
+from jaxgan import streams
 from jaxgan.argparsing import intermixed
-from jaxgan.config import ConfigError
-
-KNOWN = ("mode_coverage", "classifier", "fid", "kid", "is", "prdc")
-# The trace square root of FID (jaxgan.metrics.fid): "eigh" (eigenvalues of a symmetric
-# product, always real) or "sqrtm" (scipy.linalg.sqrtm, pytorch-fid's); in each record.
-FID_METHOD = "eigh"
-
+from jaxgan.errors import ConfigError
+from jaxgan.metrics.registry import FID_METHOD, METRICS, EvalInputs, compute_metrics  # noqa: F401
 
 _SKIP_SAID: set[str] = set()  # say "FID skipped" once per process, not at every eval
 
 
 def _default_metrics(cfg, source) -> list[str]:
-    if getattr(source, "is_toy", False):
+    if source.is_toy:
         return ["mode_coverage"]
     out = []
     if source.labels is not None and source.num_classes >= 2:
         out.append("classifier")
-    try:
-        from jaxgan.metrics import find_weights
-        from jaxgan.metrics.weights import ENV_WEIGHTS, OFFICIAL_NAME, cache_dir
-    except ImportError:  # metrics not built in this checkout
-        return out
+    from jaxgan.metrics import find_weights
+    from jaxgan.metrics.weights import ENV_WEIGHTS, OFFICIAL_NAME, cache_dir
+
     try:
         find_weights(None)
         out.append("fid")
@@ -58,10 +52,6 @@ def _default_metrics(cfg, source) -> list[str]:
                   f"{OFFICIAL_NAME} in {cache_dir()}/ or set ${ENV_WEIGHTS}=FILE",
                   file=sys.stderr)
     return out
-
-
-def _uint8(x: np.ndarray) -> np.ndarray:
-    return np.clip(np.rint((x + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
 
 def evaluate(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
@@ -103,106 +93,15 @@ def evaluate_state(run: Any, state: Any, step: int, progress: bool | None = None
 
         state = local_copy(state)
     names = list(cfg.eval.metrics) or _default_metrics(cfg, run.source)
-    unknown = [m for m in names if m not in KNOWN]
+    unknown = [m for m in names if m not in METRICS]
     if unknown:
-        raise ConfigError(f"eval.metrics has unknown {unknown}; choose from {', '.join(KNOWN)}")
+        raise ConfigError(f"eval.metrics has unknown {unknown}; choose from {', '.join(METRICS)}")
     n = cfg.eval.num_samples
-    fake = generate(run.models, state, n, seed=cfg.seed + 12345,
+    fake = generate(run.models, state, n, seed=cfg.seed + streams.EVAL_SEED_OFFSET,
                     use_ema=cfg.train.ema_decay > 0)
     record: dict[str, Any] = {"step": step, "kind": "eval", "eval_samples": n}
-    src = run.source
-    if "mode_coverage" in names:
-        from jaxgan.metrics import mode_coverage
-
-        if not getattr(src, "is_toy", False):
-            raise ConfigError("eval.metrics=mode_coverage needs a 2-D toy dataset")
-        record.update(mode_coverage(fake, src.centers, src.std))
-        record["num_modes"] = int(len(src.centers))
-    if not getattr(src, "is_toy", False):
-        real = src.batch(0, min(n, len(src)))["image"]
-    if "classifier" in names:
-        from jaxgan.classifier import (
-            classifier_metrics,
-            default_path,
-            load_classifier,
-            train_classifier,
-        )
-
-        path = default_path(cfg)
-        if path.is_file():
-            clf = load_classifier(path)
-        else:
-            print(f"jaxgan: training the {cfg.data.name or cfg.data.source} classifier once "
-                  f"(cached at {path})", file=sys.stderr)
-            clf = train_classifier(cfg, path)
-        record.update(classifier_metrics(clf, real, fake))
-        record["classifier_test_accuracy"] = clf.test_accuracy
-    if any(m in names for m in ("fid", "kid", "is", "prdc")):
-        record.update(_inception_metrics(cfg, names, real, fake, src, progress))
+    record.update(compute_metrics(names, EvalInputs(cfg, run.source, fake, progress)))
     return record
-
-
-def _bar(total: int, desc: str, enabled: bool) -> Any:
-    """A bar over this process's share of `total` images (None when off)."""
-    from jaxgan.metrics.features import progress_bar
-
-    share = len(range(jax.process_index(), total, jax.process_count()))
-    return progress_bar(share, desc, enabled=enabled)
-
-
-def _extract(extractor, images: np.ndarray, desc: str, progress: bool, with_logits: bool):
-    from jaxgan.metrics.distributed import extract_all
-
-    bar = _bar(len(images), desc, progress)
-    try:
-        return extract_all(extractor, images, with_logits=with_logits, progress=bar)
-    finally:
-        if bar is not None:
-            bar.close()
-
-
-def _inception_metrics(cfg, names, real, fake, src, progress: bool) -> dict[str, Any]:
-    from jaxgan.metrics import (
-        InceptionFeatures,
-        density_coverage,
-        fid_from_stats,
-        inception_score,
-        kid,
-        precision_recall,
-        reference_statistics,
-    )
-    from jaxgan.metrics.fid import RunningStatistics
-
-    extractor = InceptionFeatures(None)
-    out: dict[str, float] = {}
-    f_fake, l_fake = _extract(extractor, _uint8(fake), "Inception: samples", progress, True)
-    if "fid" in names:
-        def reference_images():
-            return [_uint8(src.images.astype(np.float32) / 127.5 - 1.0)]
-
-        bar = _bar(len(src), "Inception: reference statistics", progress)
-        try:
-            ref = reference_statistics(cfg.data.name or cfg.data.source, cfg.data.split,
-                                       cfg.data.resolution, reference_images, progress=bar)
-        finally:
-            if bar is not None:
-                bar.close()
-        stats = RunningStatistics()
-        stats.update(f_fake)
-        s = stats.result()
-        out["fid"] = fid_from_stats(ref.mu, ref.sigma, s.mu, s.sigma, method=FID_METHOD)
-        out["fid_method"] = FID_METHOD
-    if "is" in names:
-        out.update(inception_score(l_fake))  # "is", "is_std"
-    if "kid" in names or "prdc" in names:
-        f_real, _ = _extract(extractor, _uint8(real), "Inception: real images", progress,
-                             False)
-        if "kid" in names:
-            out.update(kid(f_real, f_fake))  # "kid", "kid_std"
-        if "prdc" in names:
-            out.update(precision_recall(f_real, f_fake))
-            out.update(density_coverage(f_real, f_fake))
-    return out
 
 
 def add_eval_parser(subparsers: Any) -> None:
@@ -274,7 +173,8 @@ def toy_mode_signals(run: Any, state: Any, n: int = 2500) -> dict[str, Any]:
 
     src = run.source
     centers = np.asarray(src.centers, np.float64)
-    fake = generate(run.models, state, n, seed=run.cfg.seed + 777, use_ema=False)
+    fake = generate(run.models, state, n, seed=run.cfg.seed + streams.TOY_MODES_SEED_OFFSET,
+                    use_ema=False)
     return mode_count(np.asarray(fake, np.float64), centers)
 
 

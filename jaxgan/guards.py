@@ -66,9 +66,10 @@ def local_copy(tree: Any) -> Any:
     return jax.tree.map(one, tree)
 
 
-def _is_injected(s: Any) -> bool:
-    # optax.inject_hyperparams builds InjectStatefulHyperparamsState, which is NOT a
-    # subclass of optax.InjectHyperparamsState: match on the shape of the state instead.
+def is_injected(s: Any) -> bool:
+    """An `optax.inject_hyperparams` state (the learning rates a rollback scales and a
+    sweep varies). optax now builds `InjectStatefulHyperparamsState`, which is NOT a
+    subclass of the older `InjectHyperparamsState`: match on the shape both share."""
     return isinstance(s, tuple) and hasattr(s, "hyperparams") and hasattr(s, "inner_state")
 
 
@@ -78,13 +79,13 @@ def scale_learning_rates(state: Any, factor: float) -> Any:
 
     def scale(opt_state: Any) -> Any:
         def visit(s: Any) -> Any:
-            if _is_injected(s):
+            if is_injected(s):
                 hp = dict(s.hyperparams)
                 hp["learning_rate"] = hp["learning_rate"] * factor
                 return s._replace(hyperparams=hp)
             return s
 
-        return jax.tree.map(visit, opt_state, is_leaf=_is_injected)
+        return jax.tree.map(visit, opt_state, is_leaf=is_injected)
 
     return state.replace(g_opt_state=scale(state.g_opt_state),
                          d_opt_state=scale(state.d_opt_state))
@@ -94,11 +95,11 @@ def learning_rates(state: Any) -> list[float]:
     """The current learning rates of G then D (for logs and tests)."""
     out = []
     for opt_state in (state.g_opt_state, state.d_opt_state):
-        for s in jax.tree.leaves(opt_state, is_leaf=_is_injected):
-            if _is_injected(s):
+        for s in jax.tree.leaves(opt_state, is_leaf=is_injected):
+            if is_injected(s):
                 out.append(float(np.asarray(local_copy(s.hyperparams["learning_rate"]))))
     return out
 
 
 __all__ = ["all_finite", "any_process", "local_copy", "scale_learning_rates",
-           "learning_rates"]
+           "learning_rates", "is_injected"]

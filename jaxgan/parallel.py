@@ -55,15 +55,6 @@ def create_replicated(init_fn: Callable[[], Any], mesh: Mesh) -> Any:
     return jax.jit(init_fn, out_shardings=NamedSharding(mesh, P()))()
 
 
-def replicate(tree: Any, mesh: Mesh) -> Any:
-    """Place a host pytree on every device of the mesh, replicated."""
-    sharding = NamedSharding(mesh, P())
-    if jax.process_count() == 1:
-        return jax.device_put(tree, sharding)
-    return jax.tree.map(
-        lambda x: jax.make_array_from_process_local_data(sharding, np.asarray(x)), tree)
-
-
 def host_to_global(batch: dict[str, np.ndarray], mesh: Mesh, batch_axis: int) -> Any:
     """This process's slice of the global batch -> one global array sharded over `data`."""
     sharding = NamedSharding(mesh, batch_spec(batch_axis))

@@ -22,15 +22,16 @@ from typing import Any
 
 import numpy as np
 
+from jaxgan import streams
 from jaxgan.config import Config, apply_overrides
-from jaxgan.runtime import RunSetup
+from jaxgan.run import RunSetup, sample_shape
 from jaxgan.state import GANModels, GANState
 
 __all__ = ["LoadedRun", "load_run", "LazySource"]
 
 
 class LazySource:
-    """An image run's data source, loaded on first use (`trainer.checked_source`)."""
+    """An image run's data source, loaded on first use (`run.checked_source`)."""
 
     is_toy = False  # toys are built at once, so asking this loads nothing
 
@@ -43,7 +44,7 @@ class LazySource:
 
     def _get(self) -> Any:
         if self._source is None:
-            from jaxgan.trainer import checked_source
+            from jaxgan.run import checked_source
 
             self._source = checked_source(self._cfg)
         return self._source
@@ -68,11 +69,10 @@ def reader_setup(cfg: Config) -> RunSetup:
     from jaxgan.state import make_models
 
     cfg = config_lib.validate(config_lib.resolve_auto(cfg), jax.device_count())
-    d = cfg.data
-    toy = d.source.startswith("toy")
-    source = make_source(d, cfg.seed) if toy else LazySource(cfg)
-    shape = (2,) if toy else (d.resolution, d.resolution, d.channels)
-    return RunSetup(cfg, source, make_models(cfg), parallel.make_mesh(), None, shape)
+    toy = cfg.data.source.startswith("toy")
+    source = make_source(cfg.data, cfg.seed) if toy else LazySource(cfg)
+    return RunSetup(cfg, source, make_models(cfg), parallel.make_mesh(), None,
+                    sample_shape(cfg))
 
 
 @dataclass
@@ -103,8 +103,9 @@ class LoadedRun:
         cfg = self.config
         use_ema = cfg.train.ema_decay > 0 if use_ema is None else use_ema and \
             cfg.train.ema_decay > 0
-        return generate(self.models, self.state, num, cfg.seed + 1 if seed is None else seed,
-                        use_ema=use_ema)
+        if seed is None:
+            seed = cfg.seed + streams.SAMPLE_SEED_OFFSET
+        return generate(self.models, self.state, num, seed, use_ema=use_ema)
 
 
 def load_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
@@ -114,7 +115,8 @@ def load_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
     ``eval.num_samples=5000``. Raises ConfigError/CheckpointError with one line."""
     from jaxgan.checkpoint import Checkpointer, CheckpointError, abstract_like
     from jaxgan.paths import local_workdir
-    from jaxgan.trainer import load_run_config, restore_latest
+    from jaxgan.run import abstract_state, restore_latest
+    from jaxgan.runtime import load_run_config
 
     workdir = local_workdir(workdir)
     cfg = apply_overrides(load_run_config(workdir), list(overrides))
@@ -126,13 +128,7 @@ def load_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
             if restored is None:
                 raise CheckpointError(f"{workdir} holds no checkpoint yet; train first")
         else:
-            import jax
-
-            from jaxgan.state import init_state
-
-            abstract = jax.eval_shape(lambda: init_state(run.models, cfg.seed,
-                                                         run.sample_shape))
-            restored = ckpt.restore(abstract_like(abstract, run.replicated), step)
+            restored = ckpt.restore(abstract_like(abstract_state(run), run.replicated), step)
     finally:
         ckpt.close()
     return LoadedRun(workdir, run.cfg, run, int(restored[0]), restored[1])

@@ -31,7 +31,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxgan.config import Config
+from jaxgan.models.family import generator_family
+from jaxgan.schema import Config
 from jaxgan.state import GANModels
 
 Metrics = dict[str, jax.Array]
@@ -258,10 +259,9 @@ def step_options(cfg: Config, models: GANModels) -> tuple[GANModels, dict[str, A
         models = models._replace(tx_d=clip_params_after(models.tx_d, t.weight_clip))
     if t.drift_penalty > 0:
         kwargs["drift"] = t.drift_penalty
-    if cfg.model.generator == "infogan":
-        from jaxgan.models.infogan import make_info_loss
-
-        kwargs["info_loss"] = make_info_loss(cfg)
+    family_kwargs = generator_family(cfg).step_kwargs  # e.g. InfoGAN's mutual information
+    if family_kwargs is not None:
+        kwargs.update(family_kwargs(cfg))
     return models, kwargs
 
 

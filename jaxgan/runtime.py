@@ -1,11 +1,9 @@
-"""The pieces of a run that the trainer, `jaxgan sample`, `bench` and `sweep` share.
+"""A run's workdir and process: the guards around the loop (the run itself: `jaxgan.run`).
 
-`RunSetup` bundles what a config turns into (data source, modules, mesh, compiled step);
-`build_step` wires config switches into `make_train_step`; `workdir_guard` refuses to mix
-two different runs in one directory, or to resume with retention settings that would
-delete checkpoints the run kept on purpose (`train.keep_every`, `train.keep_best`);
-`GracefulExit` turns SIGTERM/SIGINT into "finish the
-step, checkpoint, exit 0".
+`workdir_guard` refuses to mix two different runs in one directory, or to resume with
+retention settings that would delete checkpoints the run kept on purpose
+(`train.keep_every`, `train.keep_best`); `GracefulExit` turns SIGTERM/SIGINT into "finish
+the step, checkpoint, exit 0"; `load_run_config` reads a workdir's resolved config.
 """
 
 from __future__ import annotations
@@ -14,20 +12,13 @@ import json
 import os
 import signal
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jax
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
 
 from jaxgan import config as config_lib
-from jaxgan import parallel, xla_cpu
 from jaxgan.config import Config, ConfigError
-from jaxgan.losses import GANLoss
-from jaxgan.state import GANModels
-from jaxgan.step import make_train_step, scan_steps, scan_with_health
 
 # Keys that may change between the first run and a resume without changing the math.
 # (Retention, train.keep_*: a resume that would delete kept snapshots is refused apart.)
@@ -39,80 +30,6 @@ RESUMABLE_KEYS = ("train.steps", "train.progress", "train.log_every", "train.sam
                   "train.keep_best", "train.keep_best_mode", "train.on_nan",
                   "train.max_rollbacks", "health", "eval", "name", "model.upsample",
                   "model.downsample")
-
-
-@dataclass
-class RunSetup:
-    cfg: Config
-    source: Any
-    models: GANModels
-    mesh: Mesh
-    step_fn: Any
-    sample_shape: tuple[int, ...]
-
-    @property
-    def replicated(self) -> NamedSharding:
-        return NamedSharding(self.mesh, P())
-
-
-def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh: Mesh,
-               health: bool | str | None = None):
-    """The compiled, data-parallel, multi-step function for this config.
-
-    Applies the process-wide CPU lowering change first (`xla_cpu.install`, opt-out with
-    ``JAXGAN_CPU_THREEFRY=0``). `health` (True, False or "light") instead builds ONE
-    straight-line iteration of that kind, as the multi-step call runs it: `jaxgan bench`
-    counts a call's FLOPs from those, since XLA counts a scan's body only once.
-    """
-    xla_cpu.install()
-    sample_real = None
-    if getattr(source, "is_toy", False):
-        def sample_real(key):
-            return source.sample(key, 1)[0]
-    from jaxgan.regularizers import step_options  # tricks and zoo hooks (issue 5)
-
-    models, zoo_kwargs = step_options(cfg, models)
-    kwargs = dict(n_critic=cfg.train.n_critic, ema_decay=cfg.train.ema_decay,
-                  sample_real=sample_real, axis_name=parallel.AXIS,
-                  **zoo_kwargs)
-
-    def make(**overrides):
-        kw = {**kwargs, **overrides}
-        if cfg.model.generator == "progan":  # growing: one branch per stage, by the step
-            from jaxgan.models.progan import progressive_step
-
-            return progressive_step(cfg, models, loss, make_train_step, kw)
-        return make_train_step(models, loss, **kw)
-
-    if health is None:
-        many = scan_with_health(make, cfg.health.enabled, cfg.train.steps_per_call)
-    else:
-        many = scan_steps(make(health=health))  # called with a length-1 batch axis
-    return parallel.parallelize(many, mesh, batch_axis=2,
-                                compiler_options=xla_cpu.compiler_options(cfg))
-
-
-def host_batch_plan(cfg: Config):
-    """``plan(k) -> (index, global_batch)``: the data-source batch of critic round k.
-
-    Round k is ``source.batch(k, train.batch_size)`` except for a Progressive GAN with
-    per-stage batch sizes, whose batch changes with the stage (`progan.batch_plan`).
-    """
-    if cfg.model.generator == "progan" and cfg.model.progan_batch_sizes:
-        from jaxgan.models.progan import batch_plan
-
-        return batch_plan(cfg)
-    b = cfg.train.batch_size
-    return lambda k: (k, b)
-
-
-def images_seen(cfg: Config, step: int) -> int:
-    """Real images D has been shown after `step` iterations: one batch per critic round,
-    ``step * n_critic`` rounds (``step * batch_size * n_critic``, or the sum of the stages'
-    batches for a Progressive GAN with per-stage batch sizes). Fakes are not counted."""
-    index, batch = host_batch_plan(cfg)(step * cfg.train.n_critic)
-    return int(index) * int(batch)  # where round `step * n_critic` would start reading
-
 
 
 def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

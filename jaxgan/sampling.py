@@ -7,42 +7,22 @@ successive steps show the same latents.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxgan.config import Config
+from jaxgan import streams
+from jaxgan.models.sampler import make_sampler
 from jaxgan.state import GANModels, GANState
 from jaxgan.step import sample_latents
-
-_SAMPLERS: dict[int, tuple[object, Callable[..., jax.Array]]] = {}
-
-
-def make_sampler(models: GANModels) -> Callable[..., jax.Array]:
-    """jit-compiled (params, batch_stats, z, y) -> samples, in inference mode.
-
-    Cached per generator module, so the grids and mode counts a run draws at every log
-    step compile once.
-    """
-    hit = _SAMPLERS.get(id(models.generator))
-    if hit is not None and hit[0] is models.generator:
-        return hit[1]
-
-    @jax.jit
-    def sample(params, batch_stats, z, y):
-        return models.generator.apply({"params": params, "batch_stats": batch_stats}, z, y,
-                                      train=False)
-
-    _SAMPLERS[id(models.generator)] = (models.generator, sample)
-    return sample
 
 
 def fixed_latents(models: GANModels, n: int, seed: int) -> tuple[jax.Array, jax.Array]:
     """The same n latents (and class labels cycling 0..K-1) for every grid of a run."""
-    z, _ = sample_latents(jax.random.PRNGKey(seed + 7919), n, models.latent_dim, 0)
+    z, _ = sample_latents(jax.random.PRNGKey(seed + streams.LATENTS_SEED_OFFSET), n,
+                          models.latent_dim, 0)
     k = max(models.num_classes, 1)
     y = jnp.arange(n, dtype=jnp.int32) % k
     return z, y
@@ -65,22 +45,6 @@ def generate(models: GANModels, state: GANState, n: int, seed: int, use_ema: boo
         else:
             out.append(np.asarray(sampler(params, state.g_batch_stats, zb, yb)))
     return np.concatenate(out)[:n].astype(np.float32)
-
-
-def write_traversal(models: GANModels, state: GANState, cfg: Config, out: str | Path,
-                    steps: int = 10) -> np.ndarray:
-    """An InfoGAN run's latent traversal PNG (`jaxgan.models.infogan.traversal_panel`:
-    categorical code rows x continuous-code values); returns the uint8 grid written.
-
-    The noise is fixed by the run's seed, so successive grids of a run are comparable.
-    """
-    from jaxgan.models.infogan import traversal_panel
-    from jaxgan.writers import make_grid, save_png
-
-    images, ncols = traversal_panel(models, state, cfg, steps, cfg.seed)
-    grid = make_grid(images, ncols=ncols)
-    save_png(grid, out)
-    return grid
 
 
 def write_samples(samples: np.ndarray, out: str | Path, centers: np.ndarray | None = None

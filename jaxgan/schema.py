@@ -1,5 +1,13 @@
-"""The config schema's types: KEY=VALUE values checked against them, and every key
-described for people with its type and default.
+"""The config schema: the sections' dataclasses, KEY=VALUE values checked against their
+types, and every key described for people with its type and default.
+
+A config is a tree of plain (mutable) dataclasses so that presets are plain Python, a
+run's resolved config serializes to ``config.json`` losslessly, and every field has a type
+that overrides are checked against: `from_dict` and `apply_overrides` build a Config from
+JSON or KEY=VALUE strings through `coerce`, and `resolve_auto` makes the backend's "auto"
+layer choices. The schema sits below `jaxgan.config` (presets, validation against the
+registries), which re-exports these names; the model families and data sources import the
+schema only, so that validation may ask them what they allow.
 
 `coerce` converts an override string or a JSON value to a field's declared type (the
 dataclasses' annotations in `config.py`), or refuses it in one line. `jaxgan config --keys`
@@ -10,16 +18,165 @@ reading `config.py`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import typing
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["describe_keys", "coerce"]
+from jaxgan.errors import ConfigError
+
+__all__ = ["describe_keys", "coerce", "from_dict", "apply_overrides", "resolve_auto",
+           "Config", "ModelConfig", "DataConfig", "LossConfig",
+           "TricksConfig", "OptimConfig", "OptimPair", "TrainConfig", "EvalConfig",
+           "HealthConfig"]
+
+
+@dataclass
+class ModelConfig:
+    """Generator and discriminator architecture, looked up by name in `jaxgan.models`."""
+
+    generator: str = "dcgan"
+    discriminator: str = "dcgan"
+    latent_dim: int = 100
+    g_width: int = 64  # DCGAN: channels of the last generator block (ngf)
+    d_width: int = 64  # DCGAN: channels of the first discriminator block (ndf)
+    mlp_hidden: int = 128
+    mlp_depth: int = 2
+    # DCGAN up/down convolutions: every mode computes the same map with the same kernel
+    # (jaxgan/models/strided_conv.py). "fast" picks per layer between "phase" and "col2im", one
+    # matmul each, and "s2d" is one matmul: the fastest exact forms on CPU, and measured only
+    # there (benchmarks/RESULTS.md). "auto" is resolved by `resolve_auto` (`AUTO_LAYERS`) to
+    # a concrete one.
+    upsample: str = "auto"  # auto | fast | phase | col2im | subpixel | transpose
+    downsample: str = "auto"  # auto | s2d | conv
+    spectral_norm: bool = False  # D spectrally normalized: dcgan, mlp, resnet, projection
+    pack: int = 1  # PacGAN: D judges groups of this many samples jointly (1: off)
+    num_classes: int = 0  # > 0 for class-conditional models
+    sync_bn: bool = False  # batch-norm statistics over the global batch (cross-replica)
+    # zoo (jaxgan.models.resnet/sagan/infogan/progan)
+    g_spectral_norm: bool = False  # spectral norm in G too (SAGAN); `spectral_norm` is D's
+    attention_res: int = 0  # SAGAN: self-attention after the block of this resolution
+    info_categorical: int = 0  # InfoGAN: categories of the categorical code (0: none)
+    info_continuous: int = 0  # InfoGAN: number of Uniform(-1, 1) continuous codes
+    info_weight: float = 1.0  # InfoGAN: lambda of the mutual-information loss
+    progan_stage_steps: int = 1000  # ProGAN: iterations per fade-in and per stable phase
+    # ProGAN: global batch per stage (4x4, 8x8, ...; the last repeats); empty: train.batch_size
+    progan_batch_sizes: list[int] = field(default_factory=list)
+
+
+@dataclass
+class DataConfig:
+    """Where training data comes from; see `jaxgan.data.make_source`."""
+
+    source: str = "digits"  # digits | tfds | folder | npz | toy_ring | toy_grid
+    name: str = ""  # tfds catalog name for source=tfds
+    path: str = ""  # folder or .npz path; for tfds, an optional data_dir
+    split: str = "train"
+    resolution: int = 32
+    channels: int = 1
+
+
+@dataclass
+class LossConfig:
+    """The adversarial loss; see `jaxgan.losses.LOSSES`."""
+
+    name: str = "non_saturating"
+
+
+@dataclass
+class TricksConfig:
+    """Stabilization tricks (`jaxgan.regularizers`), each composable with any model."""
+
+    label_smoothing: float = 0.0  # one-sided: D's target for real data is 1 - this
+    instance_noise: float = 0.0  # std of Gaussian noise added to every input of D
+    instance_noise_anneal_steps: int = 0  # linear decay of that std to 0 (0: constant)
+    label_flip: float = 0.0  # probability that a real/fake pair swaps labels for D
+    r1_gamma: float = 0.0  # R1 penalty (Mescheder et al. 2018) gamma/2 * |grad D(real)|^2
+    gp_weight: float = 0.0  # WGAN-GP gradient penalty lambda (Gulrajani et al. 2017)
+    diffaugment: str = ""  # DiffAugment policy, e.g. "color,translation,cutout"
+    weight_clip: float = 0.0  # WGAN: clip D's weights to [-c, c] after each update
+    drift_penalty: float = 0.0  # ProGAN's epsilon_drift: + eps * E[D(real)^2] in D's loss
+
+
+@dataclass
+class OptimConfig:
+    """One player's optax optimizer. TTUR is simply different `lr` for G and D."""
+
+    name: str = "adam"  # adam | adamw | sgd | rmsprop
+    lr: float = 2e-4
+    b1: float = 0.5
+    b2: float = 0.999
+    eps: float = 1e-8
+    weight_decay: float = 0.0
+    grad_clip: float = 0.0  # global-norm clipping, 0 disables
+
+
+@dataclass
+class OptimPair:
+    g: OptimConfig = field(default_factory=OptimConfig)
+    d: OptimConfig = field(default_factory=OptimConfig)
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 2000
+    batch_size: int = 64  # global batch, split evenly over all devices
+    n_critic: int = 1  # discriminator updates per generator update
+    steps_per_call: int = 1  # GAN iterations per compiled dispatch (lax.scan)
+    ema_decay: float = 0.999  # 0 disables the EMA generator
+    log_every: int = 50
+    sample_every: int = 500
+    checkpoint_every: int = 500
+    keep_checkpoints: int = 3  # the newest K checkpoints are kept (orbax's LatestN)
+    keep_every: int = 0  # also keep the checkpoints at multiples of N steps forever (0: off)
+    keep_best: str = ""  # also keep the best by this eval metric (fid, ...; needs eval.every)
+    keep_best_mode: str = "min"  # min (fid, kid) | max (modes_captured, precision, ...)
+    num_samples: int = 64  # size of the fixed-noise sample grid
+    precision: str = "float32"  # float32 | bf16
+    cpu_dots: str = "auto"  # XLA:CPU dot library: auto | ynn | eigen (see jaxgan.xla_cpu)
+    on_nan: str = "stop"  # stop | rollback
+    max_rollbacks: int = 3
+    progress: bool = True
+
+
+@dataclass
+class EvalConfig:
+    every: int = 0  # 0: no evaluation during training
+    metrics: list[str] = field(default_factory=list)
+    num_samples: int = 1000
+
+
+@dataclass
+class HealthConfig:
+    enabled: bool = True
+    on_failure: str = "warn"  # warn | stop
+    window: int = 10  # log points per detector window
+
+
+@dataclass
+class Config:
+    """The whole run. `seed` drives parameter init, the data order and every step's RNG."""
+
+    name: str = "custom"
+    seed: int = 0
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    tricks: TricksConfig = field(default_factory=TricksConfig)
+    optim: OptimPair = field(default_factory=OptimPair)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
 
 def coerce(value: Any, typ: Any, key: str) -> Any:
     """Convert an override string or JSON value to the field's declared type, or refuse."""
-    from jaxgan.config import ConfigError  # config.py imports this module first
-
     origin = typing.get_origin(typ)
     if typ is bool:
         if isinstance(value, bool):
@@ -78,8 +235,6 @@ def _type_name(typ: Any) -> str:
 def describe_keys(cfg: Any | None = None, prefix: str = "") -> list[tuple[str, str, Any]]:
     """Every settable key as (dotted key, type name, value), in schema order; the values
     are `cfg`'s, by default the dataclasses' defaults (`Config()`), not a preset's."""
-    from jaxgan.config import Config
-
     cfg = Config() if cfg is None else cfg
     hints = typing.get_type_hints(type(cfg))
     out: list[tuple[str, str, Any]] = []
@@ -90,3 +245,94 @@ def describe_keys(cfg: Any | None = None, prefix: str = "") -> list[tuple[str, s
         else:
             out.append((f"{prefix}{f.name}", _type_name(hints[f.name]), value))
     return out
+
+
+def _field_types(obj: Any) -> dict[str, Any]:
+    return typing.get_type_hints(type(obj))
+
+
+def _set(cfg: Any, dotted: str, value: Any, full_key: str) -> None:
+    head, _, rest = dotted.partition(".")
+    hints = _field_types(cfg)
+    if head not in hints:
+        allowed = ", ".join(sorted(hints))
+        raise ConfigError(f"unknown config key {full_key!r}; {_prefix(full_key, dotted)}"
+                          f"allowed: {allowed}")
+    typ = hints[head]
+    if dataclasses.is_dataclass(typ):
+        if not rest:
+            if isinstance(value, dict):
+                for k, v in value.items():
+                    _set(getattr(cfg, head), k, v, f"{full_key}.{k}")
+                return
+            raise ConfigError(f"{full_key} is a section; set one of its keys, e.g. {full_key}."
+                              f"{next(iter(_field_types(getattr(cfg, head))))}=...")
+        _set(getattr(cfg, head), rest, value, full_key)
+        return
+    if rest:
+        raise ConfigError(f"unknown config key {full_key!r}: {head} is not a section")
+    setattr(cfg, head, coerce(value, typ, full_key))
+
+
+def _prefix(full_key: str, dotted: str) -> str:
+    parent = full_key[: len(full_key) - len(dotted)].rstrip(".")
+    return f"in section {parent!r} " if parent else ""
+
+
+def from_dict(raw: dict[str, Any]) -> Config:
+    """A Config from a (possibly partial) nested dict, e.g. a saved config.json."""
+    if not isinstance(raw, dict):
+        raise ConfigError("a config must be a JSON object of sections")
+    cfg = Config()
+    for k, v in raw.items():
+        _set(cfg, k, v, k)
+    return cfg
+
+
+def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
+    """Apply `KEY=VALUE` strings (dotted keys) in order; returns a new Config."""
+    cfg = from_dict(cfg.to_dict())
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"override {item!r} must look like KEY=VALUE, e.g. train.steps=2000")
+        key, value = item.split("=", 1)
+        key = key.strip()
+        if not key:
+            raise ConfigError(f"override {item!r} has an empty key")
+        _set(cfg, key, value, key)
+    return cfg
+
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        key = f"{prefix}{k}"
+        if isinstance(v, dict):
+            out.update(_flatten(v, key + "."))
+        else:
+            out[key] = v
+    return out
+
+
+# What model.upsample/downsample=auto become, by JAX backend: the CPU-tuned exact programs
+# on CPU, where they were measured; XLA's own convolutions elsewhere until measured there.
+AUTO_LAYERS = {"cpu": ("fast", "s2d")}
+NATIVE_LAYERS = ("transpose", "conv")
+
+
+def resolve_auto(cfg: Config, backend: str | None = None) -> Config:
+    """`cfg` with model.upsample/downsample "auto" replaced by the concrete layer programs for
+    `backend` (default `jax.default_backend()`), so a run's config.json says what ran. A new
+    Config when anything changed; `cfg` itself otherwise."""
+    m = cfg.model
+    if "auto" not in (m.upsample, m.downsample):
+        return cfg
+    if backend is None:
+        import jax
+
+        backend = jax.default_backend()
+    up, down = AUTO_LAYERS.get(backend, NATIVE_LAYERS)
+    cfg = from_dict(cfg.to_dict())
+    cfg.model.upsample = up if m.upsample == "auto" else m.upsample
+    cfg.model.downsample = down if m.downsample == "auto" else m.downsample
+    return cfg

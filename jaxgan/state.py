@@ -15,7 +15,7 @@ import optax
 from flax import linen as nn
 from flax import struct
 
-from jaxgan.config import Config, OptimConfig
+from jaxgan.schema import Config, OptimConfig
 
 
 @struct.dataclass
@@ -42,7 +42,7 @@ class GANModels(NamedTuple):
     num_classes: int
 
 
-_OPTIMIZERS = {
+OPTIMIZERS = {
     "adam": lambda c: optax.adam,
     "adamw": lambda c: optax.adamw,
     "sgd": lambda c: optax.sgd,
@@ -66,7 +66,7 @@ def make_optimizer(c: OptimConfig) -> optax.GradientTransformation:
     elif c.name == "rmsprop":
         opt = optax.inject_hyperparams(optax.rmsprop)(learning_rate=c.lr, decay=c.b2, eps=c.eps)
     else:
-        raise ValueError(f"unknown optimizer {c.name!r}; choose one of {sorted(_OPTIMIZERS)}")
+        raise ValueError(f"unknown optimizer {c.name!r}; choose one of {sorted(OPTIMIZERS)}")
     if c.grad_clip > 0:
         opt = optax.chain(optax.clip_by_global_norm(c.grad_clip), opt)
     return opt

@@ -28,13 +28,14 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxgan import xla_cpu
 from jaxgan.argparsing import intermixed
 from jaxgan.config import Config, ConfigError, apply_overrides, resolve_auto, validate
+from jaxgan.guards import is_injected
+from jaxgan.run import host_batch, make_monitor, verdict_fields
 
 # Config keys a sweep may vary, and the name of the injected hyperparameter they set.
 VMAPPABLE = {"lr": "learning_rate", "b1": "b1", "b2": "b2", "eps": "eps"}
@@ -72,20 +73,11 @@ def expand_runs(cfg: Config, seeds: int | Sequence[int],
     return runs
 
 
-def _is_injected(s: Any) -> bool:
-    """An `inject_hyperparams` state. optax now returns `InjectStatefulHyperparamsState`,
-    which is NOT an instance of the older `InjectHyperparamsState`, so test both."""
-    return isinstance(s, (optax.InjectHyperparamsState,
-                          getattr(optax, "InjectStatefulHyperparamsState",
-                                  optax.InjectHyperparamsState))) or \
-        (isinstance(s, tuple) and hasattr(s, "hyperparams") and hasattr(s, "_replace"))
-
-
 def _set_hyperparams(opt_state: Any, values: dict[str, jax.Array]) -> Any:
     found = []
 
     def visit(s):
-        if _is_injected(s):
+        if is_injected(s):
             found.append(s)
             hp = dict(s.hyperparams)
             for name, v in values.items():
@@ -95,7 +87,7 @@ def _set_hyperparams(opt_state: Any, values: dict[str, jax.Array]) -> Any:
             return s._replace(hyperparams=hp)
         return s
 
-    out = jax.tree.map(visit, opt_state, is_leaf=_is_injected)
+    out = jax.tree.map(visit, opt_state, is_leaf=is_injected)
     if not found:
         raise ConfigError("the optimizer keeps no hyperparameters in its state to sweep")
     return out
@@ -130,16 +122,6 @@ def run_placement(n_runs: int) -> Callable[[Any], Any]:
     return lambda tree: jax.device_put(tree, sharding)
 
 
-def _host_batch(cfg: Config, source: Any, s0: int) -> dict[str, np.ndarray]:
-    tc = cfg.train
-    spc, nc, b = tc.steps_per_call, tc.n_critic, tc.batch_size
-    if getattr(source, "is_toy", False):
-        return {"image": np.zeros((spc, nc, b, 1), np.float32)}
-    parts = [source.batch(s * nc + i, b) for s in range(s0, s0 + spc) for i in range(nc)]
-    return {k: np.stack([p[k] for p in parts]).reshape(spc, nc, *parts[0][k].shape)
-            for k in ("image", "label")}
-
-
 def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
           overrides_grid: dict[str, list[str]] | None = None,
           workdir: str | Path | None = None, quiet: bool = False) -> list[dict[str, Any]]:
@@ -152,8 +134,8 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
     """
     from jaxgan.data import make_source
     from jaxgan.losses import get_loss
+    from jaxgan.run import sample_shape, vmapped_step
     from jaxgan.state import make_models
-    from jaxgan.step import make_train_step, scan_with_health
 
     if workdir is not None:
         from jaxgan.paths import local_workdir
@@ -167,29 +149,11 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
         raise ConfigError("train.steps and train.log_every must be multiples of "
                           "train.steps_per_call for a sweep")
     sources = [make_source(c.data, c.seed) for c in run_cfgs]
-    toy = getattr(sources[0], "is_toy", False)
-    shape = (2,) if toy else (cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
+    toy = sources[0].is_toy
     models = make_models(cfg)
-    sample_real = None
-    if toy:
-        def sample_real(key):
-            return sources[0].sample(key, 1)[0]
-    if cfg.model.generator == "progan":
-        raise ConfigError("jaxgan sweep does not support the growing progan generator yet")
-    from jaxgan.regularizers import step_options  # the same tricks wiring as the trainer
-
-    models, extra = step_options(cfg, models)
-    def make(health):
-        return make_train_step(models, get_loss(cfg.loss.name), n_critic=tc.n_critic,
-                               ema_decay=tc.ema_decay, sample_real=sample_real,
-                               health=health, **extra)
-
-    many = scan_with_health(make, cfg.health.enabled, tc.steps_per_call)
-    xla_cpu.install()  # the run assembly applies the CPU lowering change (opt-out: env)
-    vstep = jax.jit(jax.vmap(many), donate_argnums=(0,),
-                    compiler_options=xla_cpu.compiler_options(cfg) or None)
+    vstep = vmapped_step(cfg, models, get_loss(cfg.loss.name), sources[0])
     place = run_placement(len(runs))
-    states = place(init_states(models, run_cfgs, shape))
+    states = place(init_states(models, run_cfgs, sample_shape(cfg)))
 
     dirs, writers, monitors = _open_runs(runs, workdir, cfg)
     last: list[dict[str, Any]] = [{} for _ in runs]
@@ -197,7 +161,7 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
     done = 0
     while done < tc.steps:
         batch = place(jax.tree.map(lambda *xs: np.stack(xs),
-                                   *[_host_batch(c, s, done)
+                                   *[host_batch(c, s, done)
                                      for c, s in zip(run_cfgs, sources, strict=True)]))
         states, m = vstep(states, batch)
         done += tc.steps_per_call
@@ -209,10 +173,7 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
                 rec = {"step": done, **{k: float(v[i]) / count for k, v in host.items()},
                        "loss_name": cfg.loss.name}
                 if monitors[i] is not None:
-                    v = monitors[i].update(rec)
-                    rec["verdict"] = v.name
-                    if v.name not in ("healthy", "warming_up"):
-                        rec["verdict_evidence"] = "; ".join(v.evidence)
+                    rec.update(verdict_fields(monitors[i].update(rec), full=False))
                 if writers[i] is not None:
                     writers[i].write(rec)
                 last[i] = rec
@@ -239,18 +200,8 @@ def _open_runs(runs, workdir, cfg):
                 (d / "metrics.jsonl").unlink()  # a sweep restarts its runs from step 0
         dirs.append(d)
         writers.append(MetricsWriter(d, tensorboard=False) if d is not None else None)
-        monitors.append(_monitor(cfg))
+        monitors.append(make_monitor(cfg))
     return dirs, writers, monitors
-
-
-def _monitor(cfg: Config):
-    if not cfg.health.enabled:
-        return None
-    try:
-        from jaxgan.diagnostics import HealthMonitor
-    except ImportError:
-        return None
-    return HealthMonitor(window=cfg.health.window)
 
 
 def _finish(models, states, runs, sources, dirs, writers, last, toy) -> list[dict[str, Any]]:

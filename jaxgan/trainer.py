@@ -24,25 +24,26 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import parallel
-from jaxgan.checkpoint import Checkpointer, abstract_like
+from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import Config, ConfigError
-from jaxgan.data import make_source, prefetch
+from jaxgan.data import prefetch
 from jaxgan.evaluate import evaluate_state, toy_mode_signals
 from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
-from jaxgan.losses import get_loss
+from jaxgan.models.family import generator_family
 from jaxgan.paths import local_workdir
-from jaxgan.runtime import (
-    GracefulExit,
+from jaxgan.run import (
     RunSetup,
-    build_step,
-    host_batch_plan,
+    host_batches,
     images_seen,
-    load_run_config,
-    workdir_guard,
+    make_monitor,
+    restore_latest,
+    setup_run,
+    verdict_fields,
 )
-from jaxgan.sampling import generate, write_samples, write_traversal
-from jaxgan.state import GANState, init_state, make_models
-from jaxgan.writers import MetricsWriter, last_training_record
+from jaxgan.runtime import GracefulExit, load_run_config, workdir_guard
+from jaxgan.sampling import generate, write_samples
+from jaxgan.state import GANState, init_state
+from jaxgan.writers import MetricsWriter, last_training_record, read_jsonl
 
 __all__ = ["train", "TrainResult", "TrainingDiverged", "setup_run", "restore_latest",
            "load_run_config", "images_seen"]
@@ -59,56 +60,6 @@ class TrainResult:
     records: list[dict[str, Any]] = field(default_factory=list)
     stopped_early: str = ""
     already_finished: bool = False  # the newest checkpoint had reached train.steps
-
-
-def setup_run(cfg: Config) -> RunSetup:
-    """Source, models, loss, mesh and compiled step for a config (no files touched)."""
-    cfg = config_lib.resolve_auto(cfg)
-    config_lib.validate(cfg, jax.device_count())
-    source = checked_source(cfg)
-    if cfg.train.steps % cfg.train.steps_per_call:
-        raise ConfigError(f"train.steps={cfg.train.steps} must be a multiple of "
-                          f"train.steps_per_call={cfg.train.steps_per_call} (one compiled "
-                          "call runs that many steps)")
-    models = make_models(cfg)
-    mesh = parallel.make_mesh()
-    step_fn = build_step(cfg, models, get_loss(cfg.loss.name), source, mesh)
-    shape = (2,) if getattr(source, "is_toy", False) else (
-        cfg.data.resolution, cfg.data.resolution, cfg.data.channels)
-    return RunSetup(cfg, source, models, mesh, step_fn, shape)
-
-
-def checked_source(cfg: Config) -> Any:
-    """`make_source` for the run, refusing a source whose images are not the config's shape."""
-    source = make_source(cfg.data, cfg.seed)
-    if not getattr(source, "is_toy", False):
-        if source.resolution != cfg.data.resolution or source.channels != cfg.data.channels:
-            raise ConfigError("data source shape does not match data.resolution/channels")
-    return source
-
-
-def restore_latest(run: RunSetup, ckpt: Checkpointer) -> tuple[int, GANState] | None:
-    if ckpt.latest_step() is None:
-        return None
-    abstract = jax.eval_shape(lambda: init_state(run.models, run.cfg.seed, run.sample_shape))
-    return ckpt.restore(abstract_like(abstract, run.replicated))
-
-
-def _host_batches(run: RunSetup, start: int, stop: int):
-    """Host batches for iterations [start, stop), grouped by steps_per_call, this process."""
-    cfg, src = run.cfg, run.source
-    spc, nc, b = cfg.train.steps_per_call, cfg.train.n_critic, cfg.train.batch_size
-    pi, pc = jax.process_index(), jax.process_count()
-    local = b // pc
-    plan = host_batch_plan(cfg)  # round k's (source index, global batch)
-    for s0 in range(start, stop, spc):
-        if getattr(src, "is_toy", False):  # real samples are drawn on device
-            yield {"image": np.zeros((spc, nc, local, 1), np.float32)}
-            continue
-        parts = [src.batch(*plan(s * nc + i), pi, pc) for s in range(s0, s0 + spc)
-                 for i in range(nc)]
-        yield {k: np.stack([p[k] for p in parts]).reshape(spc, nc, *parts[0][k].shape)
-               for k in ("image", "label")}
 
 
 @jax.jit
@@ -173,7 +124,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
             if writer is not None:
                 wall0 = writer.resumed_wall_time
                 writer.add_config(cfg.to_dict())
-            monitor = _make_monitor(cfg, writer)
+            monitor = make_monitor(cfg, () if writer is None else read_jsonl(writer.path))
             if is_main:  # the first call compiles: ~30 s with the bar still at 0 %
                 print("jaxgan: compiling the step...", file=sys.stderr, flush=True)
             progress = _progress(cfg, step) if is_main else None
@@ -183,7 +134,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
             sums: dict[str, jax.Array] | None = None
             count, t_last, s_last = 0, time.perf_counter(), step
             nan_at: dict[str, Any] | None = None
-            batches = prefetch(_host_batches(run, step, tc.steps), size=2)
+            batches = prefetch(host_batches(run, step, tc.steps), size=2)
             try:
                 for host in batches:
                     batch = parallel.host_to_global(host, run.mesh, batch_axis=2)
@@ -206,7 +157,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                                "steps_per_s": (step - s_last) / max(now - t_last, 1e-9),
                                **progress_of(step), "loss_name": cfg.loss.name}
                         sums, count, t_last, s_last = None, 0, now, step
-                        if getattr(run.source, "is_toy", False):  # modes for the detector
+                        if run.source.is_toy:  # modes for the detector
                             # each process samples from its own full copy (no collective)
                             rec.update(toy_mode_signals(run, local_copy(state)))
                         _log(rec, cfg, monitor, writer, progress, result, exit_flag)
@@ -318,14 +269,7 @@ def _handle_nan(run: RunSetup, ckpt: Checkpointer, nan_at: dict[str, Any], rollb
 
 def _log(rec, cfg, monitor, writer, progress, result, exit_flag) -> None:
     if monitor is not None:
-        verdict = monitor.update(rec)
-        rec["verdict"] = verdict.name
-        if verdict.name not in ("healthy", "warming_up"):
-            rec["verdict_since"] = verdict.since_step
-            rec["verdict_evidence"] = "; ".join(verdict.evidence)
-        rec["at_risk"] = verdict.at_risk  # the warning below a verdict ("" when none)
-        if verdict.at_risk:
-            rec["at_risk_evidence"] = "; ".join(verdict.at_risk_evidence)
+        rec.update(verdict_fields(monitor.update(rec)))
     result.records.append(rec)
     result.last_record = rec
     if writer is not None:
@@ -339,28 +283,9 @@ def _log(rec, cfg, monitor, writer, progress, result, exit_flag) -> None:
         exit_flag.requested = True
 
 
-def _make_monitor(cfg: Config, writer: MetricsWriter | None):
-    """The live health monitor, its windows refilled from the log when resuming."""
-    if not cfg.health.enabled:
-        return None
-    try:
-        from jaxgan.diagnostics import HealthMonitor
-    except ImportError:
-        return None
-    monitor = HealthMonitor(window=cfg.health.window)
-    if writer is not None:
-        from jaxgan.writers import read_jsonl
-
-        for rec in read_jsonl(writer.path):
-            monitor.update(rec)
-    return monitor
-
-
 def _write_doctor(workdir: Path) -> None:
-    try:
-        from jaxgan.diagnostics.doctor import write_report
-    except ImportError:
-        return
+    from jaxgan.diagnostics.doctor import write_report
+
     try:
         write_report(workdir)
     except Exception as e:  # the report is a courtesy; never mask the real outcome
@@ -369,7 +294,7 @@ def _write_doctor(workdir: Path) -> None:
 
 def _write_grid(run: RunSetup, state: GANState, workdir: Path, step: int, writer) -> None:
     cfg = run.cfg
-    toy = getattr(run.source, "is_toy", False)
+    toy = run.source.is_toy
     n = 1000 if toy else cfg.train.num_samples
     if jax.process_count() > 1:  # only this process samples: use its own full copy
         state = local_copy(state)
@@ -388,12 +313,16 @@ def _write_grid(run: RunSetup, state: GANState, workdir: Path, step: int, writer
     latest.write_bytes(path.read_bytes())
     if writer is not None:
         writer.add_image("samples", image, step)
-    if cfg.model.generator == "infogan":  # and the latent traversal beside it
-        path = workdir / "samples" / f"traversal_{step:07d}.png"
-        grid = write_traversal(run.models, state, cfg, path)
-        (workdir / "samples" / "traversal_latest.png").write_bytes(path.read_bytes())
+    panels = generator_family(cfg).panels  # the family's own figures beside the grid
+    for name, (images, ncols) in (panels(run.models, state, cfg) if panels else {}).items():
+        from jaxgan.writers import make_grid, save_png
+
+        path = workdir / "samples" / f"{name}_{step:07d}.png"
+        grid = make_grid(images, ncols=ncols)
+        save_png(grid, path)
+        (workdir / "samples" / f"{name}_latest.png").write_bytes(path.read_bytes())
         if writer is not None:
-            writer.add_image("traversal", grid, step)
+            writer.add_image(name, grid, step)
 
 
 def _progress(cfg: Config, start: int):

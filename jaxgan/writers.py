@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from jaxgan.config import _flatten as flatten_config
+from jaxgan.schema import _flatten as flatten_config
 
 
 def _jsonable(v: Any) -> Any:

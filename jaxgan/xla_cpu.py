@@ -1,4 +1,4 @@
-"""XLA:CPU settings that make GAN training faster, measured in issue 8.
+"""XLA:CPU settings that make GAN training faster, as measured on the development CPUs.
 
 They change how XLA:CPU runs the step, never what it computes; on GPU and TPU they do
 nothing.
@@ -11,7 +11,7 @@ nothing.
   elementwise kernel, and the bits are the same. The change is process-wide (it replaces
   JAX's CPU lowering rule for every program compiled afterwards, the user's too), so it
   is never a side effect of an import: `install()` applies it, and the run assembly calls
-  that (`runtime.build_step`, which `jaxgan train` and `jaxgan bench` use, and
+  that (`run.build_step`, which `jaxgan train` and `jaxgan bench` use, and
   `jaxgan sweep`). ``JAXGAN_CPU_THREEFRY=0`` opts out (the programs then keep JAX's rolled
   loop: slower on CPU, same numbers). A notebook that builds its own step with
   `make_train_step` can call `install()` itself. `tests/test_xla_cpu.py` checks the

@@ -129,7 +129,7 @@ from pathlib import Path
 from IPython.display import Image, Markdown, display
 
 from jaxgan.diagnostics import diagnose, format_timeline, write_report
-from jaxgan.diagnostics.zoo import ZOO, run_entry
+from jaxgan.zoo import ZOO, run_entry
 
 FAST = "JAXGAN_NB_STEPS" in os.environ
 entries = [e for e in ZOO if not FAST or e.preset in ("zoo_vanishing_gradient", "zoo_diverged")]
@@ -207,7 +207,7 @@ def smooth_hinge_g(fake):
     return -fake
 
 
-smooth_hinge = GANLoss(smooth_hinge_d, smooth_hinge_g, probabilistic=False)
+smooth_hinge = GANLoss(smooth_hinge_d, smooth_hinge_g)
 
 
 def r2_penalty(logits_fn, d_params, real, fake, y, key, gamma=1.0):

@@ -3,9 +3,9 @@
 Each run goes through `jaxgan.train` (the loop, the data feed, the compiled step, the
 checkpoints) and ends with a sha256 over every leaf of the final `GANState` (G, D and EMA
 parameters, batch statistics, both optimizer states, step and key), compared with a digest
-recorded on the code before the architecture work of issue 16. A refactor that moves code
-must leave these numbers alone; a change that means to alter the math must say so and
-re-record them (``python tests/test_bit_identity.py`` prints the current digests).
+recorded on the code before the architecture refactor (config -> Run -> step). A refactor
+that moves code must leave these numbers alone; a change that means to alter the math must
+say so and re-record them (``python tests/test_bit_identity.py`` prints the current digests).
 
 The configs do not come from the preset files: each is the preset's values written out
 here over the schema defaults (`Config()`), so that re-tuning a preset's values does not
@@ -140,7 +140,7 @@ FIXTURE_DIGESTS = {2: "4486a50b92d7e0eeff87a9d000c72e0d955944a14b1d58afe814825ce
 
 
 def test_checkpoint_written_before_the_refactor_still_restores(tmp_path):
-    """A run written by the code before issue 16 (2 steps of a tiny DCGAN, checked in)
+    """A run written by the code before the refactor (2 steps of a tiny DCGAN, checked in)
     restores through `load_run` to its recorded state, plain orbax still reads it, and
     `train` resumes it to step 4 on the digest a straight 4-step run had then."""
     import shutil

@@ -6,8 +6,8 @@ fast tests check the presets and the scorecard arithmetic.
 
 import pytest
 
+from jaxgan import zoo
 from jaxgan.config import resolve
-from jaxgan.diagnostics import zoo
 from jaxgan.diagnostics.monitor import VERDICTS
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from jaxgan import config as config_lib
+from jaxgan import run as run_lib
 from jaxgan import trainer
 from jaxgan.cli import main
 from jaxgan.guards import all_finite, learning_rates
@@ -22,7 +23,7 @@ TOY = ["model.latent_dim=8", "model.mlp_hidden=16", "model.mlp_depth=1",
 def poison_after(monkeypatch, step: int, times: int) -> list[int]:
     """A test-only wrapper around the compiled step: the first `times` times the state
     reaches `step`, the discriminator's parameters become NaN (as an overflow would)."""
-    real = trainer.build_step
+    real = run_lib.build_step
     fired: list[int] = []
 
     def build(*args, **kwargs):
@@ -38,7 +39,7 @@ def poison_after(monkeypatch, step: int, times: int) -> list[int]:
 
         return step_fn
 
-    monkeypatch.setattr(trainer, "build_step", build)
+    monkeypatch.setattr(run_lib, "build_step", build)
     return fired
 
 

@@ -136,7 +136,7 @@ def test_images_seen_counts_every_critic_batch_of_every_stage():
     """With a Progressive GAN's per-stage batches the count is the sum of the batches D
     read, not step * batch_size."""
     from jaxgan import config as config_lib
-    from jaxgan.runtime import host_batch_plan, images_seen
+    from jaxgan.run import host_batch_plan, images_seen
 
     cfg = config_lib.resolve("progan_celeba", ["model.progan_stage_steps=3",
                                                "model.progan_batch_sizes=16,8,4",

@@ -48,19 +48,19 @@ def test_batch_plan_reads_one_contiguous_stream(n_critic):
 def test_host_batches_follow_the_stage_and_the_stream():
     """The trainer's host batches: shape per step from the stage, samples 0..27 of the
     epoch-0 permutation in order, whether the run starts at step 0 or resumes at step 3."""
-    from jaxgan.trainer import _host_batches
+    from jaxgan.run import host_batches
 
     cfg = _cfg()
     images = np.arange(40, dtype=np.uint8).reshape(40, 1, 1, 1) * np.ones((1, 8, 8, 1),
                                                                          np.uint8)
     src = ImageSource(images, seed=3)
     run = SimpleNamespace(cfg=cfg, source=src)
-    got = list(_host_batches(run, 0, 5))
+    got = list(host_batches(run, 0, 5))
     assert [g["image"].shape for g in got] == [(1, 1, 8, 8, 8, 1)] * 2 + \
         [(1, 1, 4, 8, 8, 1)] * 3
     seen = np.concatenate([np.rint((g["image"][0, 0, :, 0, 0, 0] + 1) * 127.5) for g in got])
     np.testing.assert_array_equal(seen, src.permutation(0)[:28])
-    resumed = list(_host_batches(run, 3, 5))
+    resumed = list(host_batches(run, 3, 5))
     for a, b in zip(resumed, got[3:], strict=True):
         np.testing.assert_array_equal(a["image"], b["image"])
 

@@ -2,16 +2,39 @@
 
 Heavy imports (tensorflow through tfds) happen only for the sources that need them, so a
 toy run or an .npz run starts without paying for TensorFlow.
+
+Every source is a `Source`: the run assembly (`jaxgan.run`) asks it only `is_toy` and
+`batch`, and an on-device source (`is_toy`) also draws samples inside the step.
 """
 
 from __future__ import annotations
 
-from jaxgan.config import DataConfig
+from typing import Protocol
+
+import numpy as np
+
 from jaxgan.data.errors import DataError
 from jaxgan.data.images import ImageSource, to_resolution
 from jaxgan.data.toys import ToySource, toy_grid, toy_ring
+from jaxgan.schema import DataConfig
 
 SOURCES = ("digits", "tfds", "folder", "npz", "toy_ring", "toy_grid")
+
+
+class Source(Protocol):
+    """What the run asks of a data source.
+
+    `is_toy`: True for an on-device source, whose real samples the step draws itself with
+    ``sample(key, n)`` (the 2-D toys, which also have `centers` and `std`); False for a
+    host source, whose ``batch(step, global_batch, process_index, process_count)`` gives
+    this process's share of batch `step` as ``{"image": (b, H, W, C) float32 in [-1, 1],
+    "label": (b,) int32}``, a pure function of its arguments (exact resume).
+    """
+
+    is_toy: bool
+
+    def batch(self, step: int, global_batch: int, process_index: int = 0,
+              process_count: int = 1) -> dict[str, np.ndarray]: ...
 
 
 def digits_source(cfg: DataConfig, seed: int) -> ImageSource:
@@ -67,4 +90,4 @@ def make_source(cfg: DataConfig, seed: int) -> ImageSource | ToySource:
                     f"{', '.join(SOURCES)}")
 
 
-__all__ = ["make_source", "digits_source", "SOURCES"]
+__all__ = ["make_source", "digits_source", "SOURCES", "Source"]

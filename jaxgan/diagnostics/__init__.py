@@ -5,6 +5,7 @@ The step computes the signals (`signals`), the trainer feeds each log record to 
 replay a run's `metrics.jsonl` after the fact.
 """
 
+from jaxgan.diagnostics import detectors as _detectors
 from jaxgan.diagnostics.detectors import (
     DETECTORS,
     Finding,
@@ -37,6 +38,11 @@ from jaxgan.diagnostics.signals import (
     per_layer_norms,
     update_ratio,
 )
+
+# The monitor lives in `monitor.py` (detectors.py holds the rules, and the monitor imports
+# them); the older path `jaxgan.diagnostics.detectors.HealthMonitor` is kept working from
+# here, where both are loaded, instead of by an import back from detectors to monitor.
+_detectors.HealthMonitor, _detectors.Verdict = HealthMonitor, Verdict
 
 __all__ = [
     "DiagnosticsError", "DoctorReport", "Segment", "add_doctor_parser", "diagnose",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
 
 from jaxgan.diagnostics.dominance import (  # noqa: F401 (re-exported: det.X)
     d_confident,
@@ -78,13 +78,22 @@ from jaxgan.diagnostics.thresholds import (  # noqa: F401  (re-exported: det.X)
     OSC_MIN_CROSSINGS,
     OSC_MIN_RECORDS,
     OSC_SETTLE_FRAC,
-    PROFILES,
     SATURATED_PROB,
     VANISH_FRAC,
     VANISH_FRAC_UNCONFIRMED,
     WGAN_W_GROWTH,
-    profile_for,
 )
+
+
+def profile_for(loss_name: str | None) -> LossProfile:
+    """The profile of a loss, as registered with it (`jaxgan.losses.register_loss`); an
+    unknown (user-defined, unregistered) loss gets the accuracy/grad rules only."""
+    from jaxgan.losses import LOSSES
+
+    loss = LOSSES.get(loss_name) if loss_name is not None else None
+    if loss is not None and loss.profile is not None:
+        return loss.profile
+    return LossProfile(str(loss_name or "unknown"), accuracy_meaningful=True)
 
 
 def sanity_bounds(profile: LossProfile) -> dict[str, float]:
@@ -228,21 +237,102 @@ def detect_oscillation(window: Sequence[Record], baseline: Mapping[str, float],
     return Finding("oscillation", ev) if ev else None
 
 
-# Highest priority first: the verdict the monitor reports when several detectors fire.
-DETECTORS: tuple[tuple[str, Callable[..., Finding | None]], ...] = (
-    ("diverged", detect_diverged),
-    ("convergence_failure", detect_convergence_failure),
-    ("vanishing_gradient", detect_vanishing_gradient),
-    ("mode_collapse", detect_mode_collapse),
-    ("oscillation", detect_oscillation),
-)
+@dataclass(frozen=True)
+class Detector:
+    """A failure mode: its rule, what practitioners try against it (most effective first,
+    with the config key where one exists) and its colour in the doctor's plots."""
+
+    name: str
+    detect: Callable[..., Finding | None]
+    remedies: tuple[str, ...]
+    colour: str
 
 
-def __getattr__(name: str) -> Any:
-    # The monitor lives in `monitor.py` (this module holds the rules); keep the import path
-    # `jaxgan.diagnostics.detectors.HealthMonitor` working without a circular import.
-    if name in ("HealthMonitor", "Verdict"):
-        from jaxgan.diagnostics import monitor
+# The registry, highest priority first: the verdict the monitor reports when several
+# detectors fire. `DETECTORS`, `VERDICTS`, `REMEDIES` and `VERDICT_COLORS` are its views,
+# read by the monitor, the at-risk warnings, the doctor, its plots and the failure zoo.
+REGISTRY: dict[str, Detector] = {}
+DETECTORS: tuple[tuple[str, Callable[..., Finding | None]], ...] = ()
+REMEDIES: dict[str, list[str]] = {"healthy": []}
+VERDICT_COLORS: dict[str, str] = {}
 
-        return getattr(monitor, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+class _Verdicts(Sequence[str]):
+    """``("healthy", *registered detectors in priority order)``, read live."""
+
+    def __getitem__(self, i):  # type: ignore[override]
+        return ("healthy", *REGISTRY)[i]
+
+    def __len__(self) -> int:
+        return 1 + len(REGISTRY)
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+VERDICTS: Sequence[str] = _Verdicts()
+
+
+def register_detector(name: str, detect: Callable[..., Finding | None], *,
+                      remedies: Sequence[str], colour: str = "#7f7f7f",
+                      before: str | None = None) -> Detector:
+    """Add the failure mode `name` (at the lowest priority, or just above `before`):
+    ``detect(window, baseline, profile, active) -> Finding | None`` is its rule."""
+    global DETECTORS
+    entry = Detector(name, detect, tuple(remedies), colour)
+    items = [(k, v) for k, v in REGISTRY.items() if k != name]
+    at = next((i for i, (k, _) in enumerate(items) if k == before), len(items))
+    items.insert(at, (name, entry))
+    REGISTRY.clear()
+    REGISTRY.update(items)
+    DETECTORS = tuple((k, v.detect) for k, v in REGISTRY.items())
+    REMEDIES[name] = list(entry.remedies)
+    VERDICT_COLORS[name] = colour
+    return entry
+
+
+register_detector(
+    "diverged", detect_diverged, colour="#000000",
+    remedies=(
+        "lower both learning rates (optim.g.lr, optim.d.lr), e.g. by 2-4x",
+        "clip gradients by global norm (optim.g.grad_clip / optim.d.grad_clip)",
+        "regularize D: gradient penalty (R1 or WGAN-GP) or spectral norm (model.spectral_norm)",
+        "check the data scaling ([-1, 1] to match a tanh generator) and train.precision=float32",
+        "train.on_nan=rollback to resume from the last good checkpoint",
+    ))
+register_detector(
+    "convergence_failure", detect_convergence_failure, colour="#d62728",
+    remedies=(
+        "TTUR the other way round: lower D's learning rate (optim.d.lr) or raise G's",
+        "weaken D: spectral norm (model.spectral_norm=true), a narrower D (model.d_width), "
+        "fewer D steps (train.n_critic=1)",
+        "one-sided label smoothing (real targets 0.9) or instance noise on D's inputs",
+        "a gradient penalty (R1) or DiffAugment so D cannot memorize the real set",
+        "a smaller batch (train.batch_size): noisier D gradients slow D down",
+    ))
+register_detector(
+    "vanishing_gradient", detect_vanishing_gradient, colour="#9467bd",
+    remedies=(
+        "the non-saturating loss (loss.name=non_saturating) instead of minimax",
+        "a loss whose gradient does not vanish with a confident D: loss.name=hinge or "
+        "wasserstein with a gradient penalty",
+        "weaken D: spectral norm (model.spectral_norm=true), lower optim.d.lr (TTUR)",
+        "instance noise or one-sided label smoothing to keep D's outputs unsaturated",
+    ))
+register_detector(
+    "mode_collapse", detect_mode_collapse, colour="#ff7f0e",
+    remedies=(
+        "minibatch standard deviation (or minibatch discrimination) in D",
+        "a gradient penalty (R1 / WGAN-GP) or spectral norm (model.spectral_norm=true)",
+        "TTUR: a lower G learning rate (optim.g.lr) than D's",
+        "instance noise or DiffAugment; a class-conditional model (model.num_classes)",
+        "a different loss (loss.name=hinge or wasserstein)",
+    ))
+register_detector(
+    "oscillation", detect_oscillation, colour="#1f77b4",
+    remedies=(
+        "lower both learning rates, and Adam b1=0.0-0.5 (optim.*.b1)",
+        "TTUR: D's learning rate ~4x G's (optim.d.lr vs optim.g.lr)",
+        "a gradient penalty (R1) or spectral norm: they damp the players' rotation",
+        "evaluate the EMA generator (train.ema_decay), which averages the cycle out",
+    ))

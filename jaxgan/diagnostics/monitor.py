@@ -22,48 +22,9 @@ from jaxgan.diagnostics.risks import assess_risk
 # until the next evaluation, so records without them inherit it.
 SPARSE_SIGNALS = ("modes_captured", "num_modes")
 
-VERDICTS = ("healthy", "diverged", "convergence_failure", "vanishing_gradient",
-            "mode_collapse", "oscillation")
-
-# What practitioners try, most effective first, with the jaxgan config key where one exists.
-REMEDIES: dict[str, list[str]] = {
-    "healthy": [],
-    "diverged": [
-        "lower both learning rates (optim.g.lr, optim.d.lr), e.g. by 2-4x",
-        "clip gradients by global norm (optim.g.grad_clip / optim.d.grad_clip)",
-        "regularize D: gradient penalty (R1 or WGAN-GP) or spectral norm (model.spectral_norm)",
-        "check the data scaling ([-1, 1] to match a tanh generator) and train.precision=float32",
-        "train.on_nan=rollback to resume from the last good checkpoint",
-    ],
-    "convergence_failure": [
-        "TTUR the other way round: lower D's learning rate (optim.d.lr) or raise G's",
-        "weaken D: spectral norm (model.spectral_norm=true), a narrower D (model.d_width), "
-        "fewer D steps (train.n_critic=1)",
-        "one-sided label smoothing (real targets 0.9) or instance noise on D's inputs",
-        "a gradient penalty (R1) or DiffAugment so D cannot memorize the real set",
-        "a smaller batch (train.batch_size): noisier D gradients slow D down",
-    ],
-    "vanishing_gradient": [
-        "the non-saturating loss (loss.name=non_saturating) instead of minimax",
-        "a loss whose gradient does not vanish with a confident D: loss.name=hinge or "
-        "wasserstein with a gradient penalty",
-        "weaken D: spectral norm (model.spectral_norm=true), lower optim.d.lr (TTUR)",
-        "instance noise or one-sided label smoothing to keep D's outputs unsaturated",
-    ],
-    "mode_collapse": [
-        "minibatch standard deviation (or minibatch discrimination) in D",
-        "a gradient penalty (R1 / WGAN-GP) or spectral norm (model.spectral_norm=true)",
-        "TTUR: a lower G learning rate (optim.g.lr) than D's",
-        "instance noise or DiffAugment; a class-conditional model (model.num_classes)",
-        "a different loss (loss.name=hinge or wasserstein)",
-    ],
-    "oscillation": [
-        "lower both learning rates, and Adam b1=0.0-0.5 (optim.*.b1)",
-        "TTUR: D's learning rate ~4x G's (optim.d.lr vs optim.g.lr)",
-        "a gradient penalty (R1) or spectral norm: they damp the players' rotation",
-        "evaluate the EMA generator (train.ema_decay), which averages the cycle out",
-    ],
-}
+# The verdicts (healthy, then the detectors' in priority order) and their remedies are
+# the detector registry's (`detectors.register_detector`); re-exported here.
+VERDICTS, REMEDIES = det.VERDICTS, det.REMEDIES
 
 
 @dataclass

@@ -17,13 +17,7 @@ from matplotlib.patches import Patch
 
 from jaxgan.diagnostics import detectors as det
 
-VERDICT_COLORS = {
-    "diverged": "#000000",
-    "convergence_failure": "#d62728",
-    "vanishing_gradient": "#9467bd",
-    "mode_collapse": "#ff7f0e",
-    "oscillation": "#1f77b4",
-}
+VERDICT_COLORS = det.VERDICT_COLORS  # the detector registry's (`register_detector`)
 
 # (file stem, title, y label, [(key, style)], log scale)
 PANELS: tuple[tuple[str, str, str, list[tuple[str, str]], bool], ...] = (

@@ -12,6 +12,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from jaxgan.diagnostics.thresholds import (  # noqa: F401  (LossProfile: re-exported)
+    FIRE_FRAC,
+    HOLD_FRAC,
+    MIN_EVIDENCE_RECORDS,
+    LossProfile,
+)
+
 Record = Mapping[str, Any]
 
 # Keys whose non-finite value means the training itself went non-finite.
@@ -24,18 +31,6 @@ _CORE_SIGNALS = (
 _TRAINING_KEYS = ("d_loss", "g_loss", "nonfinite")
 # How metrics.jsonl keeps a non-finite float (JSON has none): `writers._jsonable`'s str().
 _NONFINITE_TEXT = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
-
-
-@dataclass(frozen=True)
-class LossProfile:
-    """What a loss's numbers mean, so probability rules run only where they are meaningful."""
-
-    name: str
-    probabilistic: bool = False  # sigmoid(D) is a probability (minimax, non-saturating)
-    accuracy_meaningful: bool = False  # the sign of D's output is its real/fake decision
-    saturating: bool = False  # G's gradient shrinks with D(G(z)) (minimax)
-    d_loss_floor: float | None = None
-    g_loss_high: float | None = None
 
 
 @dataclass
@@ -148,8 +143,6 @@ def sustained(window: Sequence[Record], pred: Callable[[Record], bool | None],
     """(fires, where): `pred` holds in FIRE_FRAC of the records it can judge, the latest
     among them (HOLD_FRAC when the verdict is `active`), over at least
     MIN_EVIDENCE_RECORDS; `where` says in how many and since which step."""
-    from jaxgan.diagnostics.thresholds import FIRE_FRAC, HOLD_FRAC, MIN_EVIDENCE_RECORDS
-
     hits, n = count(window, pred)
     if n < MIN_EVIDENCE_RECORDS:
         return False, ""

@@ -7,7 +7,20 @@ chosen from practitioners' rules of thumb and checked on jaxgan's failure zoo.
 
 from __future__ import annotations
 
-from jaxgan.diagnostics.records import LossProfile
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LossProfile:
+    """What a loss's numbers mean, so probability rules run only where they are meaningful."""
+
+    name: str
+    probabilistic: bool = False  # sigmoid(D) is a probability (minimax, non-saturating)
+    accuracy_meaningful: bool = False  # the sign of D's output is its real/fake decision
+    saturating: bool = False  # G's gradient shrinks with D(G(z)) (minimax)
+    d_loss_floor: float | None = None
+    g_loss_high: float | None = None
+
 
 # --- how "sustained" is decided -------------------------------------------------------------
 # A failure is a trend, not a bad log interval: 7 of 10 records, the latest among them, means
@@ -61,7 +74,7 @@ D_LOSS_FLOOR = {"non_saturating": 0.15, "minimax": 0.15, "hinge": 0.1, "least_sq
 # the log that lets a few rejected samples dominate the mean.
 G_CLIMB_MARGIN = 0.5
 G_LOSS_HIGH = {"non_saturating": 3.0, "minimax": -0.05, "least_squares": 0.4}
-# ...or, over time (issue 12: a dcgan_digits run with D ahead in every record, accuracies
+# ...or, over time (measured: a dcgan_digits run with D ahead in every record, accuracies
 # 0.90-1.00, d_loss down to 0.001 and g_loss 3-9, missed the single-record cut-offs above by
 # hairs; a healthy dcgan_digits run sits at D accuracy 0.8-1.0 too, but its G loss stays at
 # 1.3-3.1 around a 10-record median of 1.6-2.5 and its mean D(G(z)) at 0.07-0.4, median
@@ -121,27 +134,3 @@ OSC_MIN_CROSSINGS = 4
 OSC_SETTLE_FRAC = 0.5
 OSC_BAND_FRAC = 0.25  # a crossing must go from +-1/4 of the required amplitude to the other
 OSC_HOLD_FACTOR = 0.7  # an active oscillation verdict holds down to 70 % of the amplitudes
-
-def _profile(name: str, **kw: bool) -> LossProfile:
-    return LossProfile(name, d_loss_floor=D_LOSS_FLOOR.get(name),
-                       g_loss_high=G_LOSS_HIGH.get(name), **kw)
-
-
-PROFILES: dict[str, LossProfile] = {
-    "non_saturating": _profile("non_saturating", probabilistic=True, accuracy_meaningful=True),
-    "minimax": _profile("minimax", probabilistic=True, accuracy_meaningful=True,
-                        saturating=True),
-    "hinge": _profile("hinge", accuracy_meaningful=True),
-    # Targets 0/1: D's decision boundary is at 0.5, so the logit-sign accuracy is not its
-    # decision and is ignored; the loss floor carries the rule.
-    "least_squares": _profile("least_squares"),
-    # The critic's offset is arbitrary: no sign, no probability, no floor.
-    "wasserstein": _profile("wasserstein"),
-}
-
-
-def profile_for(loss_name: str | None) -> LossProfile:
-    """The profile of a loss; an unknown (user-defined) loss gets accuracy/grad rules only."""
-    if loss_name in PROFILES:
-        return PROFILES[loss_name]
-    return LossProfile(str(loss_name or "unknown"), accuracy_meaningful=True)

@@ -69,12 +69,12 @@ def all_processes(flag: bool) -> bool:
 
 
 def combine_statistics(running):
-    """Merge every process's :class:`~jaxgan.metrics.fid.RunningStatistics` (a collective).
+    """Merge every process's :class:`~jaxgan.metrics.stats.RunningStatistics` (a collective).
 
     Returns a new object holding the statistics of all processes' images together, the
     same on every process.
     """
-    from jaxgan.metrics.fid import RunningStatistics
+    from jaxgan.metrics.stats import RunningStatistics
 
     if jax.process_count() == 1:
         return running

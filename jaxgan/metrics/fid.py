@@ -1,4 +1,4 @@
-"""Fréchet Inception Distance: streaming statistics, the distance, and input sources.
+"""Fréchet Inception Distance: the distance and its input sources (statistics: `stats.py`).
 
 Why float64 on the host: the covariance of 2048-d features summed over 50,000 images loses
 digits in float32, and FID is a small difference of large traces. Batches are merged with
@@ -21,7 +21,6 @@ import contextlib
 import os
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,55 +28,7 @@ import scipy.linalg
 
 from jaxgan.metrics.errors import MetricsError
 from jaxgan.metrics.preprocess import list_images, read_image
-
-
-@dataclass(frozen=True)
-class Statistics:
-    """Mean and covariance (float64) of ``n`` feature vectors."""
-
-    mu: np.ndarray
-    sigma: np.ndarray
-    n: int
-
-    def save(self, path: str | os.PathLike) -> None:
-        np.savez(path, mu=self.mu, sigma=self.sigma, n=np.int64(self.n))
-
-
-class RunningStatistics:
-    """Mean and covariance accumulated batch by batch in float64 (Chan et al.'s merge)."""
-
-    def __init__(self, dim: int | None = None):
-        self.n = 0
-        self.mean = None if dim is None else np.zeros(dim)
-        self.scatter = None if dim is None else np.zeros((dim, dim))
-
-    def update(self, features: np.ndarray) -> None:
-        x = np.asarray(features, dtype=np.float64)
-        if x.ndim != 2 or len(x) == 0:
-            return
-        mb = x.mean(axis=0)
-        xc = x - mb
-        self.merge(len(x), mb, xc.T @ xc)
-
-    def merge(self, nb: int, mb: np.ndarray, sb: np.ndarray) -> None:
-        """Add ``nb`` vectors given by their mean and scatter (another batch or process)."""
-        if nb == 0:
-            return
-        if self.n == 0:
-            self.n, self.mean, self.scatter = nb, mb, sb
-            return
-        n = self.n + nb
-        delta = mb - self.mean
-        self.mean = self.mean + delta * (nb / n)
-        self.scatter = self.scatter + sb + np.outer(delta, delta) * (self.n * nb / n)
-        self.n = n
-
-    def result(self) -> Statistics:
-        if self.n < 2:
-            raise MetricsError(
-                f"FID statistics need at least 2 images, got {self.n}; give more images"
-            )
-        return Statistics(self.mean, self.scatter / (self.n - 1), self.n)
+from jaxgan.metrics.stats import RunningStatistics, Statistics  # noqa: F401  (re-exported)
 
 
 def _psd_factor(sigma: np.ndarray) -> np.ndarray:
@@ -339,16 +290,3 @@ def fid(
     sa = source_statistics(a, extractor)
     sb = source_statistics(b, extractor)
     return fid_from_stats(sa.mu, sa.sigma, sb.mu, sb.sigma, method=method)
-
-
-def source_features(
-    spec: str | os.PathLike, extractor: Callable | None = None, **kwargs
-) -> tuple[np.ndarray, np.ndarray]:
-    """All pool3 features and logits of a folder or images .npz (for KID, IS, PR, DC).
-
-    These metrics need every feature at once, unlike FID's streamed statistics.
-    """
-    from jaxgan.metrics.features import InceptionFeatures
-
-    extractor = extractor or InceptionFeatures(**kwargs)
-    return extractor(iter_source(spec))

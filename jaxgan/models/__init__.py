@@ -5,22 +5,30 @@ labels for conditional models and is ignored by unconditional ones, so the train
 needs to know which kind it drives. Discriminators return one float32 logit per sample and
 sow their penultimate features as ``intermediates/features`` for the health signals.
 
-New architectures register a factory in `GENERATORS` / `DISCRIMINATORS`.
+A family is declared once, in its own module, with `register_model` (`models/family.py`):
+its factories and its special cases. The built-in families register when this package is
+imported (the imports below); a user's family registers by calling `register_model`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import jax.numpy as jnp
 from flax import linen as nn
 
-from jaxgan.config import Config
 from jaxgan.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from jaxgan.models.family import (
+    DISCRIMINATORS,
+    FAMILIES,
+    GENERATORS,
+    ModelFamily,
+    discriminator_family,
+    generator_family,
+    register_model,
+)
 from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
-
-Factory = Callable[[Config, Any, str | None], nn.Module]
+from jaxgan.schema import Config
 
 
 def _dcgan_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
@@ -42,15 +50,11 @@ def _mlp_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
                             sn=cfg.model.spectral_norm)
 
 
-GENERATORS: dict[str, Factory] = {"dcgan": _dcgan_g, "mlp": _mlp_g}
-DISCRIMINATORS: dict[str, Factory] = {"dcgan": _dcgan_d, "mlp": _mlp_d}
+register_model("dcgan", _dcgan_g, _dcgan_d)
+register_model("mlp", _mlp_g, _mlp_d)
 
-# The zoo (issue 5): each module exports its own GENERATORS / DISCRIMINATORS tables.
-from jaxgan.models import conditional, infogan, progan, resnet, sagan  # noqa: E402
-
-for _zoo in (resnet, sagan, conditional, infogan, progan):
-    GENERATORS.update(_zoo.GENERATORS)
-    DISCRIMINATORS.update(_zoo.DISCRIMINATORS)
+# The other built-in families register themselves on import (ProGAN's checks run first).
+from jaxgan.models import progan, resnet, sagan, conditional, infogan  # noqa: E402, F401, I001
 
 
 def compute_dtype(cfg: Config) -> Any:
@@ -60,7 +64,7 @@ def compute_dtype(cfg: Config) -> Any:
 def build_models(cfg: Config) -> tuple[nn.Module, nn.Module]:
     """(generator, discriminator) for the config; raises ValueError for unknown names.
     Layer programs still "auto" (a Config built by hand) get this backend's choice."""
-    from jaxgan.config import resolve_auto
+    from jaxgan.schema import resolve_auto
 
     cfg = resolve_auto(cfg)
     for kind, table, name in (("generator", GENERATORS, cfg.model.generator),
@@ -78,5 +82,6 @@ def build_models(cfg: Config) -> tuple[nn.Module, nn.Module]:
     return GENERATORS[cfg.model.generator](cfg, dtype, bn_axis), d
 
 
-__all__ = ["build_models", "GENERATORS", "DISCRIMINATORS", "DCGANGenerator",
+__all__ = ["build_models", "GENERATORS", "DISCRIMINATORS", "FAMILIES", "ModelFamily",
+           "register_model", "generator_family", "discriminator_family", "DCGANGenerator",
            "DCGANDiscriminator", "MLPGenerator", "MLPDiscriminator", "compute_dtype"]

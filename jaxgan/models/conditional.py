@@ -20,8 +20,9 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
-from jaxgan.config import Config
+from jaxgan.models.family import register_model
 from jaxgan.models.layers import DCGAN_INIT, CondBatchNorm, SNConv, SNDense, SNEmbed, UpConv
+from jaxgan.schema import Config
 
 
 def _levels(resolution: int) -> int:
@@ -107,5 +108,5 @@ def _proj_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
 
 
 # "conditional": the cGAN generator; "projection": SN-CNN D (+ projection with classes)
-GENERATORS = {"conditional": _cond_g}
-DISCRIMINATORS = {"projection": _proj_d}
+register_model("conditional", generator=_cond_g)
+register_model("projection", discriminator=_proj_d)

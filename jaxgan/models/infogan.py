@@ -26,8 +26,11 @@ import numpy as np
 from flax import linen as nn
 from jax.scipy.special import ndtr, ndtri
 
-from jaxgan.config import Config
+from jaxgan.errors import ConfigError
+from jaxgan.models.family import register_model
 from jaxgan.models.layers import DCGAN_INIT, UpConv, bn_scale_init
+from jaxgan.models.sampler import make_sampler
+from jaxgan.schema import Config
 
 Metrics = dict[str, jax.Array]
 
@@ -165,8 +168,6 @@ def traversal_grid(models: Any, state: Any, cfg: Config, cont_index: int = 0,
     Runs through the jit-compiled, cached sampler of `jaxgan.sampling`, so the trainer's
     periodic traversal grids compile once per run rather than dispatching op by op.
     """
-    from jaxgan.sampling import make_sampler
-
     m = cfg.model
     z = traversal_latents(m.info_categorical, m.info_continuous, m.latent_dim, cont_index,
                           steps, seed)
@@ -210,5 +211,24 @@ def _info_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
                                 m.info_continuous, bn_axis, dtype)
 
 
-GENERATORS = {"infogan": _info_g}
-DISCRIMINATORS = {"infogan": _info_d}
+def validate_codes(cfg: Config) -> None:
+    """InfoGAN's own config fields: its codes exist and fit in the latent."""
+    m = cfg.model
+    if m.generator == "infogan" and m.info_categorical + m.info_continuous == 0:
+        raise ConfigError("model.generator=infogan needs model.info_categorical > 0 or "
+                          "model.info_continuous > 0")
+    if m.info_categorical + m.info_continuous > m.latent_dim:
+        raise ConfigError("model.info_categorical + model.info_continuous must not exceed "
+                          f"model.latent_dim={m.latent_dim}")
+
+
+def traversal_figures(models: Any, state: Any, cfg: Config) -> dict[str, tuple[Any, int]]:
+    """The figure written beside every sample grid: ``{"traversal": (images, ncols)}``
+    (`traversal_panel`, with the run's seed, so successive grids are comparable)."""
+    return {"traversal": traversal_panel(models, state, cfg, 10, cfg.seed)}
+
+
+register_model("infogan", _info_g, _info_d, paired=True, packable=False, spectral_norm=False,
+               validate=validate_codes,
+               step_kwargs=lambda cfg: {"info_loss": make_info_loss(cfg)},
+               panels=traversal_figures)

@@ -21,7 +21,7 @@ checkpoint taken mid-growth restores into any stage.
 `schedule(step, stage_steps, max_stage)` gives (stage, alpha) for an iteration: each
 stage after the first fades in for `stage_steps` iterations and then trains stably for
 `stage_steps`. It is a pure function of the step, so a resumed run continues in the same
-stage and at the same alpha. `progressive_step` (wired in by `runtime.build_step`) does
+stage and at the same alpha. `progressive_step` (wired in by `run.step_factory`) does
 the growing inside the ordinary trainer, with ``lax.switch`` on the stage in one program;
 the generator records the stage and alpha it trained at in its ``batch_stats``, so
 inference of the fully grown module (the trainer's sample grids) shows that stage.
@@ -37,7 +37,9 @@ import jax.numpy as jnp
 import numpy as np
 from flax import linen as nn
 
-from jaxgan.config import Config, ConfigError
+from jaxgan.errors import ConfigError
+from jaxgan.models.family import register_model
+from jaxgan.schema import Config
 
 
 class EqDense(nn.Module):
@@ -299,8 +301,26 @@ def _progan_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     return ProGANDiscriminator(cfg.data.resolution, cfg.model.d_width, -1, dtype)
 
 
-GENERATORS = {"progan": _progan_g}
-DISCRIMINATORS = {"progan": _progan_d}
+def validate_progan(cfg: Config) -> None:
+    """ProGAN's own config fields: a positive phase length, and per-stage batches only on a
+    growing run, with the stream rules of `validate_batch_sizes`."""
+    if cfg.model.generator == "progan" and cfg.model.progan_stage_steps <= 0:
+        raise ConfigError("model.progan_stage_steps must be a positive number of iterations")
+    if cfg.model.progan_batch_sizes:
+        validate_batch_sizes(cfg)
+
+
+def progan_batch_plan(cfg: Config) -> Any:
+    """`batch_plan` with per-stage batch sizes; None (round k's plain batch) without."""
+    return batch_plan(cfg) if cfg.model.progan_batch_sizes else None
+
+
+def final_stage_state(cfg: Config, models: Any, state: Any) -> Any:
+    """`state` moved to the first step of the last stage: the stage `jaxgan bench` times,
+    since XLA counts the FLOPs of a `lax.switch` as those of its costliest branch."""
+    final = 2 * models.generator.max_stage * cfg.model.progan_stage_steps
+    return state.replace(step=jax.device_put(jnp.asarray(final, jnp.int32),
+                                             state.step.sharding))
 
 
 def progressive_step(cfg: Config, models: Any, loss: Any, make_step: Any,
@@ -356,3 +376,8 @@ def _stages_of_batch(cfg: Config, batch: Any, axis_name: str | None, max_stage: 
     n = jax.lax.axis_size(axis_name) if axis_name else 1
     mine = [s for s in stages if stage_batch_size(cfg, s) == local * n]
     return mine or stages
+
+
+register_model("progan", _progan_g, _progan_d, paired=True, packable=False,
+               spectral_norm=False, validate=validate_progan, wrap_step=progressive_step,
+               sweepable=False, batch_plan=progan_batch_plan, bench_state=final_stage_state)

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from jaxgan.models.family import register_model
 from jaxgan.models.layers import CondBatchNorm, SelfAttention, SNConv, SNDense, SNEmbed
 
 _GAIN2 = nn.initializers.variance_scaling(2.0, "fan_avg", "uniform")  # xavier, gain sqrt 2
@@ -173,5 +174,4 @@ def _resnet_d(cfg, dtype, bn_axis) -> nn.Module:
 
 
 # model.generator / model.discriminator = "resnet" (SNGAN; projection D when num_classes > 0)
-GENERATORS = {"resnet": _resnet_g}
-DISCRIMINATORS = {"resnet": _resnet_d}
+register_model("resnet", _resnet_g, _resnet_d)

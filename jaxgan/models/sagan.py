@@ -14,8 +14,9 @@ from typing import Any
 
 from flax import linen as nn
 
-from jaxgan.config import Config
+from jaxgan.models.family import register_model
 from jaxgan.models.resnet import ResNetDiscriminator, ResNetGenerator
+from jaxgan.schema import Config
 
 
 def _attention_res(cfg: Config) -> int:
@@ -35,5 +36,4 @@ def sagan_discriminator(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Modu
                                _attention_res(cfg), True, dtype)
 
 
-GENERATORS = {"sagan": sagan_generator}
-DISCRIMINATORS = {"sagan": sagan_discriminator}
+register_model("sagan", sagan_generator, sagan_discriminator)

@@ -2,7 +2,7 @@
 plain layer's map with the same 4x4 kernel (`tests/test_fast_layers.py` checks values and
 both gradients against `lax.conv_transpose` / strided `lax.conv`).
 
-Why several programs (issue 8): XLA:CPU's gradients of small or strided convolutions are
+Why several programs: XLA:CPU's gradients of small or strided convolutions are
 slow, while a dot (and its gradient, two more dots) runs at matmul speed. Up-convolution
 (`UpConv` modes):
 
@@ -111,8 +111,8 @@ def upconv_col2im(x: jax.Array, w: jax.Array) -> jax.Array:
 
 
 def upconv_fast(x: jax.Array, w: jax.Array) -> jax.Array:
-    """The faster exact formulation for this layer's shape on CPU (issue 8 measurements,
-    forward + both gradients, batch 64): `upconv_col2im` at 4x4 input (159 vs 201 ms for
+    """The faster exact formulation for this layer's shape on CPU (as measured, forward +
+    both gradients, batch 64): `upconv_col2im` at 4x4 input (159 vs 201 ms for
     512->256) and for few output channels (63 vs 137 ms for 64->3 at 32x32);
     `upconv_phase` elsewhere (207 vs 224 ms at 8x8, 246 vs 298 ms at 16x16)."""
     if min(x.shape[1:3]) <= 4 or w.shape[-1] < 16:

@@ -1,0 +1,145 @@
+"""One declaration per plug-in: a registered loss, model family, metric or detector is
+valid in the config and used everywhere at once; a name nobody registered fails at
+validation, in one line, before anything runs."""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import pytest
+
+from jaxgan import config as C
+from jaxgan.config import ConfigError
+
+
+def _base(*overrides: str) -> C.Config:
+    return C.apply_overrides(C.load_preset("toy_ring_vanilla"), list(overrides))
+
+
+@pytest.fixture
+def restore_registries():
+    """Leave every registry as it was (the tests add entries)."""
+    from jaxgan import losses
+    from jaxgan.diagnostics import detectors as det
+    from jaxgan.metrics import registry as metrics
+    from jaxgan.models import family
+
+    saved = (dict(losses.LOSSES), dict(family.FAMILIES), dict(family.GENERATORS),
+             dict(family.DISCRIMINATORS), dict(metrics.METRICS), dict(metrics._GROUPS),
+             dict(det.REGISTRY), dict(det.REMEDIES), dict(det.VERDICT_COLORS))
+    yield
+    tables = (losses.LOSSES, family.FAMILIES, family.GENERATORS, family.DISCRIMINATORS,
+              metrics.METRICS, metrics._GROUPS, det.REGISTRY, det.REMEDIES, det.VERDICT_COLORS)
+    for table, old in zip(tables, saved, strict=True):
+        table.clear()
+        table.update(old)
+    det.DETECTORS = tuple((k, v.detect) for k, v in det.REGISTRY.items())
+
+
+@pytest.mark.parametrize("override, key", [
+    ("loss.name=hinj", "loss.name='hinj'"),
+    ("model.generator=dcgam", "model.generator='dcgam'"),
+    ("model.discriminator=mlpp", "model.discriminator='mlpp'"),
+    ("optim.d.name=adamm", "optim.d.name='adamm'"),
+    ("data.source=toy_rnig", "data.source='toy_rnig'"),
+    ("eval.metrics=fid,kidd", "eval.metrics has unknown ['kidd']"),
+])
+def test_unregistered_names_fail_at_validation_in_one_line(override, key):
+    with pytest.raises(ConfigError) as e:
+        C.validate(_base(override))
+    assert key in str(e.value) and "\n" not in str(e.value)
+
+
+def test_allowed_values_are_the_registries(restore_registries):
+    from jaxgan.losses import LOSSES
+    from jaxgan.metrics.registry import METRICS
+    from jaxgan.models import DISCRIMINATORS, GENERATORS
+
+    ch = C.choices()
+    assert ch["loss.name"] == tuple(LOSSES)
+    assert ch["model.generator"] == tuple(GENERATORS)
+    assert ch["model.discriminator"] == tuple(DISCRIMINATORS)
+    assert set(METRICS) == {"mode_coverage", "classifier", "fid", "kid", "is", "prdc"}
+
+
+def test_a_registered_loss_is_a_choice_with_its_health_profile(restore_registries):
+    from jaxgan.diagnostics.detectors import profile_for
+    from jaxgan.losses import get_loss, register_loss
+
+    with pytest.raises(ConfigError):
+        C.validate(_base("loss.name=smooth_hinge"))
+    register_loss("smooth_hinge", lambda r, f, t=1.0: (jnp.abs(r), jnp.abs(f)), lambda f: -f,
+                  accuracy_meaningful=True, d_loss_floor=0.2)
+    assert C.validate(_base("loss.name=smooth_hinge")).loss.name == "smooth_hinge"
+    assert get_loss("smooth_hinge").g_term(jnp.ones(2)).tolist() == [-1.0, -1.0]
+    p = profile_for("smooth_hinge")
+    assert (p.accuracy_meaningful, p.probabilistic, p.d_loss_floor) == (True, False, 0.2)
+    assert profile_for("non_saturating").probabilistic  # the built-ins' profiles
+    assert profile_for("minimax").saturating and profile_for("minimax").d_loss_floor == 0.15
+    assert not profile_for("unregistered").probabilistic
+
+
+def test_a_registered_family_declares_its_special_cases(restore_registries):
+    from jaxgan.models import build_models, register_model
+
+    calls = []
+
+    def check(cfg):
+        calls.append(cfg.model.generator)
+        if cfg.model.generator == "twin" and cfg.model.latent_dim < 4:
+            raise ConfigError("twin needs model.latent_dim >= 4")
+
+    from jaxgan.models import DISCRIMINATORS, GENERATORS
+    register_model("twin", GENERATORS["mlp"], DISCRIMINATORS["mlp"], paired=True,
+                   packable=False, validate=check)
+    with pytest.raises(ConfigError, match="must both be 'twin'"):
+        C.validate(_base("model.generator=twin"))
+    with pytest.raises(ConfigError, match="model.pack=2 works with unconditional"):
+        C.validate(_base("model.generator=twin", "model.discriminator=twin", "model.pack=2"))
+    with pytest.raises(ConfigError, match="latent_dim >= 4"):
+        C.validate(_base("model.generator=twin", "model.discriminator=twin",
+                         "model.latent_dim=2"))
+    cfg = C.validate(_base("model.generator=twin", "model.discriminator=twin"))
+    g, d = build_models(cfg)
+    assert type(g).__name__ == "MLPGenerator"
+    C.validate(_base())  # a family's rules run for every config, used or not
+    assert calls[-1] == "mlp"
+
+
+def test_a_registered_metric_is_computed_by_evaluate(restore_registries, tmp_path):
+    from jaxgan.evaluate import evaluate_state
+    from jaxgan.metrics.registry import register_metric
+    from jaxgan.run import setup_run
+    from jaxgan.state import init_state
+
+    seen = []
+
+    def spread(inputs, names):
+        seen.append(list(names))
+        return {"sample_std": float(inputs.fake.std())}
+
+    register_metric("sample_std", spread)
+    cfg = C.validate(_base("eval.metrics=sample_std,mode_coverage", "eval.num_samples=64",
+                           "model.mlp_hidden=8", "train.steps=50"))
+    run = setup_run(cfg)
+    rec = evaluate_state(run, init_state(run.models, 0, run.sample_shape), 0)
+    assert seen == [["sample_std"]] and rec["sample_std"] > 0 and "modes_captured" in rec
+
+
+def test_a_registered_detector_reaches_the_monitor_the_doctor_and_the_plots(
+        restore_registries):
+    from jaxgan.diagnostics import detectors as det
+    from jaxgan.diagnostics import monitor as mon
+    from jaxgan.diagnostics import plots
+
+    def detect_always(window, baseline, profile, active):
+        return det.Finding("stuck", ["always"]) if window else None
+
+    det.register_detector("stuck", detect_always, remedies=["try again"], colour="#123456",
+                          before="oscillation")
+    assert [n for n, _ in det.DETECTORS][-2:] == ["stuck", "oscillation"]
+    assert "stuck" in mon.VERDICTS and mon.REMEDIES["stuck"] == ["try again"]
+    assert plots.VERDICT_COLORS["stuck"] == "#123456"
+    monitor = mon.HealthMonitor(window=4, warmup=0, loss_name="non_saturating")
+    rec = {"d_loss": 1.0, "g_loss": 1.0, "d_grad_norm": 1.0, "g_grad_norm": 1.0}
+    verdicts = [monitor.update({"step": 10 * i, **rec}) for i in range(1, 6)]
+    assert verdicts[-1].name == "stuck" and verdicts[-1].remedies == ["try again"]
