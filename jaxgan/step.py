@@ -14,10 +14,11 @@ Design choices worth knowing:
 * Noise is drawn per sample from ``fold_in(key, global_sample_index)``, so the global batch
   of noise is identical on 1 device and on 2048: runs agree across device counts. The
   tricks' draws (augmentation, instance noise, label flips, a penalty's keys) are per
-  sample in the same way (`per_sample`).
-* Extension points are plain functions: `loss` (a `GANLoss`), `augment` (applied to real
-  and fake alike, e.g. DiffAugment), `d_penalty` (gradient penalty, R1, ...) and
-  `sample_real` (on-device data such as the 2-D toys).
+  sample in the same way (`per_sample`). Where one key serves several purposes, each
+  folds in its own named stream (`jaxgan.streams`).
+* Extension points are plain functions: `loss` (a `GANLoss`), the step's parts
+  (`jaxgan.parts.StepParts`: augmentation, D input transform, label policy, extra D and G
+  terms, health level) and `sample_real` (on-device data such as the 2-D toys).
 """
 
 from __future__ import annotations
@@ -30,17 +31,14 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
+from jaxgan import streams
 from jaxgan.diagnostics import signals
 from jaxgan.losses import GANLoss
+from jaxgan.parts import Health, StepParts, TermInputs, parts_from_tricks
 from jaxgan.state import GANModels, GANState
 
 Batch = dict[str, jax.Array]
 Metrics = dict[str, jax.Array]
-# d_penalty(d_logits_fn, d_params, real, fake, y, keys) -> (scalar, metrics)
-# where d_logits_fn(params, x, y) -> logits (B,) with the current batch statistics and
-# keys holds one PRNG key per sample (B, 2), keyed by its index in the global batch.
-Penalty = Callable[..., tuple[jax.Array, Metrics]]
-Augment = Callable[[jax.Array, jax.Array], jax.Array]  # (key, images) -> images
 
 
 def _axis_index(axis_name: str | None) -> jax.Array:
@@ -77,7 +75,7 @@ def sample_latents(key: jax.Array, n: int, latent_dim: int, num_classes: int,
     keys = per_sample_keys(key, n, axis_name)
     z = jax.vmap(lambda k: jax.random.normal(k, (latent_dim,)))(keys)
     if num_classes > 0:
-        y = jax.vmap(lambda k: jax.random.randint(jax.random.fold_in(k, 1), (), 0,
+        y = jax.vmap(lambda k: jax.random.randint(streams.fold(k, streams.LABELS), (), 0,
                                                   num_classes))(keys)
     else:
         y = jnp.zeros((n,), jnp.int32)
@@ -93,48 +91,34 @@ def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
     return jnp.minimum(decay, (1.0 + t) / (10.0 + t))
 
 
-def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
-                    ema_decay: float = 0.999, real_target: float = 1.0,
-                    augment: Augment | None = None, d_penalty: Penalty | None = None,
+def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = None, *,
+                    n_critic: int = 1, ema_decay: float = 0.999,
                     sample_real: Callable[[jax.Array], jax.Array] | None = None,
-                    axis_name: str | None = None,
-                    input_noise: Callable[[jax.Array, jax.Array, jax.Array], jax.Array]
-                    | None = None,
-                    label_flip: float = 0.0,
-                    info_loss: Callable[[jax.Array, jax.Array], tuple[jax.Array, Metrics]]
-                    | None = None,
-                    drift: float = 0.0,
-                    health: bool | str = True,
+                    axis_name: str | None = None, **tricks: Any,
                     ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
-    """Build the per-shard step. `batch["image"]` is (n_critic, B_local, ...).
+    """Build the per-shard step from its parts (`jaxgan.parts.StepParts`: augmentation, D
+    input transform, label policy, extra D and G terms, health level). `batch["image"]` is
+    (n_critic, B_local, ...).
 
     With `sample_real` (a function of one key returning one sample), real data are drawn on
-    device per sample and `batch["image"]` is only used for its batch size.
-
-    Zoo hooks (`jaxgan.regularizers.step_options` fills them; all off by default):
-    `input_noise(key, step, x)` perturbs every input of D (instance noise, annealed by the
-    step); `augment` and `input_noise` are applied to each sample alone (`per_sample`), so
-    they must not mix samples; `label_flip` is the probability that a sample's real/fake
-    role is swapped in D's loss; `info_loss(q, z)` is InfoGAN's mutual-information term,
-    computed from what D sows as ``intermediates/q`` on the fakes and the latents ``z``,
-    added to both players' loss;
-    `drift` is ProGAN's epsilon_drift: ``drift * mean(D(real)^2)`` joins D's loss (reported
-    as metric ``drift``), computed from the logits D already produced, so it costs no pass.
-
-    `health`: True for every health signal, False for the losses and the NaN flag only,
-    ``"light"`` for the per-step ones (accuracies, probabilities, gradient norms, NaN
-    flag) without the batch diversity, parameter and per-layer norms and update ratios,
-    which `scan_steps` then samples once per call from a full step (see there).
+    device per sample and `batch["image"]` is only used for its batch size. `augment` and
+    `d_input` are applied to each sample alone (`per_sample`), so they must not mix
+    samples. The older keywords (``real_target``, ``augment``, ``d_penalty``,
+    ``input_noise``, ``label_flip``, ``info_loss``, ``drift``, ``health`` as True, False or
+    "light") add to `parts` (`parts_from_tricks`); `jaxgan.regularizers.step_options` still
+    gives the config's tricks in that form.
     """
+    parts = parts_from_tricks(parts, **tricks)
     G, D = models.generator, models.discriminator
+    augment, d_input, labels = parts.augment, parts.d_input, parts.labels
+    want_q = parts.needs_q
 
-    def d_apply(params, stats, x, y, want_q=False):
+    def d_apply(params, stats, x, y, q=False):
         out, upd = D.apply({"params": params, "batch_stats": stats}, x, y, train=True,
                            mutable=["batch_stats", "intermediates"])
         feats = upd.get("intermediates", {}).get("features", (None,))[0]
-        if want_q:
-            return out, upd.get("batch_stats", stats), feats, upd["intermediates"]["q"][0]
-        return out, upd.get("batch_stats", stats), feats
+        head = upd["intermediates"]["q"][0] if q else None
+        return out, upd.get("batch_stats", stats), feats, head
 
     def g_apply(params, stats, z, y):
         out, upd = G.apply({"params": params, "batch_stats": stats}, z, y, train=True,
@@ -147,40 +131,37 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         if augment is not None:  # every draw is per sample: the same on any device count
             real = per_sample(augment, k_aug_r, real, axis_name)
             fake = per_sample(augment, k_aug_f, fake, axis_name)
-        if input_noise is not None:
-            def noise(k, x):
-                return input_noise(k, t, x)
-            real = per_sample(noise, jax.random.fold_in(k_aug_r, 1_000), real, axis_name)
-            fake = per_sample(noise, jax.random.fold_in(k_aug_f, 1_000), fake, axis_name)
-        real_logits, d_stats, real_feats = d_apply(d_params, d_stats, real, y_real)
-        if info_loss is not None:
-            fake_logits, d_stats, fake_feats, q = d_apply(d_params, d_stats, fake, y_fake,
-                                                          want_q=True)
-        else:
-            fake_logits, d_stats, fake_feats = d_apply(d_params, d_stats, fake, y_fake)
-        real_term, fake_term = loss.d_terms(real_logits, fake_logits, real_target)
-        if label_flip > 0:  # score flipped samples in the other role: real as fake and back
-            swapped_real, swapped_fake = loss.d_terms(fake_logits, real_logits, real_target)
-            flip_keys = per_sample_keys(jax.random.fold_in(k_aug_r, 7919), n, axis_name)
-            flip = jax.vmap(lambda k: jax.random.bernoulli(k, label_flip))(flip_keys)
+        if d_input is not None:
+            def transform(k, x):
+                return d_input(k, t, x)
+            real = per_sample(transform, streams.fold(k_aug_r, streams.D_INPUT_NOISE), real,
+                              axis_name)
+            fake = per_sample(transform, streams.fold(k_aug_f, streams.D_INPUT_NOISE), fake,
+                              axis_name)
+        real_logits, d_stats, real_feats, _ = d_apply(d_params, d_stats, real, y_real)
+        fake_logits, d_stats, fake_feats, q = d_apply(d_params, d_stats, fake, y_fake, want_q)
+        real_term, fake_term = loss.d_terms(real_logits, fake_logits, labels.real_target)
+        if labels.flip > 0:  # score flipped samples in the other role: real as fake and back
+            swapped_real, swapped_fake = loss.d_terms(fake_logits, real_logits,
+                                                      labels.real_target)
+            flip_keys = per_sample_keys(streams.fold(k_aug_r, streams.D_LABEL_FLIP), n,
+                                        axis_name)
+            flip = jax.vmap(lambda k: jax.random.bernoulli(k, labels.flip))(flip_keys)
             real_term = jnp.where(flip, swapped_fake, real_term)
             fake_term = jnp.where(flip, swapped_real, fake_term)
         loss_real, loss_fake = jnp.mean(real_term), jnp.mean(fake_term)
         total = loss_real + loss_fake
         extra: Metrics = {}
-        if info_loss is not None:
-            mi, extra = info_loss(q, z)
-            total = total + mi
-        if drift > 0:  # keeps a Wasserstein critic's outputs from drifting (Karras et al.)
-            drift_term = drift * jnp.mean(jnp.square(real_logits))
-            total = total + drift_term
-            extra = {**extra, "drift": drift_term}
-        if d_penalty is not None:
+        if parts.d_terms:
             def logits_fn(p, x, y):
                 return d_apply(p, d_stats, x, y)[0]
-            pen, pen_metrics = d_penalty(logits_fn, d_params, real, fake, y_real,
-                                         per_sample_keys(k_pen, n, axis_name))
-            total, extra = total + pen, {**extra, **pen_metrics}
+            inputs = TermInputs(d_logits=logits_fn, d_params=d_params, real=real, fake=fake,
+                                y_real=y_real, y_fake=y_fake, real_logits=real_logits,
+                                fake_logits=fake_logits, q=q, z=z,
+                                keys=lambda: per_sample_keys(k_pen, n, axis_name))
+            for term in parts.d_terms:  # in order: the sum is rounded the same every time
+                value, metrics = term.fn(inputs)
+                total, extra = total + value, {**extra, **metrics}
         aux = dict(stats=d_stats, real_logits=real_logits, fake_logits=fake_logits,
                    real_feats=real_feats, fake_feats=fake_feats, loss_real=loss_real,
                    loss_fake=loss_fake, extra=extra)
@@ -218,15 +199,17 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
         def g_objective(fake_images):
             x = fake_images
             if augment is not None:
-                x = per_sample(augment, jax.random.fold_in(key, 10_000), x, axis_name)
-            if input_noise is not None:
-                x = per_sample(lambda k, xx: input_noise(k, state.step, xx),
-                               jax.random.fold_in(key, 20_000), x, axis_name)
-            if info_loss is not None:
-                logits, _, _, q = d_apply(d_params, d_stats, x, y_fake, want_q=True)
-                return jnp.mean(loss.g_term(logits)) + info_loss(q, z)[0]
-            logits, _, _ = d_apply(d_params, d_stats, x, y_fake)
-            return jnp.mean(loss.g_term(logits))
+                x = per_sample(augment, streams.fold(key, streams.G_AUGMENT), x, axis_name)
+            if d_input is not None:
+                x = per_sample(lambda k, xx: d_input(k, state.step, xx),
+                               streams.fold(key, streams.G_INPUT_NOISE), x, axis_name)
+            logits, _, _, q = d_apply(d_params, d_stats, x, y_fake, want_q)
+            total = jnp.mean(loss.g_term(logits))
+            if parts.g_terms:
+                inputs = TermInputs(fake=x, fake_logits=logits, q=q, z=z, y_fake=y_fake)
+                for term in parts.g_terms:
+                    total = total + term.fn(inputs)[0]
+            return total
 
         g_loss, d_fake = jax.value_and_grad(g_objective)(fake)
         (g_grads,) = g_vjp(d_fake)
@@ -242,13 +225,13 @@ def make_train_step(models: GANModels, loss: GANLoss, *, n_critic: int = 1,
             "d_loss_real": aux["loss_real"], "d_loss_fake": aux["loss_fake"],
             **aux["extra"],
         }
-        if not health:  # losses and the NaN flag only (the NaN guard needs the flag)
+        if parts.health is Health.OFF:  # losses and the NaN flag (the NaN guard needs it)
             metrics = _pmean(metrics, axis_name)
             metrics["nonfinite"] = signals.nonfinite(d_loss, g_loss)
         else:
             metrics = _health_metrics(metrics, aux, g_grads, d_grads, g_updates, d_updates,
                                       g_params, new_g_params, d_params, axis_name,
-                                      heavy=health != "light")
+                                      heavy=parts.health is Health.FULL)
         new_state = state.replace(
             step=state.step + 1, g_params=new_g_params, d_params=d_params,
             g_batch_stats=g_stats, d_batch_stats=d_stats, g_opt_state=g_opt,

@@ -1,0 +1,166 @@
+"""The parts a train step is built from: a small frozen structure of pure functions.
+
+`make_train_step(models, loss, parts)` runs the same iteration for every GAN; what differs
+between tricks is which functions sit in the `StepParts`:
+
+* `augment(key, images) -> images`: applied to every input of D, real and fake, one sample
+  at a time (DiffAugment);
+* `d_input(key, step, images) -> images`: a transform of every input of D after the
+  augmentation (instance noise, annealed by the step);
+* `labels`: the label policy of D's loss (`LabelPolicy`: one-sided smoothing of the real
+  target, random real/fake flips);
+* `d_terms` / `g_terms`: extra terms of D's and G's objectives, each a `Term` whose
+  function maps a `TermInputs` to ``(scalar, metrics)``, added in order (gradient
+  penalties and R1, ProGAN's drift, InfoGAN's mutual information);
+* `health`: which on-device health signals the step computes (`Health`).
+
+A new trick is one function and one entry here (a term, or a transform), never a new
+parameter of the step. The older keyword form of `make_train_step` (``augment=``,
+``d_penalty=``, ``drift=``, ...) is translated by `parts_from_tricks` into the same
+structure, so both build the same program.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+Metrics = dict[str, jax.Array]
+Augment = Callable[[jax.Array, jax.Array], jax.Array]  # (key, images) -> images
+InputTransform = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]  # (key, step, x)
+
+__all__ = ["StepParts", "Term", "TermInputs", "LabelPolicy", "Health", "parts_from_tricks",
+           "penalty_term", "drift_term", "info_terms"]
+
+
+class Health(enum.Enum):
+    """FULL: every health signal; LIGHT: the per-step ones (accuracies, probabilities,
+    gradient norms, NaN flag) without batch diversity, parameter and per-layer norms and
+    update ratios, which a multi-step call samples once from a FULL step; OFF: the losses
+    and the NaN flag only."""
+
+    FULL = "full"
+    LIGHT = "light"
+    OFF = "off"
+
+    @classmethod
+    def of(cls, value: Health | bool | str) -> Health:
+        """The level of the step's older `health` argument (True, False or "light")."""
+        if isinstance(value, Health):
+            return value
+        if value == "light":
+            return cls.LIGHT
+        return cls.FULL if value else cls.OFF
+
+
+@dataclass(frozen=True)
+class LabelPolicy:
+    """D's targets: `real_target` for real data (1 - one-sided label smoothing), and the
+    probability `flip` that a sample's real/fake roles swap in D's loss."""
+
+    real_target: float = 1.0
+    flip: float = 0.0
+
+
+@dataclass(frozen=True)
+class TermInputs:
+    """What an extra term may read. In D's objective: `d_logits(params, x, y)` (D with the
+    batch statistics of this update), `d_params`, the inputs of D after augmentation and
+    transforms (`real`, `fake`), `y_real`, both logits, InfoGAN's `q` head on the fakes
+    (when a term `needs_q`), the latents `z` and `keys()`, one PRNG key per sample of the
+    global batch. In G's: `fake` (as D saw it), `fake_logits`, `q`, `z`, `y_fake`."""
+
+    d_logits: Callable[..., jax.Array] | None = None
+    d_params: Any = None
+    real: jax.Array | None = None
+    fake: jax.Array | None = None
+    y_real: jax.Array | None = None
+    y_fake: jax.Array | None = None
+    real_logits: jax.Array | None = None
+    fake_logits: jax.Array | None = None
+    q: jax.Array | None = None
+    z: jax.Array | None = None
+    keys: Callable[[], jax.Array] = lambda: None  # noqa: E731
+
+
+@dataclass(frozen=True)
+class Term:
+    """An extra objective term: ``fn(TermInputs) -> (scalar, metrics)``; `needs_q` asks D
+    to expose InfoGAN's Q head."""
+
+    fn: Callable[[TermInputs], tuple[jax.Array, Metrics]]
+    needs_q: bool = False
+
+
+@dataclass(frozen=True)
+class StepParts:
+    augment: Augment | None = None
+    d_input: InputTransform | None = None
+    labels: LabelPolicy = field(default_factory=LabelPolicy)
+    d_terms: tuple[Term, ...] = ()
+    g_terms: tuple[Term, ...] = ()
+    health: Health = Health.FULL
+
+    @property
+    def needs_q(self) -> bool:
+        return any(t.needs_q for t in (*self.d_terms, *self.g_terms))
+
+
+def penalty_term(d_penalty: Callable[..., tuple[jax.Array, Metrics]]) -> Term:
+    """A `d_penalty(d_logits, d_params, real, fake, y, keys)` (gradient penalty, R1; see
+    `jaxgan.regularizers`) as a D term."""
+    return Term(lambda a: d_penalty(a.d_logits, a.d_params, a.real, a.fake, a.y_real,
+                                    a.keys()))
+
+
+def drift_term(eps: float) -> Term:
+    """ProGAN's epsilon_drift: ``eps * mean(D(real)^2)`` in D's loss (metric ``drift``),
+    from the logits D already produced: it costs no pass."""
+    def drift(a: TermInputs) -> tuple[jax.Array, Metrics]:
+        value = eps * jnp.mean(jnp.square(a.real_logits))
+        return value, {"drift": value}
+    return Term(drift)
+
+
+def info_terms(info_loss: Callable[[jax.Array, jax.Array], tuple[jax.Array, Metrics]]
+               ) -> tuple[Term, Term]:
+    """InfoGAN's mutual information `info_loss(q, z) -> (scalar, metrics)` in both
+    players' objectives: (the D term with its metrics, the G term)."""
+    return (Term(lambda a: info_loss(a.q, a.z), needs_q=True),
+            Term(lambda a: (info_loss(a.q, a.z)[0], {}), needs_q=True))
+
+
+def parts_from_tricks(parts: StepParts | None = None, *, real_target: float | None = None,
+                      augment: Augment | None = None,
+                      d_penalty: Callable[..., Any] | None = None,
+                      input_noise: InputTransform | None = None, label_flip: float = 0.0,
+                      info_loss: Callable[..., Any] | None = None, drift: float = 0.0,
+                      health: Health | bool | str | None = None) -> StepParts:
+    """`parts` (default: none) with the older keyword tricks of `make_train_step` added.
+
+    The D terms keep the order the step has always summed them in (mutual information,
+    drift, then the penalties), so the same tricks give the same numbers either way.
+    """
+    parts = parts or StepParts()
+    d_terms, g_terms = list(parts.d_terms), list(parts.g_terms)
+    if info_loss is not None:
+        d_info, g_info = info_terms(info_loss)
+        d_terms.append(d_info)
+        g_terms.append(g_info)
+    if drift > 0:
+        d_terms.append(drift_term(drift))
+    if d_penalty is not None:
+        d_terms.append(penalty_term(d_penalty))
+    labels = parts.labels
+    if real_target is not None or label_flip:
+        labels = LabelPolicy(labels.real_target if real_target is None else real_target,
+                             label_flip or labels.flip)
+    return replace(parts, augment=augment or parts.augment,
+                   d_input=input_noise or parts.d_input, labels=labels,
+                   d_terms=tuple(d_terms), g_terms=tuple(g_terms),
+                   health=parts.health if health is None else Health.of(health))
