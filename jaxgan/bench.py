@@ -27,10 +27,7 @@ update), exactly what `jaxgan train` runs, health signals included. The measurem
 
 from __future__ import annotations
 
-import argparse
-import json
 import math
-import sys
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +37,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxgan import parallel
-from jaxgan.argparsing import intermixed
 from jaxgan.config import Config
 
 MIN_CALLS = 5  # timed calls at least, so that even a short --steps has a spread
@@ -280,29 +276,5 @@ def format_report(r: dict[str, Any]) -> str:
     ])
 
 
-def run_bench(args: argparse.Namespace) -> int:
-    from jaxgan.config import ConfigError, resolve
-
-    if args.steps <= 0 or args.warmup < 0:
-        raise ConfigError("--steps must be positive and --warmup non-negative")
-    cfg = resolve(args.config, args.overrides, jax.device_count())
-    r = bench(cfg, steps=args.steps, warmup=args.warmup)
-    print(json.dumps(r) if args.json else format_report(r), file=sys.stdout)
-    return 0
-
-
-def add_bench_parser(subparsers: Any) -> None:
-    b = intermixed(subparsers.add_parser("bench",
-                                        help="time the compiled train step of a config"))
-    b.add_argument("--config", default=None, help="preset name or a .py/.json config file")
-    b.add_argument("--steps", type=int, default=20,
-                   help=f"timed GAN iterations (whole calls, at least {MIN_CALLS})")
-    b.add_argument("--warmup", type=int, default=2, help="untimed calls after compiling")
-    b.add_argument("--json", action="store_true", help="print one JSON object")
-    b.add_argument("overrides", nargs="*", metavar="KEY=VALUE")
-    b.set_defaults(func=run_bench)
-
-
 __all__ = ["bench", "prepare", "Prepared", "step_flops", "flops_per_step",
-           "measure_matmul_peak", "device_peak", "PEAKS", "run_bench", "add_bench_parser",
-           "format_report"]
+           "measure_matmul_peak", "device_peak", "PEAKS", "format_report", "MIN_CALLS"]

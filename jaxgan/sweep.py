@@ -17,10 +17,8 @@ included) and a sample PNG; a summary table ends the sweep.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,8 +29,6 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
-from jaxgan import xla_cpu
-from jaxgan.argparsing import intermixed
 from jaxgan.config import Config, ConfigError, apply_overrides, resolve_auto, validate
 from jaxgan.guards import is_injected
 from jaxgan.run import host_batch, make_monitor, verdict_fields
@@ -244,50 +240,4 @@ def _fmt(v: Any) -> str:
     return "-" if v is None else str(v)
 
 
-def _parse_grid(items: list[str]) -> tuple[list[str], dict[str, list[str]]]:
-    """KEY=V (a fixed override) or KEY=V1,V2,... (a swept key) from the command line."""
-    fixed, grid = [], {}
-    for item in items:
-        if "=" not in item:
-            raise ConfigError(f"argument {item!r} must look like KEY=VALUE or KEY=V1,V2")
-        key, value = item.split("=", 1)
-        vals = [v for v in value.split(",") if v]
-        if len(vals) > 1:
-            _check_key(key.strip())
-            grid[key.strip()] = vals
-        else:
-            fixed.append(item)
-    return fixed, grid
-
-
-def run_sweep(args: argparse.Namespace) -> int:
-    from jaxgan.config import resolve
-
-    fixed, grid = _parse_grid(args.overrides)
-    if args.seeds <= 0:
-        raise ConfigError(f"--seeds must be a positive integer, got {args.seeds}")
-    settings = int(np.prod([len(v) for v in grid.values()])) if grid else 1
-    # before anything starts JAX: one CPU device per core, as the runs share nothing
-    xla_cpu.split_cpu_for_runs(args.seeds * settings)
-    cfg = resolve(args.config, fixed)
-    workdir = args.workdir or str(Path("runs") / f"{cfg.name}_sweep")
-    sweep(cfg, args.seeds, grid, workdir)
-    print(f"jaxgan: sweep of {args.seeds} seed(s) x {settings} setting(s) in {workdir} "
-          f"(run_XX/ per run, summary.json; {len(jax.local_devices())} device(s))",
-          file=sys.stderr)
-    return 0
-
-
-def add_sweep_parser(subparsers: Any) -> None:
-    s = intermixed(subparsers.add_parser("sweep",
-                                        help="train K GANs (seeds x settings) in one program"))
-    s.add_argument("--config", default=None, help="preset name or a .py/.json config file")
-    s.add_argument("--seeds", type=int, default=4, help="seeds seed..seed+K-1")
-    s.add_argument("--workdir", default=None, help="default runs/NAME_sweep")
-    s.add_argument("overrides", nargs="*", metavar="KEY=V[,V2,...]",
-                   help="fixed overrides, or comma lists for seed/optim.{g,d}.{lr,b1,b2,eps}")
-    s.set_defaults(func=run_sweep)
-
-
-__all__ = ["sweep", "expand_runs", "init_states", "run_sweep", "add_sweep_parser",
-           "format_summary"]
+__all__ = ["sweep", "expand_runs", "init_states", "format_summary"]

@@ -4,10 +4,13 @@ Each zoo preset (`jaxgan/configs/zoo_*.py`) is a small run on the 2-D `toy_ring`
 in one known way for a known reason; the healthy presets must raise no failure at all. Running
 them over several seeds measures the detectors where it matters, on real training:
 
-    python -m jaxgan.diagnostics.zoo --seeds 0 1 2 --out /tmp/zoo
+    python -m jaxgan.zoo --seeds 0 1 2 --out /tmp/zoo
 
 prints the markdown scorecard (detector, runs, true positives, false positives) that the
 README shows. `tests/test_diagnostics_zoo.py` runs each preset once (marked `slow`).
+
+It sits beside the trainer rather than in `jaxgan.diagnostics` because it trains: the
+detectors' package must not depend on the training loop (`tests/test_style.py` checks).
 """
 
 from __future__ import annotations
@@ -134,7 +137,7 @@ def format_scorecard(runs: Sequence[ZooRun]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m jaxgan.diagnostics.zoo",
+    p = argparse.ArgumentParser(prog="python -m jaxgan.zoo",
                                 description="Run the failure zoo and print the scorecard.")
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--presets", nargs="+", default=[e.preset for e in ZOO])

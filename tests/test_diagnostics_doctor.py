@@ -7,12 +7,11 @@ import math
 import numpy as np
 import pytest
 
+from jaxgan.cli.doctor import add_doctor_parser, run_doctor
 from jaxgan.diagnostics import (
     DiagnosticsError,
-    add_doctor_parser,
     diagnose,
     format_timeline,
-    run_doctor,
     write_report,
 )
 from jaxgan.diagnostics import detectors as det

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from jaxgan.cli.fid import add_fid_parser
 from jaxgan.metrics import InceptionFeatures, MetricsError, compute_statistics
 from jaxgan.metrics import weights as W
-from jaxgan.metrics.commands import add_fid_parser
 from jaxgan.metrics.preprocess import to_inception_input
 from jaxgan.metrics.torch_pickle import save_state_dict
 

@@ -20,9 +20,10 @@ import numpy as np
 import pytest
 
 from jaxgan import parallel
+from jaxgan.cli.sweep import _parse_grid
 from jaxgan.config import ConfigError, resolve
 from jaxgan.state import init_state
-from jaxgan.sweep import _parse_grid, expand_runs, sweep
+from jaxgan.sweep import expand_runs, sweep
 from jaxgan.trainer import setup_run
 
 SPC = 2

@@ -21,10 +21,8 @@ from jaxgan.diagnostics.doctor import (
     DiagnosticsError,
     DoctorReport,
     Segment,
-    add_doctor_parser,
     diagnose,
     format_timeline,
-    run_doctor,
     write_report,
 )
 from jaxgan.diagnostics.monitor import REMEDIES, VERDICTS, HealthMonitor, Verdict
@@ -45,8 +43,8 @@ from jaxgan.diagnostics.signals import (
 _detectors.HealthMonitor, _detectors.Verdict = HealthMonitor, Verdict
 
 __all__ = [
-    "DiagnosticsError", "DoctorReport", "Segment", "add_doctor_parser", "diagnose",
-    "format_timeline", "run_doctor", "write_report",
+    "DiagnosticsError", "DoctorReport", "Segment", "diagnose",
+    "format_timeline", "write_report",
     "DETECTORS", "REMEDIES", "RISK_NAMES", "VERDICTS", "Finding", "HealthMonitor",
     "LossProfile", "Verdict", "assess_risk",
     "batch_diversity", "detect_convergence_failure", "detect_diverged", "detect_mode_collapse",

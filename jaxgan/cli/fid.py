@@ -1,7 +1,6 @@
-"""Command-line verbs of the metrics package, registered by ``jaxgan.cli``.
+"""`jaxgan fid A B`: the Fréchet Inception Distance of two image sets or statistics files.
 
-Why here: the CLI stays thin (it only wires parsers), and every verb is a library call a
-notebook can make too: ``jaxgan fid A B`` is :func:`jaxgan.metrics.fid.fid`.
+The verb is a library call a notebook can make too: :func:`jaxgan.metrics.fid.fid`.
 Bad input raises :class:`~jaxgan.metrics.errors.MetricsError`; the CLI prints its one line
 and exits with status 2.
 """

@@ -1,5 +1,8 @@
 """The `jaxgan` command. Thin: every verb parses its arguments and calls a library function.
 
+One module per verb (`jaxgan/cli/VERB.py`); this one builds the parser and runs the verb.
+Library modules hold no argparse: what a verb does, a notebook can call too.
+
 Mistakes a user can make (bad config, bad data, missing weights, corrupt checkpoints) are
 printed as ONE line on stderr with exit status 2 and no traceback; a run that diverges
 exits 1 with one line.
@@ -13,6 +16,9 @@ import sys
 from collections.abc import Sequence
 
 from jaxgan.argparsing import intermixed
+from jaxgan.cli.config import cmd_config, cmd_presets
+from jaxgan.cli.sample import cmd_sample
+from jaxgan.cli.train import cmd_train
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow only feeds tfds here
 
@@ -32,112 +38,21 @@ def _user_errors() -> tuple[type[BaseException], ...]:
     return (ConfigError, DataError, CheckpointError, MetricsError, DiagnosticsError)
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from jaxgan import config as config_lib
-    from jaxgan.parallel import maybe_initialize_distributed
-
-    maybe_initialize_distributed(args.coordinator, args.num_processes, args.process_id)
-    import jax
-
-    from jaxgan.trainer import train
-
-    cfg = config_lib.resolve(args.config, args.overrides, jax.device_count())
-    workdir = args.workdir or os.path.join("runs", cfg.name)
-    result = train(cfg, workdir, force=args.force)
-    if jax.process_index() == 0 and not result.already_finished:  # (train() said so)
-        rec = result.last_record
-        summary = ", ".join(f"{k}={rec[k]:.3f}" for k in ("d_loss", "g_loss") if k in rec)
-        status = f" (stopped early: {result.stopped_early})" if result.stopped_early else ""
-        print(f"jaxgan: step {rec.get('step', 0)} in {workdir}: {summary}"
-              f"{', health=' + rec['verdict'] if 'verdict' in rec else ''}{status}")
-    if jax.process_index() == 0:
-        print(f"jaxgan: samples in {os.path.join(workdir, 'samples', 'latest.png')}, metrics "
-              f"in {os.path.join(workdir, 'metrics.jsonl')}")
-    return 0
-
-
-def cmd_sample(args: argparse.Namespace) -> int:
-    import jax
-
-    from jaxgan.config import ConfigError
-    from jaxgan.readers import load_run
-    from jaxgan.sampling import write_samples
-
-    if not args.out.endswith((".png", ".npz")):
-        raise ConfigError(f"--out must end in .png (a grid) or .npz (raw samples), got "
-                          f"{args.out}")
-    if args.num <= 0:
-        raise ConfigError(f"--num must be a positive integer, got {args.num}")
-    run = load_run(args.workdir)
-    samples = run.sample(args.num, args.seed, use_ema=not args.no_ema)
-    centers = run.source.centers if run.source.is_toy else None
-    out = write_samples(samples, args.out, centers)
-    if jax.process_index() == 0:
-        print(f"jaxgan: wrote {args.num} samples of step {run.step} to {out}")
-    return 0
-
-
-def first_paragraph(doc: str) -> str:
-    """A docstring's first paragraph (up to the first blank line) as one line."""
-    lines = []
-    for line in doc.strip().splitlines():
-        if not line.strip():
-            break
-        lines.append(line.strip())
-    return " ".join(lines)
-
-
-def cmd_presets(args: argparse.Namespace) -> int:
-    from jaxgan.config import list_presets
-
-    for name in list_presets():
-        mod = __import__(f"jaxgan.configs.{name}", fromlist=["get_config"])
-        print(f"{name:24s} {first_paragraph(mod.__doc__ or '')}")
-    return 0
-
-
-def cmd_config(args: argparse.Namespace) -> int:
-    """`jaxgan config [PRESET] [KEY=VALUE ...] [--keys]`: what a run would be trained with."""
-    import json
-
-    from jaxgan import config as config_lib
-    from jaxgan.schema import describe_keys
-
-    preset, overrides = args.config, list(args.overrides)
-    if overrides and "=" not in overrides[0]:  # `jaxgan config PRESET KEY=VALUE ...`
-        if preset:
-            raise config_lib.ConfigError(f"give the preset once, not both {overrides[0]} and "
-                                         f"--config {preset}")
-        preset = overrides.pop(0)
-    cfg = config_lib.resolve(preset, overrides)
-    if not args.keys:
-        print(cfg.to_json())
-        return 0
-    chosen = {k: v for k, _, v in describe_keys(cfg)}
-    rows = [("KEY", "TYPE", "DEFAULT", f"{cfg.name.upper()} (where it differs)")]
-    rows += [(k, t, json.dumps(d), json.dumps(chosen[k]) if chosen[k] != d else "")
-             for k, t, d in describe_keys()]
-    widths = [max(len(r[i]) for r in rows) for i in range(3)]
-    for row in rows:
-        print(("  ".join(f"{c:{w}}" for c, w in zip(row[:3], widths, strict=True)) +
-               f"  {row[3]}").rstrip())
-    return 0
-
-
-# Verbs whose parsers live beside their code, imported only for the verb being run (their
-# modules import JAX and more, which `jaxgan --help` must not wait for); the help line is
-# what `jaxgan --help` lists (tests/test_cli.py checks it equals the module's own).
+# Verbs whose modules import JAX and more, which `jaxgan --help` must not wait for: each
+# is imported only for the verb being run; the help line is what `jaxgan --help` lists
+# (tests/test_cli.py checks it equals the module's own).
 LAZY_VERBS = {
-    "fid": ("jaxgan.metrics.commands", "add_fid_parser",
+    "fid": ("jaxgan.cli.fid", "add_fid_parser",
             "Fréchet Inception Distance between two image sets or statistics files"),
-    "eval": ("jaxgan.evaluate", "add_eval_parser", "compute the configured metrics for a "
+    "eval": ("jaxgan.cli.eval", "add_eval_parser", "compute the configured metrics for a "
              "run's newest checkpoint and append them to metrics.jsonl"),
-    "classifier": ("jaxgan.evaluate", "add_classifier_parser", "train and cache the small "
+    "classifier": ("jaxgan.cli.eval", "add_classifier_parser", "train and cache the small "
                    "classifier used by the classifier metrics of a labelled dataset"),
-    "doctor": ("jaxgan.diagnostics.doctor", "add_doctor_parser",
+    "doctor": ("jaxgan.cli.doctor", "add_doctor_parser",
                "diagnose a run's training health from its logs"),
-    "bench": ("jaxgan.bench", "add_bench_parser", "time the compiled train step of a config"),
-    "sweep": ("jaxgan.sweep", "add_sweep_parser",
+    "bench": ("jaxgan.cli.bench", "add_bench_parser",
+              "time the compiled train step of a config"),
+    "sweep": ("jaxgan.cli.sweep", "add_sweep_parser",
               "train K GANs (seeds x settings) in one program"),
 }
 
