@@ -114,9 +114,11 @@ def toy_mode_signals(run: Any, state: Any, n: int = 2500) -> dict[str, Any]:
     evaluation's 3 std, which a converging run does not meet yet). Modes are counted among
     the near samples only, at every record, however few they are: a mode counts as captured
     when it holds at least `MODE_SHARE` of its fair share of the near samples (and at least
-    `MODE_MIN_SAMPLES`), so an off-mode generator still gets a count, and the share of
-    samples near no mode is reported beside it (`toy_off_mode`) instead of suppressing it.
+    `MODE_MIN_SAMPLES`; both in `jaxgan.diagnostics.toy_modes`), so an off-mode generator
+    still gets a count, and the share of samples near no mode is reported beside it
+    (`toy_off_mode`) instead of suppressing it.
     """
+    from jaxgan.diagnostics.toy_modes import mode_count
     from jaxgan.sampling import generate
 
     src = run.source
@@ -124,23 +126,3 @@ def toy_mode_signals(run: Any, state: Any, n: int = 2500) -> dict[str, Any]:
     fake = generate(run.models, state, n, seed=run.cfg.seed + streams.TOY_MODES_SEED_OFFSET,
                     use_ema=False)
     return mode_count(np.asarray(fake, np.float64), centers)
-
-
-MODE_SHARE = 0.2  # of a mode's fair share n_near / K
-MODE_MIN_SAMPLES = 2  # one stray sample does not make a mode
-
-
-def mode_count(samples: np.ndarray, centers: np.ndarray) -> dict[str, Any]:
-    """`modes_captured`, `num_modes`, `toy_off_mode` (share of samples near no mode),
-    `near_mode_frac` (1 - that) and `toy_near_samples` for (N, 2) samples; see
-    `toy_mode_signals`."""
-    k = len(centers)
-    d = np.linalg.norm(samples[:, None, :] - centers[None], axis=-1)
-    gaps = np.linalg.norm(centers[:, None] - centers[None], axis=-1)
-    radius = 0.25 * gaps[~np.eye(k, dtype=bool)].min()
-    near = np.isfinite(d).all(axis=1) & (d.min(axis=1) < radius)  # NaN samples: near none
-    counts = np.bincount(d[near].argmin(axis=1), minlength=k) if near.any() else np.zeros(k)
-    need = max(MODE_SHARE * int(near.sum()) / k, MODE_MIN_SAMPLES)
-    return {"modes_captured": int((counts >= need).sum()), "num_modes": int(k),
-            "toy_off_mode": float(1.0 - near.mean()), "near_mode_frac": float(near.mean()),
-            "toy_near_samples": int(near.sum())}

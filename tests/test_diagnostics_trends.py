@@ -17,7 +17,7 @@ from jaxgan.diagnostics import detectors as det
 from jaxgan.diagnostics import dominance
 from jaxgan.diagnostics.monitor import HealthMonitor
 from jaxgan.diagnostics.risks import RISK_NAMES
-from jaxgan.evaluate import mode_count
+from jaxgan.diagnostics.toy_modes import mode_count
 
 # d_real_acc, d_fake_acc, d_loss_real, d_loss_fake, g_loss, d_fake_prob, g_grad_norm,
 # d_grad_norm, diversity_ratio: dcgan_digits seed 0, steps 50, 100, ..., 2000

@@ -112,7 +112,7 @@ G_DEAD_NORM = 1e-8
 DIVERSITY_RATIO_MIN = 0.5
 DUP_FRAC_MAX = 0.3
 MODES_MIN_FRAC = 0.5
-# The live toy count (`jaxgan.evaluate.toy_mode_signals`) is logged at every record, counted
+# The live toy count (`diagnostics.toy_modes`) is logged at every record, counted
 # among the samples near a mode however few they are; the rule reads it once at least 5 % of
 # the samples are near a mode (`toy_off_mode` <= 0.95; it used to need 50 %, which hid the
 # count the further off-mode G was). Below that G is off the data, not collapsed onto part
