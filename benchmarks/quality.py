@@ -128,8 +128,24 @@ def score(judge, samples: np.ndarray) -> dict[str, float]:
             "entropy_bits": s["entropy_bits"]}
 
 
-# What jaxgan-plain turns off so that it is the torch recipe: EMA and every preset trick.
-PLAIN = ["train.ema_decay=0", "tricks.label_smoothing=0", "tricks.instance_noise=0",
+def save_grid(samples: np.ndarray, path: Path) -> None:
+    """The first 64 samples in [-1, 1] as an 8x8 grid PNG (small enough to check in)."""
+    from jaxgan.writers import make_grid, save_png
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_png(make_grid(np.asarray(samples[:64], np.float32)[..., None], ncols=8), path,
+             min_size=256)
+
+
+# The DCGAN both implementations train (latent, G width, D width, batch): the
+# pytorch/examples sizes at this resolution, whatever architecture the preset ships.
+DCGAN_DIMS = {"digits": (64, 64, 64, 64), "mnist": (100, 64, 64, 64)}
+
+# What jaxgan-plain turns off so that it is the torch recipe: EMA and every preset trick;
+# it also sets the preset's model back to the DCGAN (the preset may ship another one).
+PLAIN = ["model.generator=dcgan", "model.discriminator=dcgan", "model.info_categorical=0",
+         "model.info_continuous=0", "train.ema_decay=0", "tricks.label_smoothing=0",
+         "tricks.instance_noise=0",
          "tricks.diffaugment=", "tricks.r1_gamma=0", "model.pack=1",
          "model.spectral_norm=false", "loss.name=non_saturating", "train.n_critic=1",
          "optim.g.lr=2e-4", "optim.d.lr=2e-4", "optim.g.b1=0.5", "optim.d.b1=0.5"]
@@ -143,14 +159,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num", type=int, default=1000)
     p.add_argument("--sides", nargs="+", default=["torch", "jaxgan-plain", "jaxgan"])
     p.add_argument("--json", default=None)
+    p.add_argument("--grids", default=None, help="write an 8x8 sample grid (PNG) of each "
+                   "side's first seed into this folder")
     args = p.parse_args(argv)
     from jaxgan.config import resolve
 
     images, res, preset = load_data(args.data)
     cfg = resolve(preset, [], 1)
     steps = args.steps or cfg.train.steps
-    nz, ngf, ndf, batch = (cfg.model.latent_dim, cfg.model.g_width, cfg.model.d_width,
-                           cfg.train.batch_size)
+    nz, ngf, ndf, batch = DCGAN_DIMS[args.data]
+    plain = PLAIN + [f"model.latent_dim={nz}", f"model.g_width={ngf}",
+                     f"model.d_width={ndf}", f"train.batch_size={batch}"]
     root = Path(tempfile.mkdtemp(prefix="jaxgan-quality-"))
     npz = root / f"{args.data}.npz"
     np.savez(npz, images=images[..., None])
@@ -168,12 +187,14 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 extra = [f"train.steps={steps}", f"train.checkpoint_every={steps}",
                          f"train.sample_every={steps}"]
-                extra += PLAIN if side == "jaxgan-plain" else []
+                extra += plain if side == "jaxgan-plain" else []
                 samples = train_jaxgan(npz, res, preset, extra, seed, root, args.num)
             row = {"side": side, "seed": seed, "wall_s": round(time.perf_counter() - t0, 1),
                    **score(judge, samples)}
             rows.append(row)
             print(json.dumps(row), flush=True)
+            if args.grids and seed == args.seeds[0]:
+                save_grid(samples, Path(args.grids) / f"{args.data}_{side}_s{seed}.png")
     print("\n| side | FD (median, worst) | confident (median, worst) | classes >= 3 % "
           "(worst) | entropy bits (worst) | wall s (median) |\n|---|---|---|---|---|---|")
     for side in args.sides:

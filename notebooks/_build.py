@@ -24,8 +24,8 @@ QUICKSTART = [
     md("""
 # jaxgan quickstart: a DCGAN on the embedded digits
 
-This notebook trains the default preset (`dcgan_digits`: a DCGAN on the 8x8 handwritten
-digits that ship with scikit-learn, upsampled to 16x16), shows the sample grids, the loss
+This notebook trains the default preset (`dcgan_digits`: a DCGAN with fully connected
+layers on the 8x8 handwritten digits that ship with scikit-learn), shows the sample grids, the loss
 and health plots, samples from the checkpoint and computes sample-quality metrics.
 Everything here is also a command: `jaxgan train`, `jaxgan sample`, `jaxgan doctor`.
 
@@ -42,7 +42,7 @@ from IPython.display import Image, Markdown, display
 from jaxgan import config as config_lib
 from jaxgan.trainer import train
 
-STEPS = int(os.environ.get("JAXGAN_NB_STEPS", "2000"))
+STEPS = int(os.environ.get("JAXGAN_NB_STEPS", "3000"))
 workdir = Path(tempfile.mkdtemp()) / "dcgan_digits"
 cfg = config_lib.resolve("dcgan_digits", [
     f"train.steps={STEPS}", f"train.log_every={max(STEPS // 40, 1)}",

@@ -1,15 +1,25 @@
-"""DCGAN on the 8x8 handwritten digits that ship with scikit-learn (the default job).
+"""The default job: a DCGAN on the 8x8 handwritten digits that ship with scikit-learn.
 
 Command:  jaxgan train            (same as: jaxgan train --config dcgan_digits)
-Expected: recognizable digits in workdir/samples/latest.png from about step 1,000 on; the
-          health monitor reports `healthy` throughout. On this small, easy dataset the
-          discriminator stays confident (D accuracy 0.9-1.0, D loss 0.2-0.9 summed over
-          the real and fake terms, G loss 1.5-2.7) while the generator keeps improving.
-Run time: about 2.5 minutes on a 2-core CPU (~0.05 s per iteration), well under a minute on
-          one GPU.
+Expected: digits an independent classifier recognizes. Measured over seeds 0-4 (the seeds
+          the settings were chosen on) with the EMA generator, 1,000 samples scored by
+          benchmarks/judge.py (a scikit-learn MLP fitted on the first 1,500 digits, never
+          on generated images; the 297 held-out real digits score 0.906): 0.841-0.860 of
+          samples classified with probability >= 0.9 (worst seed 4), all 10 classes with
+          >= 6.9 % of the samples, class entropy 3.303-3.311 bits (real: 3.31), mean
+          nearest-training-digit distance 0.94-0.96x that of held-out real digits (neither
+          blurred, > 1.2, nor memorized, < 0.8); health `healthy` throughout. Held-out
+          seeds 5-9, by the real commands: see benchmarks/RESULTS.md ("Sample quality").
+Run time: about a minute on a 2-core CPU; seconds on one GPU.
 
-The digits are upsampled to 16x16, the smallest size at which a DCGAN keeps its full
-structure (project to 4x4, two stride-2 up-convolutions), so the default job is fast.
+Why these settings (each measured at seeds 0 and 3 against the alternatives, same
+judge): the digits' native 8x8, since the 16x16 the preset used before caps the judge at
+0.835 on real digits (up- then down-sampling blurs them); and the DCGAN with fully
+connected layers (`model.generator=dcgan_fc`, InfoGAN's MNIST networks without codes),
+since at 8x8 the plain DCGAN's discriminator is one convolution deep and stays at chance
+(D loss 2 ln 2 throughout; 0.52-0.66 confident after 2,000-6,000 iterations, whatever the
+learning rates, D width, packing or R1). The plain DCGAN recipe otherwise: Adam 2e-4,
+b1 0.5, batch 64, the non-saturating loss, and an EMA generator.
 """
 
 from jaxgan.config import Config
@@ -18,15 +28,17 @@ from jaxgan.config import Config
 def get_config() -> Config:
     cfg = Config(name="dcgan_digits")
     cfg.data.source = "digits"
-    cfg.data.resolution = 16
+    cfg.data.resolution = 8
     cfg.data.channels = 1
+    cfg.model.generator = "dcgan_fc"
+    cfg.model.discriminator = "dcgan_fc"
     cfg.model.latent_dim = 64
-    cfg.model.g_width = 64
-    cfg.model.d_width = 64
+    cfg.model.g_width = 32
+    cfg.model.d_width = 32
     cfg.loss.name = "non_saturating"
     cfg.optim.g.lr = 2e-4
     cfg.optim.d.lr = 2e-4
-    cfg.train.steps = 2000
+    cfg.train.steps = 3000
     cfg.train.batch_size = 64
     cfg.train.steps_per_call = 1  # see step.scan_steps: conv grads in a CPU loop are slow
     cfg.train.log_every = 50

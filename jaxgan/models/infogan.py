@@ -112,6 +112,9 @@ class InfoGANDiscriminator(nn.Module):
         h = nn.Dense(1024, kernel_init=DCGAN_INIT, dtype=self.dtype)(h.reshape(x.shape[0], -1))
         h = nn.leaky_relu(_bn(train, self.bn_axis_name, self.dtype)(h), 0.1)
         self.sow("intermediates", "features", h.astype(jnp.float32))
+        if self.n_cat + self.n_cont == 0:  # no codes: no Q head (models/dcgan_fc.py)
+            out = nn.Dense(1, kernel_init=DCGAN_INIT, dtype=self.dtype, name="logit")(h)
+            return out.reshape(x.shape[0]).astype(jnp.float32)
         q = nn.Dense(128, kernel_init=DCGAN_INIT, dtype=self.dtype, name="q_hidden")(h)
         q = nn.leaky_relu(nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
                                        scale_init=bn_scale_init, axis_name=self.bn_axis_name,
