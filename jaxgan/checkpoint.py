@@ -194,6 +194,16 @@ class Checkpointer:
         return self.manager.save(step, args=ocp.args.StandardSave(state), force=force,
                                  metrics=dict(metrics) if metrics is not None else None)
 
+    def delete_after(self, step: int) -> list[int]:
+        """Delete the committed checkpoints newer than `step` (the autopilot discards a
+        failed trajectory's checkpoints so that a resume continues the remedied one);
+        returns the deleted steps."""
+        self.manager.wait_until_finished()
+        gone = [s for s in self.steps() if s > step]
+        for s in gone:
+            self.manager.delete(s)
+        return gone
+
     def restore(self, abstract_state: Any, step: int | None = None) -> tuple[int, Any]:
         """Restore the newest readable checkpoint (or `step`); skips corrupt ones.
 

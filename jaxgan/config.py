@@ -42,7 +42,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.cpu_dots": ("auto", "ynn", "eigen"),
     "train.on_nan": ("stop", "rollback"),
     "train.keep_best_mode": ("min", "max"),
-    "health.on_failure": ("warn", "stop"),
+    "health.on_failure": ("warn", "stop", "remedy"),
 }
 
 PRESET_DIR = Path(__file__).parent / "configs"
@@ -136,7 +136,7 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
             raise ConfigError(f"{key} must be in [0, 1), got {flat[key]}")
     for key in ("optim.g.eps", "optim.d.eps", "optim.g.weight_decay", "optim.d.weight_decay",
                 "optim.g.grad_clip", "optim.d.grad_clip", "eval.every", "train.max_rollbacks",
-                "model.num_classes", "train.keep_every"):
+                "model.num_classes", "train.keep_every", "health.max_remedies"):
         if flat[key] < 0:
             raise ConfigError(f"{key} must be >= 0, got {flat[key]}")
     t = cfg.train  # retention: only saved steps can be kept; the best needs evaluations

@@ -149,8 +149,11 @@ class EvalConfig:
 @dataclass
 class HealthConfig:
     enabled: bool = True
-    on_failure: str = "warn"  # warn | stop
+    # warn | stop | remedy (jaxgan/autopilot.py: restore the last healthy checkpoint,
+    # apply the verdict's next remedy, continue; at most max_remedies times, then stop)
+    on_failure: str = "warn"
     window: int = 10  # log points per detector window
+    max_remedies: int = 3
 
 
 @dataclass

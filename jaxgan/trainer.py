@@ -24,6 +24,7 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import parallel
+from jaxgan.autopilot import Autopilot
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.config import Config, ConfigError
 from jaxgan.data import prefetch
@@ -103,6 +104,10 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     ckpt = Checkpointer(workdir / "checkpoints", keep=tc.keep_checkpoints,
                         keep_every=tc.keep_every, keep_best=tc.keep_best,
                         keep_best_mode=tc.keep_best_mode)
+    pilot = Autopilot(cfg, workdir) if cfg.health.on_failure == "remedy" else None
+    if pilot is not None and pilot.applied:  # resuming a remedied run: its config
+        run = setup_run(pilot.config(cfg))
+        pilot.resume(run, ckpt, cfg)
     writer = progress = monitor = None
     exit_flag = GracefulExit()
     rollbacks, stop, wall0 = 0, False, 0.0
@@ -134,6 +139,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
             sums: dict[str, jax.Array] | None = None
             count, t_last, s_last = 0, time.perf_counter(), step
             nan_at: dict[str, Any] | None = None
+            failed_at: dict[str, Any] | None = None
             batches = prefetch(host_batches(run, step, tc.steps), size=2)
             try:
                 for host in batches:
@@ -162,6 +168,9 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                             rec.update(toy_mode_signals(run, local_copy(state)))
                         _log(rec, cfg, monitor, writer, progress, result, exit_flag)
                         stop = stop or any_process(exit_flag.requested)  # health stop
+                        if pilot is not None and pilot.acts_on(run.cfg, rec):
+                            failed_at = rec
+                            break
                     best = None  # keep_best: the evaluated steps carry their metrics
                     if cfg.eval.every and step % cfg.eval.every == 0:
                         ev = evaluate_state(run, state, step)
@@ -176,10 +185,20 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                             nan_at = {"step": step, "nonfinite": 1.0, **progress_of(step)}
                             break
                         ckpt.save(step, state, force=True, metrics=best)
+                        if pilot is not None:
+                            pilot.note_checkpoint(step, state, result.last_record)
                     if stop or step >= tc.steps:
                         break
             finally:
                 batches.close()
+            if failed_at is not None:
+                acted = pilot.remedy(run, ckpt, failed_at)
+                if acted is None:  # nothing left to try: stop with the doctor's report
+                    result.stopped_early = failed_at["verdict"]
+                    stop = True
+                else:
+                    step, state, run, entry = acted
+                    _announce_remedy(entry, writer, progress, tc.steps)
             if nan_at is not None:
                 rollbacks += 1
                 step, state = _handle_nan(run, ckpt, nan_at, rollbacks, writer, workdir)
@@ -190,6 +209,8 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     finally:
         try:  # handlers stay installed through the final commit: a 2nd signal exits quietly
             ckpt.close()
+            if pilot is not None:
+                pilot.close()
         finally:
             exit_flag.uninstall()
         if writer is not None:
@@ -236,6 +257,24 @@ def _best_metrics(record: dict[str, Any], name: str) -> dict[str, float]:
                           f"(they have {', '.join(sorted(numbers))}); choose one of those or "
                           "set eval.metrics to compute it")
     return {k: v for k, v in numbers.items() if np.isfinite(v)}
+
+
+def _announce_remedy(entry: dict[str, Any], writer: MetricsWriter | None, progress: Any,
+                     total: int) -> None:
+    """The autopilot's action, in metrics.jsonl (and so TensorBoard and the doctor), and
+    one line on stderr; the progress bar goes back to the healthy step."""
+    if writer is not None:
+        writer.write({"step": entry["step"], "autopilot": entry["remedy"],
+                      "autopilot_verdict": entry["verdict"],
+                      "autopilot_failed_at": entry["failed_at"],
+                      "autopilot_overrides": " ".join(entry["overrides"])})
+    if jax.process_index() == 0:
+        print(f"jaxgan: {entry['verdict']} at step {entry['failed_at']}; autopilot: "
+              f"{entry['what']} ({' '.join(entry['overrides'])}), continuing from the "
+              f"healthy step {entry['step']}", file=sys.stderr)
+    if progress is not None:
+        progress.reset(total=total)
+        progress.update(entry["step"])
 
 
 def _handle_nan(run: RunSetup, ckpt: Checkpointer, nan_at: dict[str, Any], rollbacks: int,

@@ -101,7 +101,8 @@ def read_metrics(path: Path) -> MetricsLog:
     often nothing else) included, with "nan"/"inf" strings turned back into floats, so the
     replay sees what the live monitor saw. Robust to what real runs leave behind: a last
     line still being written (skipped, not an error), unreadable lines (counted), records
-    that are not training records (evaluation lines; ignored), and a rolled-back or resumed
+    that are not training records (evaluation lines; ignored; the autopilot's lines become
+    notes), and a rolled-back, remedied or resumed
     run that logs some steps again (the later records replace the earlier ones from that
     step on, as the run itself did; a note keeps the replaced divergence visible).
     """
@@ -121,6 +122,12 @@ def read_metrics(path: Path) -> MetricsLog:
             continue
         if not isinstance(rec, dict) or det.value(rec, "step") is None:
             log.skipped_lines += 1
+            continue
+        if "autopilot" in rec:  # health.on_failure=remedy acted (jaxgan/autopilot.py)
+            log.notes.append(f"autopilot: {rec.get('autopilot_verdict')} at step "
+                             f"{rec.get('autopilot_failed_at')}; applied {rec['autopilot']} "
+                             f"({rec.get('autopilot_overrides', '')}) and went back to the "
+                             f"healthy step {rec['step']}")
             continue
         if not det.is_training_record(rec):  # evaluation records; the NaN record stays
             continue

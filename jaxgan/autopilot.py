@@ -1,0 +1,305 @@
+"""The autopilot's remedy table: what `health.on_failure=remedy` changes when a verdict holds.
+
+Why a table of data: a remedy must be something the trainer can apply between two steps
+without changing the shapes of the state, so that the last healthy checkpoint restores into
+the remedied run unchanged — learning rates and Adam's b1 (optax keeps no learning rate in
+its state), the loss, the number of D steps per G step, and the D-side regularizers
+(label smoothing, instance noise, R1). Architecture changes (spectral norm, packing, widths)
+would need a fresh state and are therefore advice in the doctor's report, never remedies.
+
+Each entry names the verdict it treats, says in one sentence what it does, and computes its
+`KEY=VALUE` overrides from the run's current config (and step, for annealed terms), or
+`None` when it does not apply (smoothing already on, the loss already non-saturating, ...).
+The trainer tries a verdict's remedies in order, skipping those already applied, so a
+second failure of the same kind gets the next remedy, not the same one again.
+
+The remedies are the first entries of the monitor's advice (`diagnostics.monitor.REMEDIES`)
+that can change mid-run; `tests/test_autopilot.py` checks that each changes the config key
+it claims and that the changed step really behaves differently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jax
+
+from jaxgan.config import Config, apply_overrides, validate
+from jaxgan.guards import is_injected
+
+Edit = Callable[[Config, int], "list[str] | None"]
+
+
+@dataclass(frozen=True)
+class Remedy:
+    """One mid-run change: `name` is what metrics.jsonl records, `what` what a person reads."""
+
+    name: str
+    what: str
+    edit: Edit
+
+    def overrides(self, cfg: Config, step: int) -> list[str] | None:
+        return self.edit(cfg, step)
+
+
+def _scale_lr(player: str, factor: float) -> Edit:
+    def edit(cfg: Config, step: int) -> list[str]:
+        del step
+        out = []
+        for p in player:
+            lr = getattr(cfg.optim, p).lr
+            out.append(f"optim.{p}.lr={lr * factor:.6g}")
+        return out
+
+    return edit
+
+
+def _label_smoothing(cfg: Config, step: int) -> list[str] | None:
+    del step
+    if cfg.tricks.label_smoothing > 0 or not _has_labels_loss(cfg):
+        return None
+    return ["tricks.label_smoothing=0.1"]
+
+
+def _instance_noise(cfg: Config, step: int) -> list[str] | None:
+    """Gaussian noise on D's inputs, annealed to zero over the rest of the run: the noise
+    makes the real and fake distributions overlap while D is too far ahead, then lets
+    the run finish on clean inputs (the anneal counts from step 0, hence `step + rest`)."""
+    if cfg.tricks.instance_noise > 0:
+        return None
+    rest = max(cfg.train.steps - step, 1)
+    std = 0.05 if cfg.data.source.startswith("toy") else 0.1
+    return [f"tricks.instance_noise={std}",
+            f"tricks.instance_noise_anneal_steps={step + rest}"]
+
+
+def _r1(cfg: Config, step: int) -> list[str] | None:
+    del step
+    if cfg.tricks.r1_gamma > 0 or cfg.tricks.gp_weight > 0:
+        return None
+    gamma = 0.1 if cfg.data.source.startswith("toy") else 1.0
+    return [f"tricks.r1_gamma={gamma}"]
+
+
+def _non_saturating(cfg: Config, step: int) -> list[str] | None:
+    del step
+    return ["loss.name=non_saturating"] if cfg.loss.name == "minimax" else None
+
+
+def _adam_b1_zero(cfg: Config, step: int) -> list[str] | None:
+    del step
+    out = [f"optim.{p}.b1=0.0" for p in "gd"
+           if getattr(cfg.optim, p).name in ("adam", "adamw") and getattr(cfg.optim, p).b1 > 0]
+    return out or None
+
+
+def _fewer_d_steps(cfg: Config, step: int) -> list[str] | None:
+    del step
+    return [f"train.n_critic={cfg.train.n_critic // 2}"] if cfg.train.n_critic > 1 else None
+
+
+def _has_labels_loss(cfg: Config) -> bool:
+    """Label smoothing is defined for the losses that compare D's output with a target."""
+    return cfg.loss.name in ("non_saturating", "minimax", "least_squares")
+
+
+LOWER_BOTH = Remedy("lower_both_lrs", "lower both learning rates 4x", _scale_lr("gd", 0.25))
+HALVE_BOTH = Remedy("halve_both_lrs", "halve both learning rates", _scale_lr("gd", 0.5))
+SLOW_D = Remedy("slow_d", "halve D's learning rate (TTUR towards G)", _scale_lr("d", 0.5))
+SLOW_G = Remedy("slow_g", "halve G's learning rate (TTUR towards D)", _scale_lr("g", 0.5))
+SMOOTH = Remedy("label_smoothing", "one-sided label smoothing: D's real target 0.9",
+                _label_smoothing)
+NOISE = Remedy("instance_noise", "instance noise on D's inputs, annealed to 0 by the end",
+               _instance_noise)
+R1 = Remedy("r1", "an R1 gradient penalty on real data", _r1)
+NON_SAT = Remedy("non_saturating", "the non-saturating G loss instead of minimax",
+                 _non_saturating)
+B1_ZERO = Remedy("adam_b1_zero", "Adam b1=0 for both players (less momentum, less rotation)",
+                 _adam_b1_zero)
+FEWER_D = Remedy("fewer_d_steps", "halve D's steps per G step (train.n_critic)",
+                 _fewer_d_steps)
+
+# Verdict -> the remedies tried in order. `healthy` has none by definition.
+REMEDY_TABLE: dict[str, tuple[Remedy, ...]] = {
+    "diverged": (LOWER_BOTH, R1, LOWER_BOTH),
+    "convergence_failure": (SLOW_D, SMOOTH, NOISE, FEWER_D, R1),
+    "vanishing_gradient": (NON_SAT, FEWER_D, SLOW_D, NOISE, SMOOTH),
+    "mode_collapse": (R1, NOISE, SLOW_G, HALVE_BOTH),
+    "oscillation": (HALVE_BOTH, B1_ZERO, R1),
+}
+
+
+def next_remedy(verdict: str, cfg: Config, step: int, tried: Sequence[str] = ()
+                ) -> tuple[Remedy, list[str]] | None:
+    """The first remedy for `verdict` that applies to `cfg` and has not been `tried`
+    (names; a name may appear in the table twice, so each use is counted), with its
+    overrides; None when the table is exhausted for this run."""
+    used = list(tried)
+    for remedy in REMEDY_TABLE.get(verdict, ()):
+        if remedy.name in used:
+            used.remove(remedy.name)
+            continue
+        overrides = remedy.overrides(cfg, step)
+        if overrides:
+            return remedy, overrides
+    return None
+
+
+def apply_remedy(cfg: Config, overrides: Sequence[str]) -> Config:
+    """The config with a remedy's overrides applied and validated (a new Config)."""
+    return validate(apply_overrides(cfg, list(overrides)))
+
+
+def set_hyperparams(state: Any, old: Config, new: Config) -> Any:
+    """The state's injected optimizer hyperparameters moved from `old`'s to `new`'s.
+
+    Learning rates are scaled by new/old rather than overwritten, so a NaN rollback's
+    halving (`guards.scale_learning_rates`) survives a later remedy; Adam's b1 is set.
+    """
+    def player(opt_state: Any, o: Any, n: Any) -> Any:
+        def visit(s: Any) -> Any:
+            if not is_injected(s):
+                return s
+            hp = dict(s.hyperparams)
+            if n.lr != o.lr:
+                hp["learning_rate"] = hp["learning_rate"] * (n.lr / o.lr)
+            if "b1" in hp and n.b1 != o.b1:
+                hp["b1"] = jax.numpy.full_like(hp["b1"], n.b1)
+            return s._replace(hyperparams=hp)
+
+        return jax.tree.map(visit, opt_state, is_leaf=is_injected)
+
+    return state.replace(g_opt_state=player(state.g_opt_state, old.optim.g, new.optim.g),
+                         d_opt_state=player(state.d_opt_state, old.optim.d, new.optim.d))
+
+
+def is_failure(record: Mapping[str, Any]) -> bool:
+    """A confirmed failure verdict (the monitor's windowed rules, not an `at_risk` warning
+    and not the warm-up)."""
+    return record.get("verdict") in REMEDY_TABLE
+
+
+def is_healthy(record: Mapping[str, Any] | None) -> bool:
+    """Healthy with no warning: a checkpoint taken now is one the autopilot may return to."""
+    return record is not None and record.get("verdict") == "healthy" and \
+        not record.get("at_risk") and not record.get("warming_up")
+
+
+class Autopilot:
+    """The trainer's side of ``health.on_failure=remedy``: what was applied, where the
+    last healthy state is, and the decision at each failure.
+
+    Applied remedies live in ``WORKDIR/autopilot.json`` (written atomically, after the
+    failed trajectory's checkpoints are gone and the healthy state is the newest one), so
+    a resumed run rebuilds the remedied config, and a run killed mid-remedy replays the
+    same failure into the same remedy. The last healthy checkpoint has a directory of its
+    own (``checkpoints_healthy/``, one kept), outside the main retention window.
+    """
+
+    def __init__(self, cfg: Config, workdir: Path) -> None:
+        from jaxgan.checkpoint import Checkpointer
+
+        self.max_remedies = cfg.health.max_remedies
+        self.path = workdir / "autopilot.json"
+        self.applied: list[dict[str, Any]] = (
+            json.loads(self.path.read_text()) if self.path.exists() else [])
+        self.healthy = Checkpointer(workdir / "checkpoints_healthy", keep=1,
+                                    async_save=False)
+
+    def acts_on(self, cfg: Config, record: Mapping[str, Any]) -> bool:
+        """A failure the autopilot answers now. After a remedy the monitor's window still
+        holds the records from before it, so the verdict is left to settle for one full
+        window of post-remedy records (`health.window` log steps) before it counts."""
+        if not is_failure(record) or not self.applied:
+            return is_failure(record)
+        settle = self.applied[-1]["step"] + cfg.health.window * cfg.train.log_every
+        return int(record["step"]) > settle
+
+    def config(self, cfg: Config) -> Config:
+        """`cfg` with every applied remedy's overrides, in order."""
+        for entry in self.applied:
+            cfg = apply_remedy(cfg, entry["overrides"])
+        return cfg
+
+    def note_checkpoint(self, step: int, state: Any, last: Mapping[str, Any] | None) -> None:
+        if is_healthy(last):
+            self.healthy.save(step, state, force=True)
+
+    def decide(self, cfg: Config, record: Mapping[str, Any]
+               ) -> tuple[Remedy, list[str]] | None:
+        """The remedy to apply for this failure record, or None: budget spent
+        (`health.max_remedies`), nothing healthy to return to, or the table exhausted."""
+        if len(self.applied) >= self.max_remedies or self.healthy.latest_step() is None:
+            return None
+        return next_remedy(record["verdict"], cfg, int(record["step"]),
+                           [e["remedy"] for e in self.applied])
+
+    def commit(self, entry: dict[str, Any]) -> None:
+        self.applied.append(entry)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(self.applied, indent=1))
+        os.replace(tmp, self.path)
+
+    def close(self) -> None:
+        self.healthy.close()
+
+    def remedy(self, run: Any, ckpt: Any, record: Mapping[str, Any]
+               ) -> tuple[int, Any, Any, dict[str, Any]] | None:
+        """Act on a failure record: (step, state, run, entry) to continue from, or None
+        when there is nothing left to try (the trainer then stops).
+
+        Order matters for resuming: the failed trajectory's checkpoints go first (down to
+        and including the healthy step), then the decision is committed, then the
+        remedied state is saved as the healthy step. Killed before the commit, a resume
+        replays the same failure deterministically into the same remedy; killed after
+        it, `resume` finishes the save.
+        """
+        found = self.decide(run.cfg, record)
+        if found is None:
+            return None
+        remedy, overrides = found
+        new_cfg = apply_remedy(run.cfg, overrides)
+        ckpt.wait()
+        step, state = self._restore_healthy(run)
+        ckpt.delete_after(step - 1)
+        entry = {"step": step, "failed_at": int(record["step"]),
+                 "verdict": record["verdict"], "remedy": remedy.name, "what": remedy.what,
+                 "overrides": overrides}
+        self.commit(entry)
+        state = set_hyperparams(state, run.cfg, new_cfg)
+        ckpt.save(step, state, force=True)
+        ckpt.wait()
+        from jaxgan.run import setup_run
+
+        return step, state, setup_run(new_cfg), entry
+
+    def resume(self, run: Any, ckpt: Any, user_cfg: Config) -> None:
+        """Finish a remedy that was committed but whose remedied state was not saved yet
+        (the newest main checkpoint is older than the remedy's step)."""
+        if not self.applied:
+            return
+        last = self.applied[-1]
+        latest = ckpt.latest_step()
+        if latest is not None and latest >= last["step"]:
+            return
+        before = user_cfg
+        for entry in self.applied[:-1]:
+            before = apply_remedy(before, entry["overrides"])
+        step, state = self._restore_healthy(run, last["step"])
+        ckpt.save(step, set_hyperparams(state, before, run.cfg), force=True)
+        ckpt.wait()
+
+    def _restore_healthy(self, run: Any, step: int | None = None) -> tuple[int, Any]:
+        from jaxgan.checkpoint import abstract_like
+        from jaxgan.run import abstract_state
+
+        return self.healthy.restore(abstract_like(abstract_state(run), run.replicated), step)
+
+
+__all__ = ["Remedy", "REMEDY_TABLE", "next_remedy", "apply_remedy", "set_hyperparams",
+           "Autopilot", "is_failure", "is_healthy"]
