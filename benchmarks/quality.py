@@ -65,13 +65,13 @@ def load_data(name: str) -> tuple[np.ndarray, int, str]:
 
 
 def train_torch(images: np.ndarray, steps: int, batch: int, nz: int, ngf: int, ndf: int,
-                seed: int, num: int) -> np.ndarray:
+                seed: int, num: int, threads: int) -> np.ndarray:
     """The pytorch/examples DCGAN loop on `images`; returns `num` samples in [-1, 1]."""
     import torch
     from torch_peers import dcgan_pair
 
     torch.manual_seed(seed)
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(threads)
     res = images.shape[1]
     net_g, net_d = dcgan_pair(res, nz, ngf, ndf, nc=1)
     crit = torch.nn.BCELoss()
@@ -159,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--num", type=int, default=1000)
     p.add_argument("--sides", nargs="+", default=["torch", "jaxgan-plain", "jaxgan"])
     p.add_argument("--json", default=None)
+    p.add_argument("--torch-threads", type=int, default=os.cpu_count() or 1,
+                   help="PyTorch's intra-op threads (on a loaded machine 1 can be faster)")
     p.add_argument("--grids", default=None, help="write an 8x8 sample grid (PNG) of each "
                    "side's first seed into this folder")
     args = p.parse_args(argv)
@@ -183,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         for seed in args.seeds:
             t0 = time.perf_counter()
             if side == "torch":
-                samples = train_torch(images, steps, batch, nz, ngf, ndf, seed, args.num)
+                samples = train_torch(images, steps, batch, nz, ngf, ndf, seed, args.num,
+                                      args.torch_threads)
             else:
                 extra = [f"train.steps={steps}", f"train.checkpoint_every={steps}",
                          f"train.sample_every={steps}"]
