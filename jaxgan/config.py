@@ -99,10 +99,11 @@ def choices() -> dict[str, tuple[str, ...]]:
     from jaxgan.data.sources import SOURCES
     from jaxgan.losses import LOSSES
     from jaxgan.models import DISCRIMINATORS, GENERATORS
-    from jaxgan.state import OPTIMIZERS
+    from jaxgan.state import OPTIMIZERS, SCHEDULES
 
     return {"data.source": tuple(SOURCES), "loss.name": tuple(LOSSES),
             "optim.g.name": tuple(OPTIMIZERS), "optim.d.name": tuple(OPTIMIZERS),
+            "optim.g.schedule": tuple(SCHEDULES), "optim.d.schedule": tuple(SCHEDULES),
             "model.generator": tuple(GENERATORS), "model.discriminator": tuple(DISCRIMINATORS),
             **CHOICES}
 
@@ -139,6 +140,10 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
                 "model.num_classes", "train.keep_every", "health.max_remedies"):
         if flat[key] < 0:
             raise ConfigError(f"{key} must be >= 0, got {flat[key]}")
+    for player in ("g", "d"):
+        if not 0.0 <= flat[f"optim.{player}.schedule_final"] <= 1.0:
+            raise ConfigError(f"optim.{player}.schedule_final must be in [0, 1] (the last "
+                              f"update's scale), got {flat[f'optim.{player}.schedule_final']}")
     t = cfg.train  # retention: only saved steps can be kept; the best needs evaluations
     if t.keep_every and t.keep_every % t.checkpoint_every:
         raise ConfigError(f"train.keep_every={t.keep_every} must be a multiple of "

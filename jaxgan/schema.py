@@ -109,6 +109,10 @@ class OptimConfig:
     eps: float = 1e-8
     weight_decay: float = 0.0
     grad_clip: float = 0.0  # global-norm clipping, 0 disables
+    # constant | linear | cosine: updates scaled from 1 down to `schedule_final` over the
+    # run's updates (train.steps for G, train.steps * n_critic for D), after the optimizer
+    schedule: str = "constant"
+    schedule_final: float = 0.0
 
 
 @dataclass

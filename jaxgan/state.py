@@ -49,12 +49,23 @@ OPTIMIZERS = {
     "rmsprop": lambda c: optax.rmsprop,
 }
 
+# The decay of a player's updates over the run (`optim.*.schedule`): a factor from 1 at the
+# first update to `schedule_final` at the last, applied after the optimizer. Why a factor
+# and not an optax learning-rate schedule: the learning rate itself stays an injected
+# hyperparameter, so a NaN rollback, the autopilot and `jaxgan sweep` still set it.
+SCHEDULES = {
+    "constant": None,
+    "linear": lambda n, final: optax.linear_schedule(1.0, final, max(n - 1, 1)),
+    "cosine": lambda n, final: optax.cosine_decay_schedule(1.0, max(n - 1, 1), alpha=final),
+}
 
-def make_optimizer(c: OptimConfig) -> optax.GradientTransformation:
+
+def make_optimizer(c: OptimConfig, updates: int = 0) -> optax.GradientTransformation:
     """An optax optimizer whose learning rate sits in its state (`inject_hyperparams`).
 
     Keeping the learning rate in the state lets a NaN rollback lower it without
-    recompiling, and makes it part of every checkpoint.
+    recompiling, and makes it part of every checkpoint. `updates` is how many updates the
+    run makes, the length of `c.schedule`'s decay.
     """
     if c.name in ("adam", "adamw"):
         kwargs: dict[str, Any] = dict(b1=c.b1, b2=c.b2, eps=c.eps)
@@ -69,6 +80,9 @@ def make_optimizer(c: OptimConfig) -> optax.GradientTransformation:
         raise ValueError(f"unknown optimizer {c.name!r}; choose one of {sorted(OPTIMIZERS)}")
     if c.grad_clip > 0:
         opt = optax.chain(optax.clip_by_global_norm(c.grad_clip), opt)
+    if SCHEDULES[c.schedule] is not None:
+        decay = SCHEDULES[c.schedule](updates, c.schedule_final)
+        opt = optax.chain(opt, optax.scale_by_schedule(decay))
     return opt
 
 
@@ -76,7 +90,9 @@ def make_models(cfg: Config) -> GANModels:
     from jaxgan.models import build_models
 
     g, d = build_models(cfg)
-    return GANModels(g, d, make_optimizer(cfg.optim.g), make_optimizer(cfg.optim.d),
+    steps = cfg.train.steps
+    return GANModels(g, d, make_optimizer(cfg.optim.g, steps),
+                     make_optimizer(cfg.optim.d, steps * cfg.train.n_critic),
                      cfg.model.latent_dim,
                      cfg.model.num_classes)
 
