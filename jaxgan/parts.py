@@ -15,9 +15,10 @@ between tricks is which functions sit in the `StepParts`:
 * `health`: which on-device health signals the step computes (`Health`).
 
 A new trick is one function and one entry here (a term, or a transform), never a new
-parameter of the step. The older keyword form of `make_train_step` (``augment=``,
-``d_penalty=``, ``drift=``, ...) is translated by `parts_from_tricks` into the same
-structure, so both build the same program.
+parameter of the step: the config's tricks each give a `TrickParts` (what they add to the
+step) from the registry in `jaxgan.tricks`. The older keyword form of `make_train_step`
+(``augment=``, ``d_penalty=``, ``drift=``, ...) is translated by `parts_from_tricks` into
+the same structure, so both build the same program.
 """
 
 from __future__ import annotations
@@ -29,13 +30,17 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import optax
 
 Metrics = dict[str, jax.Array]
 Augment = Callable[[jax.Array, jax.Array], jax.Array]  # (key, images) -> images
 InputTransform = Callable[[jax.Array, jax.Array, jax.Array], jax.Array]  # (key, step, x)
+# (d_logits, d_params, real, fake, y, keys) -> (scalar, metrics): see jaxgan.regularizers
+Penalty = Callable[..., tuple[jax.Array, Metrics]]
+TxWrapper = Callable[[optax.GradientTransformation], optax.GradientTransformation]
 
-__all__ = ["StepParts", "Term", "TermInputs", "LabelPolicy", "Health", "parts_from_tricks",
-           "penalty_term", "drift_term", "info_terms"]
+__all__ = ["StepParts", "Term", "TermInputs", "LabelPolicy", "Health", "TrickParts",
+           "parts_from_tricks", "penalty_term", "drift_term", "info_terms"]
 
 
 class Health(enum.Enum):
@@ -109,6 +114,29 @@ class StepParts:
     @property
     def needs_q(self) -> bool:
         return any(t.needs_q for t in (*self.d_terms, *self.g_terms))
+
+
+@dataclass(frozen=True)
+class TrickParts:
+    """What one trick (or a model family) adds to the step; `jaxgan.tricks.combine` merges
+    the contributions of a config into one `StepParts`.
+
+    `augment` and `d_input` are single slots, as are the label policy's `real_target` and
+    `label_flip` (two tricks setting one is refused there). `d_terms` and `g_terms` are
+    appended in order. A `d_penalty` is a `jaxgan.regularizers` penalty: the penalties of
+    all tricks are summed into ONE D term by `combine_penalties` (each with the per-sample
+    keys of its index), last, which is how the step has always summed them. `tx_d` wraps
+    D's optimizer (WGAN's weight clipping), keeping its state's structure.
+    """
+
+    augment: Augment | None = None
+    d_input: InputTransform | None = None
+    real_target: float | None = None
+    label_flip: float = 0.0
+    d_terms: tuple[Term, ...] = ()
+    g_terms: tuple[Term, ...] = ()
+    d_penalty: Penalty | None = None
+    tx_d: TxWrapper | None = None
 
 
 def penalty_term(d_penalty: Callable[..., tuple[jax.Array, Metrics]]) -> Term:

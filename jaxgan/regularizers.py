@@ -1,4 +1,4 @@
-"""Stabilization tricks as pure functions, plugged into `make_train_step` by `step_options`.
+"""Stabilization tricks as pure functions, plugged into the step by `jaxgan.tricks`.
 
 Every trick is a config switch (`TricksConfig`) and composes with any model and loss,
 because each one touches only one seam of the step:
@@ -8,14 +8,14 @@ because each one touches only one seam of the step:
 * `diffaugment` is the step's `augment`: one policy applied to real and fake batches
   alike (with independent random draws, as in Zhao et al. 2020), differentiable w.r.t.
   the images so G's gradient passes through it;
-* the step applies `augment` and `input_noise` to each sample with a key derived from its
+* the step applies `augment` and `d_input` to each sample with a key derived from its
   index in the global batch, and hands penalties such per-sample keys, so every trick's
   random draws are the same on 1 device and on 2048 (like the latents);
 * `instance_noise` (Sonderby et al. 2017; Arjovsky & Bottou 2017) is the step's
-  `input_noise`: Gaussian noise on every input of D, its std annealed linearly to 0;
-* one-sided label smoothing (Salimans et al. 2016) is the step's `real_target`; random
-  label flipping is the step's `label_flip` probability;
-* ProGAN's drift penalty (Karras et al. 2018, Sec. A.1) is the step's `drift`:
+  `d_input`: Gaussian noise on every input of D, its std annealed linearly to 0;
+* one-sided label smoothing (Salimans et al. 2016) is the label policy's `real_target`;
+  random label flipping is its `flip` probability (`parts.LabelPolicy`);
+* ProGAN's drift penalty (Karras et al. 2018, Sec. A.1) is a D term (`parts.drift_term`):
   ``eps * E[D(real)^2]`` in D's loss, so a Wasserstein critic's outputs stay near 0;
 * WGAN weight clipping (Arjovsky et al. 2017) wraps D's optax optimizer so that its update
   lands the parameters in ``[-c, c]`` (the optimizer state keeps its structure, so
@@ -30,10 +30,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import optax
-
-from jaxgan.models.family import generator_family
-from jaxgan.schema import Config
-from jaxgan.state import GANModels
 
 Metrics = dict[str, jax.Array]
 LogitsFn = Callable[[Any, jax.Array, jax.Array], jax.Array]
@@ -225,47 +221,7 @@ def clip_params_after(inner: optax.GradientTransformation, clip: float
     return optax.GradientTransformation(inner.init, update)
 
 
-# ----------------------------------------------------------------------------- wiring
-
-def step_options(cfg: Config, models: GANModels) -> tuple[GANModels, dict[str, Any]]:
-    """(models, extra `make_train_step` keyword arguments) for the config's tricks.
-
-    Only switches that are on produce arguments, so a config without tricks builds
-    exactly the default step.
-    """
-    t = cfg.tricks
-    kwargs: dict[str, Any] = {}
-    if t.label_smoothing > 0:
-        kwargs["real_target"] = 1.0 - t.label_smoothing
-    if t.label_flip > 0:
-        kwargs["label_flip"] = t.label_flip
-    if t.instance_noise > 0:
-        kwargs["input_noise"] = make_instance_noise(t.instance_noise,
-                                                    t.instance_noise_anneal_steps)
-    augment = make_diffaugment(t.diffaugment)
-    if augment is not None:
-        kwargs["augment"] = augment
-    gp = r1 = None
-    if t.gp_weight > 0:
-        def gp(*a, w=t.gp_weight):
-            return gradient_penalty(*a, weight=w)
-    if t.r1_gamma > 0:
-        def r1(*a, g=t.r1_gamma):
-            return r1_penalty(*a, gamma=g)
-    penalty = combine_penalties(gp, r1)
-    if penalty is not None:
-        kwargs["d_penalty"] = penalty
-    if t.weight_clip > 0:
-        models = models._replace(tx_d=clip_params_after(models.tx_d, t.weight_clip))
-    if t.drift_penalty > 0:
-        kwargs["drift"] = t.drift_penalty
-    family_kwargs = generator_family(cfg).step_kwargs  # e.g. InfoGAN's mutual information
-    if family_kwargs is not None:
-        kwargs.update(family_kwargs(cfg))
-    return models, kwargs
-
-
 __all__ = ["gradient_penalty", "r1_penalty", "combine_penalties", "input_gradients",
            "instance_noise_std", "make_instance_noise", "diffaugment", "make_diffaugment",
            "translation_params", "cutout_masks", "parse_policy", "clip_params_after",
-           "step_options", "DIFFAUGMENT_OPS"]
+           "DIFFAUGMENT_OPS"]

@@ -8,8 +8,8 @@ and counts the FLOPs of the very program the trainer runs) and the readers (`sam
 `eval`, `load_run`, which need no step). The pieces each caller used to assemble for
 itself live here once:
 
-* `step_factory`: the config's tricks, model-family hooks and on-device data sampler wired
-  into `make_train_step`, as ``make(health=...)``;
+* `step_factory`: the config's tricks (the `jaxgan.tricks` registry), model-family hooks and
+  on-device data sampler wired into `make_train_step`, as ``make(health=...)``;
 * `host_batch` / `host_batches`: the host batch of one compiled call, shaped
   ``(steps_per_call, n_critic, local batch, ...)``, from `host_batch_plan`;
 * `abstract_state` / `restore_latest`: the state template and the newest checkpoint
@@ -21,7 +21,7 @@ itself live here once:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import jax
@@ -34,8 +34,10 @@ from jaxgan import parallel, xla_cpu
 from jaxgan.config import Config, ConfigError
 from jaxgan.losses import GANLoss, get_loss
 from jaxgan.models.family import generator_family
+from jaxgan.parts import Health
 from jaxgan.state import GANModels, GANState, init_state, make_models
 from jaxgan.step import make_train_step, scan_steps, scan_with_health
+from jaxgan.tricks import step_parts
 
 __all__ = ["RunSetup", "setup_run", "checked_source", "sample_shape", "step_factory",
            "build_step", "vmapped_step", "host_batch_plan", "host_batch", "host_batches",
@@ -93,23 +95,24 @@ def setup_run(cfg: Config) -> RunSetup:
 
 def step_factory(cfg: Config, models: GANModels, loss: GANLoss, source: Any,
                  axis_name: str | None) -> Callable[..., Any]:
-    """``make(**overrides) -> per-shard step``: `make_train_step` with the config's tricks,
-    its model family's hooks (a growing ProGAN steps through its stages) and, for an
-    on-device source (the 2-D toys), real samples drawn in the step."""
+    """``make(health=True) -> per-shard step``: `make_train_step` with the parts of the
+    config's tricks and model family (`tricks.step_parts`, read from the registry), its
+    family's step wrapper (a growing ProGAN steps through its stages) and, for an
+    on-device source (the 2-D toys), real samples drawn in the step. `health` (True,
+    False, "light" or a `Health`) is the only thing that differs between the steps one
+    run builds (`scan_with_health`)."""
     sample_real = None
     if source.is_toy:
         def sample_real(key):
             return source.sample(key, 1)[0]
-    from jaxgan.regularizers import step_options
-
-    models, extra = step_options(cfg, models)
+    parts, models = step_parts(cfg, models)
     kwargs = dict(n_critic=cfg.train.n_critic, ema_decay=cfg.train.ema_decay,
-                  sample_real=sample_real, axis_name=axis_name, **extra)
+                  sample_real=sample_real, axis_name=axis_name)
 
     wrap = generator_family(cfg).wrap_step  # e.g. ProGAN: a branch per stage, by the step
 
-    def make(**overrides):
-        kw = {**kwargs, **overrides}
+    def make(health: Health | bool | str = True):
+        kw = {**kwargs, "parts": replace(parts, health=Health.of(health))}
         if wrap is not None:
             return wrap(cfg, models, loss, make_train_step, kw)
         return make_train_step(models, loss, **kw)

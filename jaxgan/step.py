@@ -105,8 +105,8 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
     `d_input` are applied to each sample alone (`per_sample`), so they must not mix
     samples. The older keywords (``real_target``, ``augment``, ``d_penalty``,
     ``input_noise``, ``label_flip``, ``info_loss``, ``drift``, ``health`` as True, False or
-    "light") add to `parts` (`parts_from_tricks`); `jaxgan.regularizers.step_options` still
-    gives the config's tricks in that form.
+    "light") add to `parts` (`parts_from_tricks`); the run assembly passes `parts` alone,
+    built from the config by the tricks registry (`jaxgan.tricks.step_parts`).
     """
     parts = parts_from_tricks(parts, **tricks)
     G, D = models.generator, models.discriminator

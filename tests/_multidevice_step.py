@@ -21,9 +21,9 @@ import numpy as np  # noqa: E402
 from jaxgan import parallel  # noqa: E402
 from jaxgan.config import Config  # noqa: E402
 from jaxgan.losses import get_loss  # noqa: E402
-from jaxgan.regularizers import step_options  # noqa: E402
 from jaxgan.state import init_state, make_models  # noqa: E402
 from jaxgan.step import make_train_step, scan_steps  # noqa: E402
+from jaxgan.tricks import step_parts  # noqa: E402
 
 assert jax.device_count() == n_devices
 cfg = Config()
@@ -39,10 +39,10 @@ if model == "dcgan_tricks":  # SN instead of batch norm in D: the penalty's inpu
     t = cfg.tricks
     t.diffaugment, t.instance_noise, t.label_flip, t.gp_weight = "color,translation,cutout", \
         0.1, 0.25, 10.0
-models, kwargs = step_options(cfg, make_models(cfg))
+parts, models = step_parts(cfg, make_models(cfg))
 mesh = parallel.make_mesh()
 step = make_train_step(models, get_loss("non_saturating"), n_critic=2, axis_name="data",
-                       **kwargs)
+                       parts=parts)
 fn = parallel.parallelize(scan_steps(step), mesh, batch_axis=2)
 state = parallel.create_replicated(lambda: init_state(models, 3, shape), mesh)
 rng = np.random.default_rng(0)

@@ -170,20 +170,23 @@ def test_weight_clipping_keeps_d_params_in_range_and_state_shape():
     np.testing.assert_allclose(np.asarray(new["w"]), [0.01, -0.01, 0.01], atol=1e-7)
 
 
-def test_step_options_are_empty_without_tricks():
+def test_tricks_contribute_nothing_when_off():
     from jaxgan.config import Config
+    from jaxgan.parts import StepParts
     from jaxgan.state import make_models
+    from jaxgan.tricks import step_parts
 
     cfg = Config()
     cfg.model.generator = cfg.model.discriminator = "mlp"
     models = make_models(cfg)
-    same, kwargs = R.step_options(cfg, models)
-    assert kwargs == {} and same is models
+    parts, same = step_parts(cfg, models)
+    assert parts == StepParts() and same is models
     cfg.tricks.label_smoothing, cfg.tricks.gp_weight, cfg.tricks.weight_clip = 0.1, 10.0, 0.01
     cfg.tricks.diffaugment, cfg.tricks.instance_noise, cfg.tricks.label_flip = "cutout", 0.1, 0.1
-    m2, kwargs = R.step_options(cfg, models)
-    assert kwargs["real_target"] == pytest.approx(0.9)
-    assert set(kwargs) == {"real_target", "d_penalty", "augment", "input_noise", "label_flip"}
+    parts, m2 = step_parts(cfg, models)
+    assert parts.labels.real_target == pytest.approx(0.9) and parts.labels.flip == 0.1
+    assert parts.augment is not None and parts.d_input is not None
+    assert len(parts.d_terms) == 1 and parts.g_terms == ()  # the penalty
     assert m2.tx_d is not models.tx_d
 
 
@@ -279,8 +282,13 @@ def test_drift_penalty_is_a_config_switch_on_for_progan():
     cfg = C.load_preset("progan_celeba")
     assert cfg.tricks.drift_penalty == 0.001
     cfg.model.generator = cfg.model.discriminator = "mlp"
-    _, kwargs = R.step_options(cfg, make_models(cfg))
-    assert kwargs["drift"] == 0.001
+    from jaxgan.parts import TermInputs
+    from jaxgan.tricks import step_parts
+
+    parts, _ = step_parts(cfg, make_models(cfg))
+    drift, _ = parts.d_terms  # then WGAN-GP's penalty, as the step always summed them
+    value, metrics = drift.fn(TermInputs(real_logits=jnp.array([1.0, 3.0])))
+    assert float(value) == pytest.approx(0.001 * 5.0) and set(metrics) == {"drift"}
 
 
 def test_zoo_config_errors_name_the_field():

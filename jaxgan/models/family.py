@@ -9,7 +9,8 @@ about the family, so that nothing outside the family's own module asks for it by
   ``model.spectral_norm``;
 * `validate(cfg)`: the rules of its own config fields, called for every config (a family
   refuses its fields on a run that does not use it);
-* `step_kwargs(cfg)`: extra `make_train_step` arguments (InfoGAN's mutual information);
+* `step_parts(cfg)`: what the family adds to the step, a `jaxgan.parts.TrickParts`
+  merged before the tricks' (`jaxgan.tricks`; InfoGAN's mutual information);
 * `wrap_step(cfg, models, loss, make_train_step, kwargs)`: a step of its own built from the
   plain one (ProGAN's growth: a branch per stage); `sweepable=False` when that step cannot
   be vmapped by `jaxgan sweep` yet;
@@ -44,7 +45,7 @@ class ModelFamily:
     packable: bool = True
     spectral_norm: bool = True
     validate: Callable[[Config], None] | None = None
-    step_kwargs: Callable[[Config], dict[str, Any]] | None = None
+    step_parts: Callable[[Config], Any] | None = None  # -> parts.TrickParts
     wrap_step: Callable[..., Any] | None = None
     sweepable: bool = True
     batch_plan: Callable[[Config], Any] | None = None

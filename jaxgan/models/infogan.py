@@ -30,6 +30,7 @@ from jaxgan.errors import ConfigError
 from jaxgan.models.family import register_model
 from jaxgan.models.layers import DCGAN_INIT, UpConv, bn_scale_init
 from jaxgan.models.sampler import make_sampler
+from jaxgan.parts import TrickParts, info_terms
 from jaxgan.schema import Config
 
 Metrics = dict[str, jax.Array]
@@ -231,7 +232,13 @@ def traversal_figures(models: Any, state: Any, cfg: Config) -> dict[str, tuple[A
     return {"traversal": traversal_panel(models, state, cfg, 10, cfg.seed)}
 
 
+def info_parts(cfg: Config) -> TrickParts:
+    """InfoGAN's mutual information in both players' objectives (`parts.info_terms`)."""
+    d_info, g_info = info_terms(make_info_loss(cfg))
+    return TrickParts(d_terms=(d_info,), g_terms=(g_info,))
+
+
 register_model("infogan", _info_g, _info_d, paired=True, packable=False, spectral_norm=False,
                validate=validate_codes,
-               step_kwargs=lambda cfg: {"info_loss": make_info_loss(cfg)},
+               step_parts=info_parts,
                panels=traversal_figures)

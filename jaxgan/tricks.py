@@ -1,0 +1,178 @@
+"""The tricks registry: each `tricks.*` switch is one function from the config to what it
+adds to the step, declared once with `register_trick`.
+
+Why a registry: the run assembly (`jaxgan.run.step_factory`) builds every step from the
+same loop over `TRICKS`, so a new trick is one function, one `register_trick` call and its
+field in `schema.TricksConfig`: no branch in the assembly, no parameter of the step. A
+trick's function returns a `jaxgan.parts.TrickParts` (a D input transform, an
+augmentation, label policy values, D/G terms, a penalty, a wrapper of D's optimizer) or
+None when its switch is off, so a config without tricks builds exactly the default step.
+
+```python
+from jaxgan.parts import Term, TrickParts
+from jaxgan.tricks import register_trick
+
+def consistency(cfg):                      # -> TrickParts | None
+    w = cfg.tricks.my_weight
+    return TrickParts(d_terms=(Term(lambda a: ...),)) if w > 0 else None
+
+register_trick("consistency", consistency, keys=("my_weight",))
+```
+
+Contributions are merged in registration order, after the model family's own
+(`ModelFamily.step_parts`, e.g. InfoGAN's mutual information): D terms in that order, then
+all penalties summed as one term. The built-ins below are registered in the order that
+reproduces the step they have always built (tests/test_bit_identity.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from jaxgan import regularizers as R
+from jaxgan.models.family import generator_family
+from jaxgan.parts import Health, LabelPolicy, StepParts, TrickParts, drift_term, penalty_term
+from jaxgan.schema import Config
+from jaxgan.state import GANModels
+
+__all__ = ["Trick", "TRICKS", "register_trick", "step_parts", "combine"]
+
+_SINGLE = ("augment", "d_input", "real_target", "label_flip")  # one trick each, at most
+
+
+@dataclass(frozen=True)
+class Trick:
+    """A registered trick: `build(cfg) -> TrickParts | None` and the `tricks.*` fields it
+    reads (`keys`), so that every field of `TricksConfig` is owned by one trick."""
+
+    name: str
+    build: Callable[[Config], TrickParts | None]
+    keys: tuple[str, ...] = ()
+
+
+TRICKS: dict[str, Trick] = {}
+
+
+def register_trick(name: str, build: Callable[[Config], TrickParts | None],
+                   keys: Iterable[str] = ()) -> Trick:
+    """Register `build` under `name`; its contribution joins every step built from then on,
+    after those registered before it. Returns the entry."""
+    trick = Trick(name, build, tuple(keys))
+    TRICKS[name] = trick
+    return trick
+
+
+def combine(contributions: Iterable[tuple[str, TrickParts]], models: GANModels
+            ) -> tuple[StepParts, GANModels]:
+    """Merge named contributions, in order, into one `StepParts` (health `FULL`) and the
+    models with D's optimizer wrapped; `models` itself when nothing wraps it."""
+    owner: dict[str, str] = {}
+    single: dict[str, object] = {}
+    d_terms, g_terms, penalties = [], [], []
+    tx_d = models.tx_d
+    for name, c in contributions:
+        for slot in _SINGLE:
+            value = getattr(c, slot)
+            if value is None or (slot == "label_flip" and not value):
+                continue
+            if slot in owner:
+                raise ValueError(f"tricks {owner[slot]!r} and {name!r} both set {slot}")
+            owner[slot], single[slot] = name, value
+        d_terms.extend(c.d_terms)
+        g_terms.extend(c.g_terms)
+        if c.d_penalty is not None:
+            penalties.append(c.d_penalty)
+        if c.tx_d is not None:
+            tx_d = c.tx_d(tx_d)
+    penalty = R.combine_penalties(*penalties)
+    if penalty is not None:
+        d_terms.append(penalty_term(penalty))
+    real_target = single.get("real_target")
+    parts = StepParts(augment=single.get("augment"), d_input=single.get("d_input"),
+                      labels=LabelPolicy(1.0 if real_target is None else real_target,
+                                         single.get("label_flip", 0.0)),
+                      d_terms=tuple(d_terms), g_terms=tuple(g_terms), health=Health.FULL)
+    if tx_d is not models.tx_d:
+        models = models._replace(tx_d=tx_d)
+    return parts, models
+
+
+def step_parts(cfg: Config, models: GANModels) -> tuple[StepParts, GANModels]:
+    """The config's step parts: its model family's contribution, then every registered
+    trick's, merged by `combine`; `models` with D's optimizer wrapped where a trick asks."""
+    contributions: list[tuple[str, TrickParts]] = []
+    family = generator_family(cfg)
+    if family.step_parts is not None:
+        contributions.append((f"model.generator={family.name}", family.step_parts(cfg)))
+    for trick in TRICKS.values():
+        c = trick.build(cfg)
+        if c is not None:
+            contributions.append((trick.name, c))
+    return combine(contributions, models)
+
+
+# ----------------------------------------------------------------------------- built-ins
+# Each reads its own switch and contributes nothing when it is off.
+
+def _label_smoothing(cfg: Config) -> TrickParts | None:
+    """One-sided label smoothing (Salimans et al. 2016): D's real target is 1 - s."""
+    s = cfg.tricks.label_smoothing
+    return TrickParts(real_target=1.0 - s) if s > 0 else None
+
+
+def _label_flip(cfg: Config) -> TrickParts | None:
+    """Random label flipping: each sample's real/fake roles swap with probability p."""
+    p = cfg.tricks.label_flip
+    return TrickParts(label_flip=p) if p > 0 else None
+
+
+def _instance_noise(cfg: Config) -> TrickParts | None:
+    """Instance noise (Sonderby et al. 2017) on every input of D, annealed to 0."""
+    t = cfg.tricks
+    if t.instance_noise <= 0:
+        return None
+    return TrickParts(d_input=R.make_instance_noise(t.instance_noise,
+                                                    t.instance_noise_anneal_steps))
+
+
+def _diffaugment(cfg: Config) -> TrickParts | None:
+    """DiffAugment (Zhao et al. 2020): one policy on real and fake inputs of D alike."""
+    augment = R.make_diffaugment(cfg.tricks.diffaugment)
+    return TrickParts(augment=augment) if augment is not None else None
+
+
+def _gradient_penalty(cfg: Config) -> TrickParts | None:
+    """WGAN-GP (Gulrajani et al. 2017) on random interpolates, weight lambda."""
+    w = cfg.tricks.gp_weight
+    return TrickParts(d_penalty=partial(R.gradient_penalty, weight=w)) if w > 0 else None
+
+
+def _r1(cfg: Config) -> TrickParts | None:
+    """R1 (Mescheder et al. 2018): gamma / 2 * |grad D(real)|^2."""
+    g = cfg.tricks.r1_gamma
+    return TrickParts(d_penalty=partial(R.r1_penalty, gamma=g)) if g > 0 else None
+
+
+def _weight_clip(cfg: Config) -> TrickParts | None:
+    """WGAN's weight clipping: D's optimizer lands its parameters in [-c, c]."""
+    c = cfg.tricks.weight_clip
+    return TrickParts(tx_d=partial(R.clip_params_after, clip=c)) if c > 0 else None
+
+
+def _drift(cfg: Config) -> TrickParts | None:
+    """ProGAN's drift penalty (Karras et al. 2018): eps * E[D(real)^2] in D's loss."""
+    eps = cfg.tricks.drift_penalty
+    return TrickParts(d_terms=(drift_term(eps),)) if eps > 0 else None
+
+
+register_trick("label_smoothing", _label_smoothing, keys=("label_smoothing",))
+register_trick("label_flip", _label_flip, keys=("label_flip",))
+register_trick("instance_noise", _instance_noise,
+               keys=("instance_noise", "instance_noise_anneal_steps"))
+register_trick("diffaugment", _diffaugment, keys=("diffaugment",))
+register_trick("gradient_penalty", _gradient_penalty, keys=("gp_weight",))  # penalty 0
+register_trick("r1", _r1, keys=("r1_gamma",))  # penalty 1: its keys fold in 1
+register_trick("weight_clip", _weight_clip, keys=("weight_clip",))
+register_trick("drift", _drift, keys=("drift_penalty",))
