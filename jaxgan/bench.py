@@ -126,13 +126,14 @@ def _setup(cfg: Config) -> tuple[Any, Any, Any, Any, Any]:
     """(models, loss, source, mesh, sample shape) without touching any dataset."""
     from jaxgan import config as config_lib
     from jaxgan.data import make_source
+    from jaxgan.data.sources import on_device
     from jaxgan.losses import get_loss
     from jaxgan.run import sample_shape
     from jaxgan.state import make_models
 
     config_lib.validate(cfg, jax.device_count())
     shape = sample_shape(cfg)
-    source = make_source(cfg.data, cfg.seed) if cfg.data.source.startswith("toy") else \
+    source = make_source(cfg.data, cfg.seed) if on_device(cfg.data.source) else \
         _SyntheticImages(shape, cfg.seed)
     return make_models(cfg), get_loss(cfg.loss.name), source, parallel.make_mesh(), shape
 

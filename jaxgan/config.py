@@ -152,7 +152,9 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
     if t.keep_best and not cfg.eval.every:
         raise ConfigError(f"train.keep_best={t.keep_best} needs eval.every > 0 (the metric "
                           "comes from the evaluations made while training)")
-    if not cfg.data.source.startswith("toy"):
+    from jaxgan.data.sources import on_device
+
+    if not on_device(cfg.data.source):  # images: the shape rules apply
         if not _is_pow2(cfg.data.resolution) or not 8 <= cfg.data.resolution <= 256:
             raise ConfigError(f"data.resolution must be a power of two from 8 to 256, got "
                               f"{cfg.data.resolution}")

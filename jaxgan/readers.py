@@ -66,10 +66,11 @@ def reader_setup(cfg: Config) -> RunSetup:
     from jaxgan import config as config_lib
     from jaxgan import parallel
     from jaxgan.data import make_source
+    from jaxgan.data.sources import on_device
     from jaxgan.state import make_models
 
     cfg = config_lib.validate(config_lib.resolve_auto(cfg), jax.device_count())
-    toy = cfg.data.source.startswith("toy")
+    toy = on_device(cfg.data.source)
     source = make_source(cfg.data, cfg.seed) if toy else LazySource(cfg)
     return RunSetup(cfg, source, make_models(cfg), parallel.make_mesh(), None,
                     sample_shape(cfg))

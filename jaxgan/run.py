@@ -62,9 +62,12 @@ class RunSetup:
 
 
 def sample_shape(cfg: Config) -> tuple[int, ...]:
-    """The shape of one sample: (2,) for the 2-D toys, (H, W, C) for images."""
+    """The shape of one sample: (2,) for an on-device source (the 2-D toys), (H, W, C)
+    for images."""
+    from jaxgan.data.sources import on_device
+
     d = cfg.data
-    return (2,) if d.source.startswith("toy") else (d.resolution, d.resolution, d.channels)
+    return (2,) if on_device(d.source) else (d.resolution, d.resolution, d.channels)
 
 
 def checked_source(cfg: Config) -> Any:

@@ -7,6 +7,7 @@ The module definitions and optimizers are static and live outside, in `GANModels
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import jax
@@ -42,12 +43,46 @@ class GANModels(NamedTuple):
     num_classes: int
 
 
-OPTIMIZERS = {
-    "adam": lambda c: optax.adam,
-    "adamw": lambda c: optax.adamw,
-    "sgd": lambda c: optax.sgd,
-    "rmsprop": lambda c: optax.rmsprop,
-}
+OptimizerFactory = Callable[[OptimConfig], optax.GradientTransformation]
+
+# name -> factory of the injected optimizer (`register_optimizer`); `optim.{g,d}.name`
+OPTIMIZERS: dict[str, OptimizerFactory] = {}
+
+
+def register_optimizer(name: str, build: OptimizerFactory) -> OptimizerFactory:
+    """Make ``optim.{g,d}.name=NAME`` valid: `build(c)` returns the optimizer of one
+    player's `OptimConfig`, with its learning rate injected
+    (``optax.inject_hyperparams(...)(learning_rate=c.lr, ...)``), because a NaN rollback,
+    the autopilot and `jaxgan sweep` set it in the state. `make_optimizer` adds gradient
+    clipping before it and the schedule's decay after it, for every optimizer alike."""
+    OPTIMIZERS[name] = build
+    return build
+
+
+def _adam(c: OptimConfig) -> optax.GradientTransformation:
+    return optax.inject_hyperparams(optax.adam)(learning_rate=c.lr, b1=c.b1, b2=c.b2,
+                                                eps=c.eps)
+
+
+def _adamw(c: OptimConfig) -> optax.GradientTransformation:
+    return optax.inject_hyperparams(optax.adamw)(learning_rate=c.lr, b1=c.b1, b2=c.b2,
+                                                 eps=c.eps, weight_decay=c.weight_decay)
+
+
+def _sgd(c: OptimConfig) -> optax.GradientTransformation:
+    """SGD, with heavy-ball momentum `b1` (none at 0)."""
+    return optax.inject_hyperparams(optax.sgd)(learning_rate=c.lr, momentum=c.b1 or None)
+
+
+def _rmsprop(c: OptimConfig) -> optax.GradientTransformation:
+    """RMSProp with decay `b2` and `eps`."""
+    return optax.inject_hyperparams(optax.rmsprop)(learning_rate=c.lr, decay=c.b2, eps=c.eps)
+
+
+register_optimizer("adam", _adam)
+register_optimizer("adamw", _adamw)
+register_optimizer("sgd", _sgd)
+register_optimizer("rmsprop", _rmsprop)
 
 # The decay of a player's updates over the run (`optim.*.schedule`): a factor from 1 at the
 # first update to `schedule_final` at the last, applied after the optimizer. Why a factor
@@ -65,19 +100,12 @@ def make_optimizer(c: OptimConfig, updates: int = 0) -> optax.GradientTransforma
 
     Keeping the learning rate in the state lets a NaN rollback lower it without
     recompiling, and makes it part of every checkpoint. `updates` is how many updates the
-    run makes, the length of `c.schedule`'s decay.
+    run makes, the length of `c.schedule`'s decay. The optimizer itself comes from the
+    registry (`register_optimizer`).
     """
-    if c.name in ("adam", "adamw"):
-        kwargs: dict[str, Any] = dict(b1=c.b1, b2=c.b2, eps=c.eps)
-        if c.name == "adamw":
-            kwargs["weight_decay"] = c.weight_decay
-        opt = optax.inject_hyperparams(getattr(optax, c.name))(learning_rate=c.lr, **kwargs)
-    elif c.name == "sgd":
-        opt = optax.inject_hyperparams(optax.sgd)(learning_rate=c.lr, momentum=c.b1 or None)
-    elif c.name == "rmsprop":
-        opt = optax.inject_hyperparams(optax.rmsprop)(learning_rate=c.lr, decay=c.b2, eps=c.eps)
-    else:
+    if c.name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {c.name!r}; choose one of {sorted(OPTIMIZERS)}")
+    opt = OPTIMIZERS[c.name](c)
     if c.grad_clip > 0:
         opt = optax.chain(optax.clip_by_global_norm(c.grad_clip), opt)
     if SCHEDULES[c.schedule] is not None:

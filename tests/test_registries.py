@@ -143,3 +143,63 @@ def test_a_registered_detector_reaches_the_monitor_the_doctor_and_the_plots(
     rec = {"d_loss": 1.0, "g_loss": 1.0, "d_grad_norm": 1.0, "g_grad_norm": 1.0}
     verdicts = [monitor.update({"step": 10 * i, **rec}) for i in range(1, 6)]
     assert verdicts[-1].name == "stuck" and verdicts[-1].remedies == ["try again"]
+
+
+@pytest.fixture
+def restore_sources_and_optimizers():
+    from jaxgan import state
+    from jaxgan.data import sources
+
+    saved = dict(sources.SOURCES), dict(state.OPTIMIZERS)
+    yield
+    for table, old in zip((sources.SOURCES, state.OPTIMIZERS), saved, strict=True):
+        table.clear()
+        table.update(old)
+
+
+def test_a_registered_data_source_is_a_choice_and_is_built(restore_sources_and_optimizers):
+    import numpy as np
+
+    from jaxgan.data import make_source
+    from jaxgan.data.images import ImageSource
+    from jaxgan.data.sources import on_device, register_source
+    from jaxgan.run import sample_shape
+
+    def stripes(cfg, seed):
+        images = np.zeros((20, cfg.resolution, cfg.resolution, cfg.channels), np.uint8)
+        images[:, ::2] = 255
+        return ImageSource(images, seed=seed, name="stripes")
+
+    with pytest.raises(ConfigError, match="data.source='stripes' is not allowed"):
+        C.validate(_base("data.source=stripes"))
+    register_source("stripes", stripes)
+    cfg = C.validate(_base("data.source=stripes", "data.resolution=8", "data.channels=1"))
+    assert "stripes" in C.choices()["data.source"] and not on_device("stripes")
+    assert sample_shape(cfg) == (8, 8, 1)  # an image source: the shape rules apply
+    batch = make_source(cfg.data, 0).batch(0, 4)
+    assert batch["image"].shape == (4, 8, 8, 1)
+    assert sorted(np.unique(batch["image"]).tolist()) == [-1.0, 1.0]
+    assert on_device("toy_ring") and sample_shape(_base()) == (2,)
+
+
+def test_a_registered_optimizer_is_a_choice_with_its_lr_injected(
+        restore_sources_and_optimizers):
+    import jax
+    import optax
+
+    from jaxgan.guards import is_injected
+    from jaxgan.state import make_optimizer, register_optimizer
+
+    with pytest.raises(ConfigError, match="optim.d.name='lion' is not allowed"):
+        C.validate(_base("optim.d.name=lion"))
+    register_optimizer("lion", lambda c: optax.inject_hyperparams(optax.lion)(
+        learning_rate=c.lr, b1=c.b1, b2=c.b2))
+    cfg = C.validate(_base("optim.d.name=lion", "optim.d.lr=0.1", "optim.d.grad_clip=1.0",
+                           "optim.d.schedule=linear"))
+    tx = make_optimizer(cfg.optim.d, updates=10)  # clipping before, the decay after it
+    params = {"w": jnp.zeros(3)}
+    state = tx.init(params)
+    updates, _ = tx.update({"w": jnp.array([2.0, -1.0, 0.0])}, state, params)
+    assert jnp.allclose(updates["w"], jnp.array([-0.1, 0.1, 0.0]))  # lion: -lr * sign
+    injected = [s for s in jax.tree.leaves(state, is_leaf=is_injected) if is_injected(s)]
+    assert [float(s.hyperparams["learning_rate"]) for s in injected] == [pytest.approx(0.1)]

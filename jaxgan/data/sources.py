@@ -4,21 +4,25 @@ Heavy imports (tensorflow through tfds) happen only for the sources that need th
 toy run or an .npz run starts without paying for TensorFlow.
 
 Every source is a `Source`: the run assembly (`jaxgan.run`) asks it only `is_toy` and
-`batch`, and an on-device source (`is_toy`) also draws samples inside the step.
+`batch`, and an on-device source (`is_toy`) also draws samples inside the step. Sources are
+declared once with `register_source(name, factory, on_device=...)`: ``data.source=NAME``
+is then valid (`config.choices` reads `SOURCES`), `make_source` builds it, and whether its
+samples are drawn on device (2-D points, not images) is asked of the registry
+(`on_device`), never of the name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from jaxgan.data.errors import DataError
 from jaxgan.data.images import ImageSource, to_resolution
-from jaxgan.data.toys import ToySource, toy_grid, toy_ring
+from jaxgan.data.toys import toy_grid, toy_ring
 from jaxgan.schema import DataConfig
-
-SOURCES = ("digits", "tfds", "folder", "npz", "toy_ring", "toy_grid")
 
 
 class Source(Protocol):
@@ -35,6 +39,37 @@ class Source(Protocol):
 
     def batch(self, step: int, global_batch: int, process_index: int = 0,
               process_count: int = 1) -> dict[str, np.ndarray]: ...
+
+
+SourceFactory = Callable[[DataConfig, int], Source]  # (cfg.data, seed) -> source
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """A registered source: its factory, and whether it is drawn on device (then
+    `data.resolution` and `data.channels` do not apply: its samples are 2-D points)."""
+
+    name: str
+    factory: SourceFactory
+    on_device: bool = False
+
+
+SOURCES: dict[str, SourceSpec] = {}
+
+
+def register_source(name: str, factory: SourceFactory, on_device: bool = False
+                    ) -> SourceSpec:
+    """Make ``data.source=NAME`` valid: `factory(cfg.data, seed)` loads the source, raising
+    `DataError` with one line for anything the user can fix."""
+    spec = SourceSpec(name, factory, on_device)
+    SOURCES[name] = spec
+    return spec
+
+
+def on_device(name: str) -> bool:
+    """Whether source `name` draws its samples inside the step (the 2-D toys)."""
+    spec = SOURCES.get(name)
+    return spec is not None and spec.on_device
 
 
 def digits_source(cfg: DataConfig, seed: int) -> ImageSource:
@@ -54,40 +89,54 @@ def digits_source(cfg: DataConfig, seed: int) -> ImageSource:
     return ImageSource(images, labels, 10, seed=seed, name=f"jaxgan_digits:{split}")
 
 
-def make_source(cfg: DataConfig, seed: int) -> ImageSource | ToySource:
-    """The data source `cfg.source` names, loaded and ready to serve batches.
+def tfds_dataset(cfg: DataConfig, seed: int) -> ImageSource:
+    """Any image dataset of the tfds catalog, `cfg.name` (tensorflow imported only here)."""
+    if not cfg.name:
+        raise DataError("data.name must name a tfds dataset (e.g. mnist) when data.source=tfds")
+    from jaxgan.data.tfds_source import tfds_source
 
-    Image sources hold uint8 images at `cfg.resolution` and `cfg.channels`; toy sources
-    ignore both. Every user-fixable problem raises `DataError` with a one-line message.
-    """
-    source = cfg.source
-    if source == "toy_ring":
-        return toy_ring(seed)
-    if source == "toy_grid":
-        return toy_grid(seed)
-    if cfg.channels not in (1, 3):
-        raise DataError(f"data.channels must be 1 or 3, got {cfg.channels}")
-    if cfg.resolution <= 0:
-        raise DataError(f"data.resolution must be positive, got {cfg.resolution}")
-    if source == "digits":
-        return digits_source(cfg, seed)
-    if source == "tfds":
-        if not cfg.name:
-            raise DataError("data.name must name a tfds dataset (e.g. mnist) when "
-                            "data.source=tfds")
-        from jaxgan.data.tfds_source import tfds_source
+    return tfds_source(cfg.name, cfg.split or "train", cfg.resolution, cfg.channels, seed,
+                       cfg.path or None)
 
-        return tfds_source(cfg.name, cfg.split or "train", cfg.resolution, cfg.channels, seed,
-                           cfg.path or None)
-    if source in ("folder", "npz"):
+
+def _files(kind: str) -> SourceFactory:
+    """The `folder` or `npz` source of `cfg.path`."""
+    def make(cfg: DataConfig, seed: int) -> ImageSource:
         if not cfg.path:
-            raise DataError(f"data.path must point to the {source} when data.source={source}")
+            raise DataError(f"data.path must point to the {kind} when data.source={kind}")
         from jaxgan.data.files import folder_source, npz_source
 
-        make = folder_source if source == "folder" else npz_source
-        return make(cfg.path, cfg.resolution, cfg.channels, seed)
-    raise DataError(f"data.source={source!r} is not allowed; choose one of: "
-                    f"{', '.join(SOURCES)}")
+        load = folder_source if kind == "folder" else npz_source
+        return load(cfg.path, cfg.resolution, cfg.channels, seed)
+    return make
 
 
-__all__ = ["make_source", "digits_source", "SOURCES", "Source"]
+register_source("digits", digits_source)
+register_source("tfds", tfds_dataset)
+register_source("folder", _files("folder"))
+register_source("npz", _files("npz"))
+register_source("toy_ring", lambda cfg, seed: toy_ring(seed), on_device=True)
+register_source("toy_grid", lambda cfg, seed: toy_grid(seed), on_device=True)
+
+
+def make_source(cfg: DataConfig, seed: int) -> Source:
+    """The data source `cfg.source` names, loaded and ready to serve batches.
+
+    Image sources hold uint8 images at `cfg.resolution` and `cfg.channels`; on-device
+    sources ignore both. Every user-fixable problem raises `DataError` with a one-line
+    message.
+    """
+    spec = SOURCES.get(cfg.source)
+    if spec is None:
+        raise DataError(f"data.source={cfg.source!r} is not allowed; choose one of: "
+                        f"{', '.join(SOURCES)}")
+    if not spec.on_device:
+        if cfg.channels not in (1, 3):
+            raise DataError(f"data.channels must be 1 or 3, got {cfg.channels}")
+        if cfg.resolution <= 0:
+            raise DataError(f"data.resolution must be positive, got {cfg.resolution}")
+    return spec.factory(cfg, seed)
+
+
+__all__ = ["make_source", "digits_source", "tfds_dataset", "SOURCES", "Source",
+           "SourceSpec", "register_source", "on_device"]
