@@ -126,3 +126,20 @@ def toy_mode_signals(run: Any, state: Any, n: int = 2500) -> dict[str, Any]:
     fake = generate(run.models, state, n, seed=run.cfg.seed + streams.TOY_MODES_SEED_OFFSET,
                     use_ema=False)
     return mode_count(np.asarray(fake, np.float64), centers)
+
+
+def class_signals(run: Any, state: Any, classifier: Any, n: int = 256) -> dict[str, Any]:
+    """The live class count of the current generator on a labelled image dataset, for the
+    mode-collapse detector: `n` samples of the training generator (not the EMA: the
+    detector watches the game) through jaxgan's small classifier
+    (`jaxgan.classifier.health_classifier`), counted by
+    `jaxgan.diagnostics.class_modes.class_count`."""
+    from jaxgan.diagnostics.class_modes import class_count
+    from jaxgan.sampling import generate
+
+    fake = generate(run.models, state, n, seed=run.cfg.seed + streams.CLASS_SIGNAL_SEED_OFFSET,
+                    use_ema=False)
+    if fake.shape[1:] != run.source.images.shape[1:]:
+        return {}  # a growing generator (ProGAN) below the data's resolution: nothing to count
+    _, probs = classifier.apply(np.asarray(fake, np.float32))
+    return class_count(probs)

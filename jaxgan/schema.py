@@ -158,6 +158,9 @@ class HealthConfig:
     on_failure: str = "warn"
     window: int = 10  # log points per detector window
     max_remedies: int = 3
+    # live class count for the mode-collapse detector on labelled image data: jaxgan's
+    # small classifier (jaxgan/classifier.py), trained once per dataset and cached
+    class_signal: bool = True
 
 
 @dataclass

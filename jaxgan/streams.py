@@ -18,7 +18,8 @@ from __future__ import annotations
 import jax
 
 __all__ = ["fold", "LABELS", "D_INPUT_NOISE", "D_LABEL_FLIP", "G_AUGMENT", "G_INPUT_NOISE",
-           "LATENTS_SEED_OFFSET", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "TOY_MODES_SEED_OFFSET"]
+           "LATENTS_SEED_OFFSET", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "TOY_MODES_SEED_OFFSET",
+           "CLASS_SIGNAL_SEED_OFFSET"]
 
 # --- folded into a key inside the step (`jax.random.fold_in(key, CONSTANT)`) -------------
 # a fake sample's class label, from that sample's latent key (`step.sample_latents`)
@@ -42,6 +43,8 @@ SAMPLE_SEED_OFFSET = 1
 EVAL_SEED_OFFSET = 12345
 # the live mode count of a 2-D toy run at every log record
 TOY_MODES_SEED_OFFSET = 777
+# the live class count of a labelled image run at every log record
+CLASS_SIGNAL_SEED_OFFSET = 555
 
 
 def fold(key: jax.Array, stream: int) -> jax.Array:

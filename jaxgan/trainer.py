@@ -26,9 +26,10 @@ from jaxgan import config as config_lib
 from jaxgan import parallel
 from jaxgan.autopilot import Autopilot
 from jaxgan.checkpoint import Checkpointer
+from jaxgan.classifier import health_classifier
 from jaxgan.config import Config, ConfigError
 from jaxgan.data import prefetch
-from jaxgan.evaluate import evaluate_state, toy_mode_signals
+from jaxgan.evaluate import class_signals, evaluate_state, toy_mode_signals
 from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
 from jaxgan.models.family import generator_family
 from jaxgan.paths import local_workdir
@@ -130,6 +131,8 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                 wall0 = writer.resumed_wall_time
                 writer.add_config(cfg.to_dict())
             monitor = make_monitor(cfg, () if writer is None else read_jsonl(writer.path))
+            classifier = health_classifier(cfg, run.source) if monitor is not None and \
+                cfg.health.class_signal else None
             if is_main:  # the first call compiles: ~30 s with the bar still at 0 %
                 print("jaxgan: compiling the step...", file=sys.stderr, flush=True)
             progress = _progress(cfg, step) if is_main else None
@@ -166,6 +169,8 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                         if run.source.is_toy:  # modes for the detector
                             # each process samples from its own full copy (no collective)
                             rec.update(toy_mode_signals(run, local_copy(state)))
+                        elif classifier is not None:  # classes, likewise
+                            rec.update(class_signals(run, local_copy(state), classifier))
                         _log(rec, cfg, monitor, writer, progress, result, exit_flag)
                         stop = stop or any_process(exit_flag.requested)  # health stop
                         if pilot is not None and pilot.acts_on(run.cfg, rec):

@@ -50,6 +50,7 @@ from jaxgan.diagnostics.records import (  # noqa: F401 (det.X)
     value,
 )
 from jaxgan.diagnostics.thresholds import (  # noqa: F401  (re-exported: det.X)
+    CLASSES_MIN_CONFIDENT,
     D_AHEAD_ACC,
     D_CONFIDENT_PROB,
     D_LOSS_FLOOR,
@@ -161,10 +162,21 @@ def _excess_dup(r: Record) -> float | None:
 def _modes_lost(r: Record) -> bool | None:
     captured, modes = value(r, "modes_captured"), value(r, "num_modes")
     if captured is None or not modes:
-        return None
+        return _classes_lost(r)
     if (off := value(r, "toy_off_mode")) is not None and off > MODES_MAX_OFF:
         return None  # G is off the data: too few samples near a mode to judge coverage
     return captured < MODES_MIN_FRAC * modes
+
+
+def _classes_lost(r: Record) -> bool | None:
+    """The image form: classes of a labelled dataset the live classifier finds
+    (`jaxgan.diagnostics.class_modes`), judged once enough samples look like some class."""
+    captured, classes = value(r, "classes_captured"), value(r, "num_classes")
+    if captured is None or not classes:
+        return None
+    if (value(r, "class_confident") or 0.0) < CLASSES_MIN_CONFIDENT:
+        return None  # nothing recognizable yet: a convergence question, not coverage
+    return captured < MODES_MIN_FRAC * classes
 
 
 def detect_mode_collapse(window: Sequence[Record], baseline: Mapping[str, float],
@@ -187,7 +199,13 @@ def detect_mode_collapse(window: Sequence[Record], baseline: Mapping[str, float]
         ev.append(f"dup_frac={fmt(value(last, 'dup_frac'))} ({fmt(_excess_dup(last))} above "
                   f"the real batch's) > {DUP_FRAC_MAX:g} {where}")
     ok, where = sustained(window, _modes_lost, active)
-    if ok:
+    if ok and value(last, "modes_captured") is None:
+        ev.append(f"classes_captured={fmt(value(last, 'classes_captured'))}/"
+                  f"{fmt(value(last, 'num_classes'))} < {MODES_MIN_FRAC:g} of the classes "
+                  f"{where} (by jaxgan's classifier, among the "
+                  f"{fmt(100 * (value(last, 'class_confident') or 0.0))}% of samples it is "
+                  "sure of)")
+    elif ok:
         off = value(last, "toy_off_mode")
         ev.append(f"modes_captured={fmt(value(last, 'modes_captured'))}/"
                   f"{fmt(value(last, 'num_modes'))} < {MODES_MIN_FRAC:g} of the modes {where}"

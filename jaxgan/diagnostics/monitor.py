@@ -172,7 +172,7 @@ class HealthMonitor:
                     for name, fn in det.DETECTORS}
         collapse, osc = findings["mode_collapse"], findings["oscillation"]
         if collapse is not None and osc is not None and all(
-                e.startswith("modes_captured") for e in collapse.evidence):
+                e.startswith(("modes_captured", "classes_captured")) for e in collapse.evidence):
             # A G swung around by an oscillation covers a few modes at any one record: the
             # live toy count alone cannot tell that from a collapse, the swings can
             # (zoo_oscillation, seed 2: 1-3 of 8 modes among the 5-16 % of samples near one).

@@ -121,6 +121,10 @@ MODES_MIN_FRAC = 0.5
 # 6-12 %, all near 2-3 modes: counted, and a collapse then); a G collapsed onto a thin curve
 # across toy_grid (model.latent_dim=1) keeps 8-39 % of its samples near 3-15 of the 25 modes.
 MODES_MAX_OFF = 0.95
+# Images: the live class count (same MODES_MIN_FRAC) is judged once >= 20 % of the samples
+# are classified with p >= 0.9 (51 of 256: enough for every class to reach its share); below
+# that the generator draws nothing recognizable yet, which is not a coverage question.
+CLASSES_MIN_CONFIDENT = 0.2
 
 # --- oscillation -------------------------------------------------------------------------------
 # The players trading wins: a D accuracy swinging by >= 0.3 (e.g. 55 % <-> 85 %), or the gap

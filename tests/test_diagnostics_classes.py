@@ -1,0 +1,83 @@
+"""The live class count of image runs (`health.class_signal`): the count itself, the
+mode-collapse rule on it, and a real training run that logs it."""
+
+import json
+
+import numpy as np
+import pytest
+
+from jaxgan.diagnostics import detectors as det
+from jaxgan.diagnostics.class_modes import CLASS_MIN_SAMPLES, CLASS_SHARE, class_count
+from tests.test_diagnostics_detectors import LAG, ONSET, edit, healthy, replay
+
+
+def onehot(classes, k=10, p=0.95):
+    probs = np.full((len(classes), k), (1 - p) / (k - 1))
+    probs[np.arange(len(classes)), classes] = p
+    return probs
+
+
+def test_class_count_counts_confident_samples_per_class():
+    # 100 confident samples: 60 of class 0, 30 of class 1, 9 of class 2, 1 of class 3;
+    # a class needs max(0.2 * 100 / 10, 2) = 2 samples, so class 3 (one stray) is not one
+    probs = onehot([0] * 60 + [1] * 30 + [2] * 9 + [3])
+    unsure = np.full((100, 10), 0.1)  # 100 samples the classifier is not sure of
+    out = class_count(np.concatenate([probs, unsure]))
+    assert out == {"classes_captured": 3, "num_classes": 10, "class_confident": 0.5}
+    assert max(CLASS_SHARE * 100 / 10, CLASS_MIN_SAMPLES) == 2
+
+
+def test_class_count_of_nothing_recognizable_and_of_nan():
+    out = class_count(np.full((50, 10), 0.1))
+    assert out["classes_captured"] == 0 and out["class_confident"] == 0.0
+    probs = onehot(list(range(10)) * 5)
+    probs[:25] = np.nan  # a diverged generator's NaN samples count for no class
+    out = class_count(probs)
+    assert out["class_confident"] == 0.5 and out["classes_captured"] == 10
+
+
+@pytest.mark.parametrize("captured,expected", [(4, True), (5, False)])
+def test_classes_captured_borderline(captured, expected):
+    recs = edit(healthy(50), 0, num_classes=10, classes_captured=10, class_confident=0.7)
+    edit(recs, ONSET, classes_captured=captured)
+    v = replay(recs)
+    assert (v[ONSET + LAG].name == "mode_collapse") is expected
+    if expected:
+        assert v[ONSET + LAG - 1].name == "healthy"
+        assert "classes_captured=4/10" in v[-1].evidence[0]
+
+
+def test_few_classes_are_not_judged_while_nothing_is_recognizable():
+    # a generator that draws blobs: the classifier is sure of 10 % of them, 2 classes
+    recs = edit(healthy(50), 0, num_classes=10, classes_captured=2, class_confident=0.1)
+    assert {v.name for v in replay(recs)} == {"healthy"}
+    assert det.CLASSES_MIN_CONFIDENT == 0.2
+    edit(recs, ONSET, class_confident=0.2)  # now recognizable: the 2 classes are a collapse
+    assert replay(recs)[-1].name == "mode_collapse"
+
+
+def test_a_digits_run_logs_the_class_count(tmp_path, monkeypatch):
+    from jaxgan import config as C
+    from jaxgan.trainer import train
+
+    monkeypatch.setenv("JAXGAN_CACHE_DIR", str(tmp_path / "cache"))
+    cfg = C.resolve("dcgan_digits", ["train.steps=20", "train.log_every=10",
+                                     "train.sample_every=20", "train.checkpoint_every=20",
+                                     "train.progress=false", "model.g_width=8",
+                                     "model.d_width=8"], 1)
+    train(cfg, tmp_path / "run")
+    recs = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    recs = [r for r in recs if "d_loss" in r]
+    assert len(recs) == 2
+    for r in recs:
+        assert r["num_classes"] == 10 and 0 <= r["classes_captured"] <= 10
+        assert 0.0 <= r["class_confident"] <= 1.0
+    assert list((tmp_path / "cache" / "classifiers").glob("digits_*.msgpack"))
+    # the next run on the dataset loads the cached classifier instead of training one
+    import jaxgan.classifier as clf_mod
+    from jaxgan.data import make_source
+
+    monkeypatch.setattr(clf_mod, "train_classifier", lambda *a, **k: pytest.fail("retrained"))
+    assert clf_mod.health_classifier(cfg, make_source(cfg.data, 0)).module.num_classes == 10
+    toy = C.resolve("toy_ring_vanilla", [], 1)
+    assert clf_mod.health_classifier(toy, make_source(toy.data, 0)) is None
