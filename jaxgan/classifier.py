@@ -77,6 +77,11 @@ def default_path(cfg: Config) -> Path:
     root = Path(os.environ.get(ENV_CACHE) or os.environ.get("JAXGAN_CACHE")
                 or Path.home() / ".cache" / "jaxgan")
     name = cfg.data.name or cfg.data.source
+    if cfg.data.path and cfg.data.source in ("npz", "folder"):  # one classifier per file
+        import hashlib
+
+        resolved = str(Path(cfg.data.path).expanduser().resolve())
+        name += "_" + hashlib.sha1(resolved.encode()).hexdigest()[:10]
     return root / "classifiers" / (f"{name}_{cfg.data.split.replace(':', '_')}_"
                                    f"{cfg.data.resolution}px_{cfg.data.channels}ch.msgpack")
 
