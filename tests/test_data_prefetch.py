@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from jaxgan.data import ImageSource, batches, prefetch
+from jaxgan.data import ImageSource, prefetch
 
 
 def test_prefetch_yields_items_in_order():
@@ -50,7 +50,7 @@ def test_prefetch_runs_ahead_and_stops_when_closed():
 def test_prefetched_batches_equal_direct_batches():
     images = np.arange(40, dtype=np.uint8).reshape(10, 2, 2, 1)
     src = ImageSource(images, seed=5)
-    got = list(prefetch(batches(src, 3, 4, stop_step=8)))
+    got = list(prefetch(src.batch(step, 4) for step in range(3, 8)))  # as the trainer does
     assert len(got) == 5
     for step, b in zip(range(3, 8), got, strict=True):
         np.testing.assert_array_equal(b["image"], src.batch(step, 4)["image"])

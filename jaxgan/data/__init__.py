@@ -7,9 +7,9 @@
 
 from jaxgan.data.errors import DataError
 from jaxgan.data.images import ImageSource
-from jaxgan.data.prefetch import Prefetcher, batches, prefetch
+from jaxgan.data.prefetch import Prefetcher, prefetch
 from jaxgan.data.sources import SOURCES, make_source
 from jaxgan.data.toys import ToySource
 
 __all__ = ["make_source", "ImageSource", "ToySource", "DataError", "prefetch", "Prefetcher",
-           "batches", "SOURCES"]
+           "SOURCES"]

@@ -2,7 +2,8 @@
 
 `ImageSource.batch` is a numpy gather plus a float conversion; run in a daemon thread it
 costs the training loop nothing while the previous step runs on the accelerator (numpy
-releases the GIL for the heavy parts).
+releases the GIL for the heavy parts). The trainer prefetches the run's host batches
+(`jaxgan.run.host_batches`: one per compiled call, per the batch plan of the config).
 """
 
 from __future__ import annotations
@@ -95,16 +96,4 @@ def prefetch(iterable: Iterable[T], size: int = 2) -> Prefetcher[T]:
     return Prefetcher(iterable, size)
 
 
-def batches(source: Any, start_step: int, global_batch: int, process_index: int = 0,
-            process_count: int = 1, stop_step: int | None = None) -> Iterator[dict]:
-    """`source.batch(step, ...)` for step = start_step, start_step + 1, ... (< stop_step).
-
-    Resuming at step k is `batches(source, k, ...)`; wrap it in `prefetch` for overlap.
-    """
-    step = start_step
-    while stop_step is None or step < stop_step:
-        yield source.batch(step, global_batch, process_index, process_count)
-        step += 1
-
-
-__all__ = ["prefetch", "Prefetcher", "batches"]
+__all__ = ["prefetch", "Prefetcher"]
