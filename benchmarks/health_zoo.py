@@ -268,35 +268,40 @@ def label(case: Case, ev: dict) -> tuple[str | None, str]:
     early = recs[: max(2, len(recs) // 10)]
     toy = case.base in ("ring", "grid")
     if toy:
-        coverage_lost = j["modes"] <= 0.5 * j["num_modes"]
-        precise, poor = j["high_quality"] >= 0.3, j["high_quality"] < 0.1
+        coverage_lost, poor = j["modes"] <= 0.5 * j["num_modes"], j["high_quality"] < 0.1
         quality = f"{j['modes']}/{j['num_modes']} modes, {100 * j['high_quality']:.1f} % HQ"
     else:
-        coverage_lost = j["classes_3pct"] <= 6
-        precise, poor = j["confident"] >= 0.5, j["confident"] < 0.3
+        coverage_lost, poor = j["classes_3pct"] <= 6, j["confident"] < 0.3
         quality = f"{j['classes_3pct']} classes >= 3 %, {100 * j['confident']:.1f} % confident"
-    if coverage_lost and precise:
+    if coverage_lost and not poor:  # good samples, of few modes
         return "mode_collapse", quality
+    if not (poor or coverage_lost):
+        return None, quality
     med = {k: _median(late, k) for k in ("d_real_acc", "d_fake_acc", "d_fake_prob",
-                                         "g_grad_norm", "d_loss", "g_loss")}
-    d_wins = (med["d_real_acc"] or 0) >= 0.9 and (med["d_fake_acc"] or 0) >= 0.9
-    g_start = _median(early, "g_grad_norm")
-    saturated = med["d_fake_prob"] is not None and med["d_fake_prob"] <= 0.01
-    g_dead = bool(g_start) and med["g_grad_norm"] is not None and \
-        med["g_grad_norm"] < 0.1 * g_start
-    if (poor or coverage_lost) and d_wins:
+                                         "g_grad_norm", "g_loss")}
+    g_start, g_loss_start = _median(early, "g_grad_norm"), _median(early, "g_loss")
+    d_ahead = (med["d_real_acc"] or 0) >= 0.85 and (med["d_fake_acc"] or 0) >= 0.85
+    g_losing = (med["d_fake_prob"] is not None and med["d_fake_prob"] <= 0.2) or \
+        (g_loss_start is not None and med["g_loss"] is not None and
+         med["g_loss"] > 2 * abs(g_loss_start) + 0.5)
+    if d_ahead and g_losing:
+        # minimax: G's gradient scales with D(G(z)); <= 0.05 is 10x below a balanced game
+        saturated = med["d_fake_prob"] is not None and med["d_fake_prob"] <= 0.05
+        g_dead = bool(g_start) and med["g_grad_norm"] is not None and \
+            med["g_grad_norm"] < 0.1 * g_start
         if "loss.name=minimax" in case.overrides and (saturated or g_dead):
-            return "vanishing_gradient", f"{quality}; D accuracy >= 0.9 on both, " \
-                f"D(G(z)) {med['d_fake_prob']:.3g}, G grad {med['g_grad_norm']:.3g} " \
+            return "vanishing_gradient", f"{quality}; D ahead, D(G(z)) " \
+                f"{med['d_fake_prob']:.3g}, G grad {med['g_grad_norm']:.3g} " \
                 f"(early {g_start:.3g})"
-        return "convergence_failure", f"{quality}; D accuracy >= 0.9 on both (late medians " \
-            f"{med['d_real_acc']:.2f} / {med['d_fake_acc']:.2f})"
-    swing = _swing(late, "d_loss")
-    if swing is not None and swing >= 0.5 and (poor or coverage_lost):
-        return "oscillation", f"{quality}; late d_loss p90-p10 {swing:.2f}x its median"
-    if poor or coverage_lost:
-        return "failed", quality  # failed, but by none of the kinds' evidence
-    return None, quality
+        return "convergence_failure", f"{quality}; D ahead (late medians " \
+            f"{med['d_real_acc']:.2f} / {med['d_fake_acc']:.2f}), G losing"
+    if coverage_lost:  # few modes and D not winning: G sits on a thin set (e.g. a curve)
+        return "mode_collapse", quality
+    crossings, amplitude = _oscillates(late, "d_fake_acc")
+    if crossings >= 4 and amplitude >= 0.2:
+        return "oscillation", f"{quality}; late D fake accuracy crosses its median " \
+            f"{crossings} times, p90-p10 {amplitude:.2f}"
+    return "failed", quality  # failed, but by none of the kinds' evidence
 
 
 def _median(recs: list[dict], key: str) -> float | None:
@@ -304,11 +309,20 @@ def _median(recs: list[dict], key: str) -> float | None:
     return float(np.median(vals)) if vals else None
 
 
-def _swing(recs: list[dict], key: str) -> float | None:
+def _oscillates(recs: list[dict], key: str) -> tuple[int, float]:
+    """(full swings across the median between the p25 and p75 bands, p90 - p10)."""
     vals = np.array([r[key] for r in recs if r.get(key) is not None], np.float64)
-    if len(vals) < 6 or not np.median(np.abs(vals)):
-        return None
-    return float((np.percentile(vals, 90) - np.percentile(vals, 10)) / abs(np.median(vals)))
+    if len(vals) < 6:
+        return 0, 0.0
+    lo, mid, hi = np.percentile(vals, [25, 50, 75])
+    side, crossings = 0, 0
+    for v in vals:
+        now = 1 if v >= hi else (-1 if v <= lo else 0)
+        if now and side and now != side:
+            crossings += 1
+        side = now or side
+    del mid
+    return crossings, float(np.percentile(vals, 90) - np.percentile(vals, 10))
 
 
 # ---------------------------------------------------------------------------------------

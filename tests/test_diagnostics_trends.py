@@ -325,3 +325,30 @@ def test_an_oscillating_g_covering_few_modes_is_oscillation_with_the_count_as_su
     v = replay(recs)
     assert v[-1].name == "mode_collapse"
     assert any(e.startswith("supporting:") and "swings" in e for e in v[-1].evidence)
+
+
+# --- a runaway: geometric growth toward Inf, still finite -------------------------------------
+
+def test_geometric_grad_growth_is_a_runaway_divergence():
+    # 1.6x per record from the onset, every record higher: diverged once the last
+    # RUNAWAY_RECORDS span RUNAWAY_GROWTH and the value is RUNAWAY_FACTOR x its early median
+    recs = edit(healthy(60), ONSET, g_grad_norm=lambda r, i: 1.0 * 1.6 ** (i - ONSET + 1))
+    v = replay(recs)
+    first = next(i for i, x in enumerate(v) if x.name == "diverged")
+    grown = [1.6 ** (i - ONSET + 1) for i in range(len(recs))]
+    want = next(i for i in range(ONSET + det.RUNAWAY_RECORDS, len(recs))
+                if grown[i] / grown[i - det.RUNAWAY_RECORDS + 1] >= det.RUNAWAY_GROWTH
+                and grown[i] >= det.RUNAWAY_FACTOR * 1.0)
+    assert abs(first - want) <= 1 and "growing without bound" in v[first].evidence[0]
+    assert v[first - 2].name == "healthy"
+
+
+def test_spiky_growth_and_a_surge_that_falls_back_are_not_runaways():
+    # the same 1.5x per record, but falling back every third record (a spiky healthy G norm)
+    recs = edit(healthy(60), ONSET, g_grad_norm=lambda r, i: 1.6 ** (i - ONSET + 1) *
+                (0.3 if i % 3 == 0 else 1.0))
+    assert not any(x.name == "diverged" and "without bound" in " ".join(x.evidence)
+                   for x in replay(recs))
+    # a 7x surge over 5 records that then falls back (a collapsing toy_ring's G norm)
+    recs = edit(healthy(60), ONSET, ONSET + 5, g_grad_norm=lambda r, i: 5 * 1.6 ** (i - ONSET))
+    assert "diverged" not in names(replay(recs))

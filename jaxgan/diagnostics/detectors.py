@@ -79,6 +79,9 @@ from jaxgan.diagnostics.thresholds import (  # noqa: F401  (re-exported: det.X)
     OSC_MIN_CROSSINGS,
     OSC_MIN_RECORDS,
     OSC_SETTLE_FRAC,
+    RUNAWAY_FACTOR,
+    RUNAWAY_GROWTH,
+    RUNAWAY_RECORDS,
     SATURATED_PROB,
     VANISH_FRAC,
     VANISH_FRAC_UNCONFIRMED,
@@ -127,6 +130,8 @@ def detect_diverged(window: Sequence[Record], baseline: Mapping[str, float],
     last = window[-1]
     if bad := insane(last, profile):
         return Finding("diverged", bad)
+    if (runaway := _runaway(window, baseline, profile, active)) is not None:
+        return runaway
     recent = window[-EXPLODE_RECORDS:]
     if len(recent) < EXPLODE_RECORDS:
         return None
@@ -146,6 +151,34 @@ def detect_diverged(window: Sequence[Record], baseline: Mapping[str, float],
         if (layer := layer_extreme(last, baseline, key, largest=True)) is not None:
             ev.append(f"largest growth: {layer}")
         return Finding("diverged", ev)
+    return None
+
+
+def _magnitude(r: Record, key: str) -> float | None:
+    v = value(r, key)
+    return None if v is None else abs(v)
+
+
+def _runaway(window: Sequence[Record], baseline: Mapping[str, float], profile: LossProfile,
+             active: bool) -> Finding | None:
+    """A signal growing geometrically toward Inf (thresholds.RUNAWAY_*); held (`active`)
+    while it keeps growing at sqrt(RUNAWAY_GROWTH) over the same records."""
+    keys = GRAD_KEYS + (("d_loss",) if profile.name == "wasserstein" else ())
+    for key in keys:
+        base = abs(baseline.get(key) or 0.0)
+        if not base:
+            continue
+        vals = [v for r in window[-RUNAWAY_RECORDS:] if (v := _magnitude(r, key)) is not None]
+        if len(vals) < RUNAWAY_RECORDS or vals[-1] < RUNAWAY_FACTOR * base:
+            continue
+        rises = sum(b > a for a, b in zip(vals, vals[1:], strict=False))
+        growth = vals[-1] / max(vals[0], 1e-30)
+        need = math.sqrt(RUNAWAY_GROWTH) if active else RUNAWAY_GROWTH  # held: still rising
+        if growth >= need and rises == len(vals) - 1:
+            return Finding("diverged", [
+                f"|{key}| {fmt(vals[0])} -> {fmt(vals[-1])} over the last {len(vals)} "
+                f"records ({fmt(growth)}x, rising in {rises}/{len(vals) - 1} intervals), "
+                f"{fmt(vals[-1] / base)}x its early median {fmt(base)}: growing without bound"])
     return None
 
 
