@@ -6,7 +6,13 @@ throughput ratio (on / off) of at least 0.95. Rounds alternate between the two c
 steps so that load on a shared machine hits both alike; the ratio is the median of the
 per-round ratios.
 
+The trainer also computes one signal per log record outside the step: the live mode count
+of a 2-D toy, the live class count of a labelled image run (256 samples through jaxgan's
+small classifier). `--records` times that against one log interval of steps of the same
+run (`train.log_every` iterations), the share a user pays for it.
+
     python benchmarks/health_overhead.py [--rounds 7] [--steps 40]
+    python benchmarks/health_overhead.py --records
 """
 
 from __future__ import annotations
@@ -54,13 +60,61 @@ def _runner(preset: str, overrides: list[str], health: bool):
     return timed, cfg.train.steps_per_call
 
 
+RECORD_WORKLOADS = {
+    "dcgan_digits, class count (log every 50)": ("dcgan_digits", []),
+    "toy_ring, mode count (log every 200)": ("toy_ring", []),
+}
+
+
+def record_signal_cost(preset: str, overrides: list[str], rounds: int) -> dict[str, float]:
+    """Median seconds of one record's signal and of one log interval of steps."""
+    from jaxgan.classifier import health_classifier
+    from jaxgan.evaluate import class_signals, toy_mode_signals
+
+    cfg = config_lib.resolve(preset, overrides)
+    run = setup_run(cfg)
+    state = parallel.create_replicated(
+        lambda: init_state(run.models, cfg.seed, run.sample_shape), run.mesh)
+    batch = parallel.host_to_global(next(host_batches(run, 0, cfg.train.steps_per_call)),
+                                    run.mesh, batch_axis=2)
+    clf = None if run.source.is_toy else health_classifier(cfg, run.source)
+
+    def signal(s):
+        return toy_mode_signals(run, s) if clf is None else class_signals(run, s, clf)
+
+    state, m = run.step_fn(state, batch)
+    signal(state)  # compile both
+    steps_t, sig_t = [], []
+    calls = cfg.train.log_every // cfg.train.steps_per_call
+    for _ in range(rounds):
+        t = time.perf_counter()
+        for _ in range(calls):
+            state, m = run.step_fn(state, batch)
+        jax.block_until_ready((state, m))
+        steps_t.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        signal(state)
+        sig_t.append(time.perf_counter() - t)
+    interval, sig = statistics.median(steps_t), statistics.median(sig_t)
+    return {"log_interval_s": interval, "signal_s": sig, "share": sig / (interval + sig)}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--rounds", type=int, default=7)
     p.add_argument("--steps", type=int, default=40, help="GAN iterations per round")
     p.add_argument("--only", default="", help="substring of a workload name")
+    p.add_argument("--records", action="store_true",
+                   help="time the per-record signals (mode / class count) instead")
     args = p.parse_args()
     results = {}
+    if args.records:
+        for name, (preset, overrides) in RECORD_WORKLOADS.items():
+            results[name] = r = record_signal_cost(preset, overrides, args.rounds)
+            print(f"{name:42s} interval {r['log_interval_s']:.3f} s  signal "
+                  f"{r['signal_s']:.4f} s  share {100 * r['share']:.1f} %", flush=True)
+        print(json.dumps(results))
+        return
     for name, (preset, overrides) in WORKLOADS.items():
         if args.only and args.only not in name:
             continue

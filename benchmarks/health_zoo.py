@@ -402,15 +402,85 @@ def print_rows(rows: list[Scored]) -> None:
               f"{'' if first is None else f' at step {first}'} | {shown} | {r.why}")
 
 
+# ---------------------------------------------------------------------------------------
+# The autopilot's rescue rate: each failing run trained again with health.on_failure=remedy.
+RESCUE_CKPT = {"ring": 200, "grid": 200, "digits": 250, "mnist": 250}  # a recent healthy one
+
+
+def rescue(root: Path, rows: list[Scored], files: dict[str, str], seeds: tuple[int, ...],
+           jobs: int) -> list[dict]:
+    """Retrain the failing runs (truth in KINDS, the given seeds) with the autopilot on and
+    judge them: rescued = the final verdict healthy and the judge within 10 % of the
+    healthy controls' median coverage (toys: modes; images: classes >= 3 % and confidence)."""
+    controls = _control_medians(rows)
+    todo = [r for r in rows if r.truth in KINDS and r.seed in seeds and r.case.base in controls]
+
+    def one(r: Scored) -> dict:
+        case = Case(r.case.kind, r.case.mechanism + " remedy", r.case.half, r.case.base,
+                    (*r.case.overrides, "health.on_failure=remedy",
+                     f"train.checkpoint_every={RESCUE_CKPT[r.case.base]}"), (r.seed,))
+        ev = train_case(case, r.seed, root / "rescue", files)
+        changes, _ = replay(ev["workdir"])
+        pilot = Path(ev["workdir"], "autopilot.json")
+        applied = json.loads(pilot.read_text()) if pilot.exists() else []
+        j, ref = ev["judge"], controls[r.case.base]
+        if j is None or not j.get("finite", True):
+            close = False
+        elif r.case.base in ("ring", "grid"):
+            close = j["modes"] >= 0.9 * ref["modes"]
+        else:
+            close = j["classes_3pct"] >= 0.9 * ref["classes_3pct"] and \
+                j["confident"] >= 0.9 * ref["confident"]
+        final = changes[-1][1] if changes else "?"
+        return {"case": r.case.name, "seed": r.seed, "truth": r.truth, "final": final,
+                "judge": j, "close_to_healthy": close, "rescued": final == "healthy" and close,
+                "remedies": [a.get("remedy", a) if isinstance(a, dict) else a
+                             for a in (applied if isinstance(applied, list)
+                                       else applied.get("applied", []))]}
+
+    with ThreadPoolExecutor(jobs) as pool:
+        return list(pool.map(one, todo))
+
+
+def _control_medians(rows: list[Scored]) -> dict[str, dict[str, float]]:
+    by_base: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        if r.case.half == "control" and r.truth == "healthy":
+            ev = json.loads((Path(ROOT[0]) / r.case.name / f"s{r.seed}.json").read_text())
+            by_base[r.case.base].append(ev["judge"])
+    return {b: {k: float(np.median([j[k] for j in js])) for k in js[0]
+                if isinstance(js[0][k], (int, float)) and not isinstance(js[0][k], bool)}
+            for b, js in by_base.items()}
+
+
+ROOT: list[str] = [""]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("action", choices=["run", "score"])
+    p.add_argument("action", choices=["run", "score", "rescue"])
+    p.add_argument("--seeds", type=int, nargs="+", default=[0],
+                   help="rescue: the seeds of the failing runs to retrain")
     p.add_argument("--root", required=True)
     p.add_argument("--jobs", type=int, default=1)
     p.add_argument("--only", default="", help="train only cases whose name contains this")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     root = Path(args.root)
+    ROOT[0] = str(root)
+    if args.action == "rescue":
+        rows = [r for r in score(root) if args.only in r.case.name]
+        out = rescue(root, rows, data_files(root / "data"), tuple(args.seeds), args.jobs)
+        for o in out:
+            print(json.dumps({k: v for k, v in o.items() if k != "judge"}), o["judge"])
+        by_kind: dict = defaultdict(lambda: [0, 0])
+        for o in out:
+            by_kind[o["truth"]][0] += o["rescued"]
+            by_kind[o["truth"]][1] += 1
+        print({k: f"{a}/{n}" for k, (a, n) in by_kind.items()})
+        if args.json:
+            Path(args.json).write_text(json.dumps(out, indent=1))
+        return 0
     if args.action == "run":
         files = data_files(root / "data")
         todo = [(c, s) for c in CASES + CONTROLS if args.only in c.name for s in c.seeds]

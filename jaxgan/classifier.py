@@ -17,6 +17,7 @@ every run on that dataset is measured with the same network.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from dataclasses import dataclass
@@ -60,13 +61,20 @@ class Classifier:
 
     def apply(self, images: np.ndarray, batch_size: int = 500) -> tuple[np.ndarray, np.ndarray]:
         """(features, probabilities) of float images in [-1, 1], NHWC."""
-        fn = jax.jit(lambda p, x: self.module.apply({"params": p}, x))
+        fn = self._forward
         feats, probs = [], []
         for i in range(0, len(images), batch_size):
             f, logits = fn(self.params, jnp.asarray(images[i:i + batch_size], jnp.float32))
             feats.append(np.asarray(f, np.float64))
             probs.append(np.asarray(jax.nn.softmax(logits), np.float64))
         return np.concatenate(feats), np.concatenate(probs)
+
+
+    @functools.cached_property
+    def _forward(self):
+        """The compiled forward pass, built once per classifier: the live class count calls
+        `apply` at every log record, and a fresh `jax.jit` each time would retrace."""
+        return jax.jit(lambda p, x: self.module.apply({"params": p}, x))
 
 
 def default_path(cfg: Config) -> Path:
