@@ -30,6 +30,7 @@ from typing import Any
 import jax
 
 from jaxgan.config import Config, apply_overrides, validate
+from jaxgan.data.sources import on_device
 from jaxgan.guards import is_injected
 
 Edit = Callable[[Config, int], "list[str] | None"]
@@ -73,7 +74,7 @@ def _instance_noise(cfg: Config, step: int) -> list[str] | None:
     if cfg.tricks.instance_noise > 0:
         return None
     rest = max(cfg.train.steps - step, 1)
-    std = 0.05 if cfg.data.source.startswith("toy") else 0.1
+    std = 0.05 if on_device(cfg.data.source) else 0.1
     return [f"tricks.instance_noise={std}",
             f"tricks.instance_noise_anneal_steps={step + rest}"]
 
@@ -82,7 +83,7 @@ def _r1(cfg: Config, step: int) -> list[str] | None:
     del step
     if cfg.tricks.r1_gamma > 0 or cfg.tricks.gp_weight > 0:
         return None
-    gamma = 0.1 if cfg.data.source.startswith("toy") else 1.0
+    gamma = 0.1 if on_device(cfg.data.source) else 1.0
     return [f"tricks.r1_gamma={gamma}"]
 
 

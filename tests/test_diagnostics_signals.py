@@ -103,15 +103,6 @@ def test_global_and_per_layer_norms():
     assert set(signals.per_layer_norms(p["params"], "d")) == {"d/Dense_0", "d/Dense_1"}
 
 
-def test_norms_by_layer_matches_separate_functions():
-    p = _params()
-    got = jax.jit(lambda t: signals.norms_by_layer(t, "g_grad_norm"))(p)
-    want = {"g_grad_norm": signals.global_norm(p), **signals.per_layer_norms(p, "g_grad_norm")}
-    assert set(got) == set(want)
-    for k in want:
-        assert float(got[k]) == pytest.approx(float(want[k]), rel=1e-6)
-
-
 def test_global_norm_does_not_overflow_in_half_precision():
     big = {"w": jnp.full((4,), 300.0, jnp.float16)}  # 300**2 overflows float16
     assert float(signals.global_norm(big)) == pytest.approx(600.0)

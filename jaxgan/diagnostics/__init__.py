@@ -32,7 +32,6 @@ from jaxgan.diagnostics.signals import (
     disc_stats,
     global_norm,
     nonfinite,
-    norms_by_layer,
     per_layer_norms,
     update_ratio,
 )
@@ -49,5 +48,5 @@ __all__ = [
     "LossProfile", "Verdict", "assess_risk",
     "batch_diversity", "detect_convergence_failure", "detect_diverged", "detect_mode_collapse",
     "detect_oscillation", "detect_vanishing_gradient", "disc_stats", "global_norm",
-    "nonfinite", "norms_by_layer", "per_layer_norms", "profile_for", "update_ratio",
+    "nonfinite", "per_layer_norms", "profile_for", "update_ratio",
 ]

@@ -148,18 +148,6 @@ def per_layer_norms(tree: Any, prefix: str) -> dict[str, jax.Array]:
     return {f"{prefix}/{name}": global_norm(sub) for name, sub in _top_level(tree).items()}
 
 
-def norms_by_layer(tree: Any, prefix: str) -> dict[str, jax.Array]:
-    """`{prefix: global norm, f"{prefix}/{submodule}": norm, ...}` in one pass.
-
-    The same numbers as `global_norm` plus `per_layer_norms`, but each leaf is squared and
-    summed once: the global norm is the root of the sum of the layers' squared norms.
-    """
-    sq = {name: jnp.square(global_norm(sub)) for name, sub in _top_level(tree).items()}
-    out = {f"{prefix}/{name}": jnp.sqrt(v) for name, v in sq.items()}
-    out[prefix] = jnp.sqrt(sum(sq.values())) if sq else jnp.zeros((), jnp.float32)
-    return out
-
-
 def update_ratio(updates: Any, params: Any) -> jax.Array:
     """||update|| / ||params||: the relative step size actually taken by the optimizer.
 
