@@ -59,6 +59,8 @@ class ModelConfig:
     info_categorical: int = 0  # InfoGAN: categories of the categorical code (0: none)
     info_continuous: int = 0  # InfoGAN: number of Uniform(-1, 1) continuous codes
     info_weight: float = 1.0  # InfoGAN: lambda of the mutual-information loss
+    biggan_shared_dim: int = 128  # BigGAN: width of G's shared class embedding
+    biggan_hier: bool = True  # BigGAN: z split into chunks over the 4x4 projection and blocks
     progan_stage_steps: int = 1000  # ProGAN: iterations per fade-in and per stable phase
     # ProGAN: global batch per stage (4x4, 8x8, ...; the last repeats); empty: train.batch_size
     progan_batch_sizes: list[int] = field(default_factory=list)

@@ -1,0 +1,106 @@
+"""BigGAN: its layers against plain numpy, its widths, and the family through the registry."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxgan import config as C
+from jaxgan.config import ConfigError
+from jaxgan.models.biggan import (
+    BigGANDiscriminator,
+    BigGANGenerator,
+    LinearCondBatchNorm,
+    d_widths,
+    g_widths,
+    split_latent,
+)
+
+
+def test_linear_conditional_batch_norm_is_bn_times_one_plus_gain_plus_bias():
+    """``BN(x) * (1 + c W_g) + c W_b`` with the batch's statistics (train mode)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(1.0, 2.0, (4, 3, 3, 5)).astype(np.float32)
+    cond = rng.normal(size=(4, 6)).astype(np.float32)
+    bn = LinearCondBatchNorm(sn=False)
+    variables = bn.init(jax.random.PRNGKey(0), x, cond, train=False)
+    out, _ = bn.apply(variables, x, cond, train=True, mutable=["batch_stats"])
+    wg = np.asarray(variables["params"]["gain"]["kernel"])
+    wb = np.asarray(variables["params"]["bias"]["kernel"])
+    mean, var = x.mean(axis=(0, 1, 2)), x.var(axis=(0, 1, 2))
+    want = ((x - mean) / np.sqrt(var + 1e-5) * (1 + cond @ wg)[:, None, None, :]
+            + (cond @ wb)[:, None, None, :])
+    np.testing.assert_allclose(np.asarray(out), want, rtol=1e-4, atol=1e-5)
+
+
+def test_projection_logit_is_linear_plus_class_inner_product():
+    """D's logit is ``feats . w + b + <E[y], feats>`` of its sown features."""
+    rng = np.random.default_rng(1)
+    x = rng.uniform(-1, 1, (3, 8, 8, 1)).astype(np.float32)
+    y = np.array([0, 2, 1], np.int32)
+    d = BigGANDiscriminator(8, 2, num_classes=3, attention_res=4, sn=False)
+    variables = d.init(jax.random.PRNGKey(0), x, y, train=False)
+    out, upd = d.apply(variables, x, y, train=False, mutable=["intermediates"])
+    feats = np.asarray(upd["intermediates"]["features"][0])
+    p = variables["params"]
+    want = (feats @ np.asarray(p["linear"]["kernel"])[:, 0] + np.asarray(p["linear"]["bias"])[0]
+            + np.sum(np.asarray(p["embed"]["embedding"])[y] * feats, axis=-1))
+    np.testing.assert_allclose(np.asarray(out), want, rtol=1e-5, atol=1e-5)
+    assert "attention" in p  # after the first block, at 4x4
+
+
+@pytest.mark.parametrize("res", [8, 16, 32])
+def test_small_biggans_build_at_every_small_resolution(res):
+    """Width 2 (8 channels per block), attention at half the image size, hierarchical z:
+    G makes images of the right shape in [-1, 1], D one logit each; each block's batch
+    norms read the shared embedding joined to that block's own latent chunk."""
+    blocks = len(g_widths(res, 2)[1])
+    z = jax.random.normal(jax.random.PRNGKey(0), (2, 4 * (blocks + 1)))
+    y = jnp.array([3, 7])
+    g = BigGANGenerator(res, 3, 2, num_classes=10, shared_dim=5, hier=True,
+                        attention_res=res // 2)
+    gv = g.init(jax.random.PRNGKey(1), z, y, train=False)
+    img, _ = g.apply(gv, z, y, train=True, mutable=["batch_stats"])
+    assert img.shape == (2, res, res, 3) and float(jnp.max(jnp.abs(img))) <= 1.0
+    assert gv["params"]["block0"]["bn0"]["gain"]["kernel"].shape == (5 + 4, 8)
+    assert gv["params"]["project"]["kernel"].shape == (4, 4 * 4 * 8)  # chunk 0 only
+    assert "attention" in gv["params"]
+    d = BigGANDiscriminator(res, 2, num_classes=10, attention_res=res // 2)
+    dv = d.init(jax.random.PRNGKey(2), img, y, train=False)
+    assert d.apply(dv, img, y, train=False).shape == (2,)
+    assert [f for f, _ in d_widths(res, 2)] == [8] * len(d_widths(res, 2))
+
+
+def test_split_latent_gives_each_block_its_own_chunk():
+    z = jnp.arange(12.0).reshape(1, 12)
+    z0, zs = split_latent(z, 2, hier=True)
+    assert z0.tolist() == [[0, 1, 2, 3]] and [c.tolist() for c in zs] == \
+        [[[4, 5, 6, 7]], [[8, 9, 10, 11]]]
+    z0, zs = split_latent(z, 2, hier=False)
+    assert z0.shape == (1, 12) and all(c.shape == (1, 0) for c in zs)
+
+
+def test_widths_follow_the_authors_tables():
+    assert g_widths(32, 64) == (256, (256, 256, 256))
+    assert g_widths(128, 1) == (16, (16, 8, 4, 2, 1))
+    assert d_widths(32, 1) == ((4, True), (4, True), (4, False), (4, False))
+    assert d_widths(8, 1) == ((4, True), (4, False), (4, False))
+    assert d_widths(64, 1)[-1] == (16, False) and len(d_widths(64, 1)) == 5
+
+
+def test_biggan_is_a_registered_family_with_its_own_rules():
+    from jaxgan.models import DISCRIMINATORS, FAMILIES, GENERATORS, build_models
+
+    assert "biggan" in FAMILIES and "biggan" in GENERATORS and "biggan" in DISCRIMINATORS
+    cfg = C.Config()
+    cfg.model.generator = cfg.model.discriminator = "biggan"
+    cfg.model.num_classes, cfg.model.latent_dim, cfg.data.resolution = 10, 32, 16
+    with pytest.raises(ConfigError, match="latent_dim=32 must be a multiple of 3"):
+        C.validate(cfg)
+    cfg.model.latent_dim = 24
+    g, d = build_models(C.validate(cfg))
+    assert type(g).__name__ == "BigGANGenerator" and g.sn and d.sn  # SN in both, always
+    with pytest.raises(ConfigError, match="biggan_shared_dim"):
+        C.resolve("dcgan_digits", ["model.biggan_shared_dim=0"])
