@@ -137,7 +137,8 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
             raise ConfigError(f"{key} must be in [0, 1), got {flat[key]}")
     for key in ("optim.g.eps", "optim.d.eps", "optim.g.weight_decay", "optim.d.weight_decay",
                 "optim.g.grad_clip", "optim.d.grad_clip", "eval.every", "train.max_rollbacks",
-                "model.num_classes", "train.keep_every", "health.max_remedies"):
+                "model.num_classes", "train.keep_every", "health.max_remedies",
+                "train.ema_start"):
         if flat[key] < 0:
             raise ConfigError(f"{key} must be >= 0, got {flat[key]}")
     for player in ("g", "d"):
@@ -185,7 +186,7 @@ def _validate_tricks(cfg: Config) -> None:
         if not 0.0 <= getattr(t, key) < 0.5:
             raise ConfigError(f"tricks.{key} must be in [0, 0.5), got {getattr(t, key)}")
     for key in ("instance_noise", "instance_noise_anneal_steps", "r1_gamma", "gp_weight",
-                "weight_clip", "drift_penalty"):
+                "weight_clip", "drift_penalty", "ortho_reg"):
         if getattr(t, key) < 0:
             raise ConfigError(f"tricks.{key} must be >= 0, got {getattr(t, key)}")
     from jaxgan.regularizers import DIFFAUGMENT_OPS

@@ -126,7 +126,8 @@ class TrickParts:
     appended in order. A `d_penalty` is a `jaxgan.regularizers` penalty: the penalties of
     all tricks are summed into ONE D term by `combine_penalties` (each with the per-sample
     keys of its index), last, which is how the step has always summed them. `tx_d` wraps
-    D's optimizer (WGAN's weight clipping), keeping its state's structure.
+    D's optimizer (WGAN's weight clipping) and `tx_g` G's (BigGAN's orthogonal
+    regularization), each keeping its state's structure.
     """
 
     augment: Augment | None = None
@@ -137,6 +138,7 @@ class TrickParts:
     g_terms: tuple[Term, ...] = ()
     d_penalty: Penalty | None = None
     tx_d: TxWrapper | None = None
+    tx_g: TxWrapper | None = None
 
 
 def penalty_term(d_penalty: Callable[..., tuple[jax.Array, Metrics]]) -> Term:

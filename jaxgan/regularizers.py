@@ -221,7 +221,53 @@ def clip_params_after(inner: optax.GradientTransformation, clip: float
     return optax.GradientTransformation(inner.init, update)
 
 
+def _ortho_weights(params: Any) -> list[jax.Array]:
+    """The weights orthogonal regularization reads: every parameter of two or more
+    dimensions except embedding tables (Flax's ``embedding``: a class table is a lookup,
+    not a map whose filters should decorrelate; BigGAN-PyTorch leaves its shared
+    embedding out too)."""
+    leaves = jax.tree_util.tree_leaves_with_path(params)
+    return [w for path, w in leaves if w.ndim >= 2 and
+            getattr(path[-1], "key", None) != "embedding"]
+
+
+def orthogonal_penalty(params: Any, beta: float) -> jax.Array:
+    """BigGAN's orthogonal regularization (Brock et al. 2019, eq. 3):
+    ``beta * sum_W ||W^T W * (1 - I)||_F^2``, each W read as (fan-in, filters), so the
+    Gram matrix is between filters (a conv kernel flattened over (H, W, Cin), as spectral
+    norm reads it).
+
+    Unlike plain orthogonality it leaves the filters' norms free and only pushes them
+    apart, which is what keeps G amenable to truncation. Note BigGAN-PyTorch's hand-written
+    gradient, ``2 beta (W W^T * (1 - I)) W``, is that of ``beta / 2`` times this penalty.
+    """
+    total = jnp.zeros((), jnp.float32)
+    for w in _ortho_weights(params):
+        mat = w.reshape(-1, w.shape[-1]).astype(jnp.float32)
+        gram = mat.T @ mat
+        total = total + jnp.sum(jnp.square(gram * (1.0 - jnp.eye(gram.shape[0]))))
+    return beta * total
+
+
+def add_orthogonal_grad(inner: optax.GradientTransformation, beta: float
+                        ) -> optax.GradientTransformation:
+    """`inner` fed G's gradients plus the gradient of `orthogonal_penalty` (``beta``).
+
+    An optimizer wrapper rather than a term of G's loss because the step differentiates
+    G's loss through the saved VJP of its fakes, where the parameters are not an input; it
+    is also how BigGAN-PyTorch applies it (added to ``.grad`` after the backward pass). The
+    state is `inner`'s own, unchanged in structure, as `clip_params_after` keeps it.
+    """
+
+    def update(updates, state, params=None):
+        reg = jax.grad(orthogonal_penalty)(params, beta)
+        updates = jax.tree.map(lambda g, r: g + r.astype(g.dtype), updates, reg)
+        return inner.update(updates, state, params)
+
+    return optax.GradientTransformation(inner.init, update)
+
+
 __all__ = ["gradient_penalty", "r1_penalty", "combine_penalties", "input_gradients",
            "instance_noise_std", "make_instance_noise", "diffaugment", "make_diffaugment",
            "translation_params", "cutout_masks", "parse_policy", "clip_params_after",
-           "DIFFAUGMENT_OPS"]
+           "orthogonal_penalty", "add_orthogonal_grad", "DIFFAUGMENT_OPS"]

@@ -110,7 +110,8 @@ def step_factory(cfg: Config, models: GANModels, loss: GANLoss, source: Any,
             return source.sample(key, 1)[0]
     parts, models = step_parts(cfg, models)
     kwargs = dict(n_critic=cfg.train.n_critic, ema_decay=cfg.train.ema_decay,
-                  sample_real=sample_real, axis_name=axis_name)
+                  ema_start=cfg.train.ema_start, sample_real=sample_real,
+                  axis_name=axis_name)
 
     wrap = generator_family(cfg).wrap_step  # e.g. ProGAN: a branch per stage, by the step
 

@@ -98,6 +98,7 @@ class TricksConfig:
     diffaugment: str = ""  # DiffAugment policy, e.g. "color,translation,cutout"
     weight_clip: float = 0.0  # WGAN: clip D's weights to [-c, c] after each update
     drift_penalty: float = 0.0  # ProGAN's epsilon_drift: + eps * E[D(real)^2] in D's loss
+    ortho_reg: float = 0.0  # BigGAN: beta * ||W^T W * (1 - I)||_F^2 over G's weights (1e-4)
 
 
 @dataclass
@@ -130,6 +131,7 @@ class TrainConfig:
     n_critic: int = 1  # discriminator updates per generator update
     steps_per_call: int = 1  # GAN iterations per compiled dispatch (lax.scan)
     ema_decay: float = 0.999  # 0 disables the EMA generator
+    ema_start: int = 0  # the EMA generator copies G until this step, then averages (BigGAN)
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 500

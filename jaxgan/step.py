@@ -92,7 +92,7 @@ def ema_decay_at(step: jax.Array, decay: float) -> jax.Array:
 
 
 def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = None, *,
-                    n_critic: int = 1, ema_decay: float = 0.999,
+                    n_critic: int = 1, ema_decay: float = 0.999, ema_start: int = 0,
                     sample_real: Callable[[jax.Array], jax.Array] | None = None,
                     axis_name: str | None = None, **tricks: Any,
                     ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
@@ -107,6 +107,9 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
     ``input_noise``, ``label_flip``, ``info_loss``, ``drift``, ``health`` as True, False or
     "light") add to `parts` (`parts_from_tricks`); the run assembly passes `parts` alone,
     built from the config by the tricks registry (`jaxgan.tricks.step_parts`).
+
+    `ema_start` > 0 keeps the EMA generator a copy of G until that step (decay 0), as
+    BigGAN-PyTorch's ``--ema_start``: early G moves too fast for an average to mean much.
     """
     parts = parts_from_tricks(parts, **tricks)
     G, D = models.generator, models.discriminator
@@ -218,6 +221,8 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
         new_g_params = optax.apply_updates(g_params, g_updates)
         g_stats = _pmean(g_stats, axis_name)
         decay = ema_decay_at(state.step, ema_decay) if ema_decay > 0 else 0.0
+        if ema_start > 0 and ema_decay > 0:
+            decay = jnp.where(state.step < ema_start, 0.0, decay)
         ema = optax.incremental_update(new_g_params, state.ema_params, 1.0 - decay)
 
         metrics: Metrics = {

@@ -5,7 +5,8 @@ Why a registry: the run assembly (`jaxgan.run.step_factory`) builds every step f
 same loop over `TRICKS`, so a new trick is one function, one `register_trick` call and its
 field in `schema.TricksConfig`: no branch in the assembly, no parameter of the step. A
 trick's function returns a `jaxgan.parts.TrickParts` (a D input transform, an
-augmentation, label policy values, D/G terms, a penalty, a wrapper of D's optimizer) or
+augmentation, label policy values, D/G terms, a penalty, a wrapper of D's or G's
+optimizer) or
 None when its switch is off, so a config without tricks builds exactly the default step.
 
 ```python
@@ -67,11 +68,11 @@ def register_trick(name: str, build: Callable[[Config], TrickParts | None],
 def combine(contributions: Iterable[tuple[str, TrickParts]], models: GANModels
             ) -> tuple[StepParts, GANModels]:
     """Merge named contributions, in order, into one `StepParts` (health `FULL`) and the
-    models with D's optimizer wrapped; `models` itself when nothing wraps it."""
+    models with D's and G's optimizers wrapped; `models` itself when nothing wraps them."""
     owner: dict[str, str] = {}
     single: dict[str, object] = {}
     d_terms, g_terms, penalties = [], [], []
-    tx_d = models.tx_d
+    tx_d, tx_g = models.tx_d, models.tx_g
     for name, c in contributions:
         for slot in _SINGLE:
             value = getattr(c, slot)
@@ -86,6 +87,8 @@ def combine(contributions: Iterable[tuple[str, TrickParts]], models: GANModels
             penalties.append(c.d_penalty)
         if c.tx_d is not None:
             tx_d = c.tx_d(tx_d)
+        if c.tx_g is not None:
+            tx_g = c.tx_g(tx_g)
     penalty = R.combine_penalties(*penalties)
     if penalty is not None:
         d_terms.append(penalty_term(penalty))
@@ -94,14 +97,14 @@ def combine(contributions: Iterable[tuple[str, TrickParts]], models: GANModels
                       labels=LabelPolicy(1.0 if real_target is None else real_target,
                                          single.get("label_flip", 0.0)),
                       d_terms=tuple(d_terms), g_terms=tuple(g_terms), health=Health.FULL)
-    if tx_d is not models.tx_d:
-        models = models._replace(tx_d=tx_d)
+    if tx_d is not models.tx_d or tx_g is not models.tx_g:
+        models = models._replace(tx_d=tx_d, tx_g=tx_g)
     return parts, models
 
 
 def step_parts(cfg: Config, models: GANModels) -> tuple[StepParts, GANModels]:
     """The config's step parts: its model family's contribution, then every registered
-    trick's, merged by `combine`; `models` with D's optimizer wrapped where a trick asks."""
+    trick's, merged by `combine`; `models` with an optimizer wrapped where a trick asks."""
     contributions: list[tuple[str, TrickParts]] = []
     family = generator_family(cfg)
     if family.step_parts is not None:
@@ -161,6 +164,13 @@ def _weight_clip(cfg: Config) -> TrickParts | None:
     return TrickParts(tx_d=partial(R.clip_params_after, clip=c)) if c > 0 else None
 
 
+def _ortho_reg(cfg: Config) -> TrickParts | None:
+    """BigGAN's orthogonal regularization of G (Brock et al. 2019): the gradient of
+    beta * ||W^T W * (1 - I)||_F^2 over G's weights joins G's before its optimizer."""
+    beta = cfg.tricks.ortho_reg
+    return TrickParts(tx_g=partial(R.add_orthogonal_grad, beta=beta)) if beta > 0 else None
+
+
 def _drift(cfg: Config) -> TrickParts | None:
     """ProGAN's drift penalty (Karras et al. 2018): eps * E[D(real)^2] in D's loss."""
     eps = cfg.tricks.drift_penalty
@@ -176,3 +186,4 @@ register_trick("gradient_penalty", _gradient_penalty, keys=("gp_weight",))  # pe
 register_trick("r1", _r1, keys=("r1_gamma",))  # penalty 1: its keys fold in 1
 register_trick("weight_clip", _weight_clip, keys=("weight_clip",))
 register_trick("drift", _drift, keys=("drift_penalty",))
+register_trick("ortho_reg", _ortho_reg, keys=("ortho_reg",))

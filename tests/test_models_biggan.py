@@ -1,10 +1,12 @@
-"""BigGAN: its layers against plain numpy, its widths, and the family through the registry."""
+"""BigGAN: its layers against plain numpy, orthogonal regularization's value and gradient,
+the EMA start step, and the family through the registry."""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from jaxgan import config as C
@@ -17,6 +19,7 @@ from jaxgan.models.biggan import (
     g_widths,
     split_latent,
 )
+from jaxgan.regularizers import add_orthogonal_grad, orthogonal_penalty
 
 
 def test_linear_conditional_batch_norm_is_bn_times_one_plus_gain_plus_bias():
@@ -88,6 +91,78 @@ def test_widths_follow_the_authors_tables():
     assert d_widths(32, 1) == ((4, True), (4, True), (4, False), (4, False))
     assert d_widths(8, 1) == ((4, True), (4, False), (4, False))
     assert d_widths(64, 1)[-1] == (16, False) and len(d_widths(64, 1)) == 5
+
+
+def _numpy_ortho(ws, beta):
+    value, grads = 0.0, []
+    for w in ws:
+        m = w.reshape(-1, w.shape[-1]).astype(np.float64)
+        mask = 1.0 - np.eye(m.shape[1])
+        a = (m.T @ m) * mask
+        value += np.sum(a * a)
+        grads.append((4.0 * beta * m @ a).reshape(w.shape))  # d/dW ||(W^T W) * M||^2
+    return beta * value, grads
+
+
+def _ortho_params():
+    rng = np.random.default_rng(2)
+    return {"conv": {"kernel": rng.normal(size=(3, 3, 2, 4)).astype(np.float32),
+                     "bias": rng.normal(size=(4,)).astype(np.float32)},
+            "dense": {"kernel": rng.normal(size=(5, 3)).astype(np.float32)},
+            "shared": {"embedding": rng.normal(size=(10, 6)).astype(np.float32)}}
+
+
+def test_orthogonal_penalty_value_and_gradient_match_numpy():
+    """Only the kernels count: biases (1-D) and embedding tables are left out."""
+    params, beta = _ortho_params(), 1e-4
+    want, (g_conv, g_dense) = _numpy_ortho([params["conv"]["kernel"],
+                                            params["dense"]["kernel"]], beta)
+    np.testing.assert_allclose(float(orthogonal_penalty(params, beta)), want, rtol=1e-5)
+    grads = jax.grad(orthogonal_penalty)(params, beta)
+    np.testing.assert_allclose(np.asarray(grads["conv"]["kernel"]), g_conv, rtol=1e-4,
+                               atol=1e-9)
+    np.testing.assert_allclose(np.asarray(grads["dense"]["kernel"]), g_dense, rtol=1e-4,
+                               atol=1e-9)
+    assert not np.any(np.asarray(grads["conv"]["bias"]))
+    assert not np.any(np.asarray(grads["shared"]["embedding"]))
+    q, _ = np.linalg.qr(np.random.default_rng(3).normal(size=(6, 4)))  # orthogonal filters
+    assert float(orthogonal_penalty({"k": {"kernel": jnp.asarray(3 * q)}}, 1.0)) < 1e-8
+
+
+def test_orthogonal_grad_wrapper_adds_the_penalty_gradient_and_keeps_the_state():
+    params, beta = _ortho_params(), 0.5
+    grads = jax.tree.map(jnp.ones_like, params)
+    inner = optax.sgd(1.0)
+    tx = add_orthogonal_grad(inner, beta)
+    state = tx.init(params)
+    assert jax.tree.structure(state) == jax.tree.structure(inner.init(params))
+    updates, _ = tx.update(grads, state, params)
+    reg = jax.grad(orthogonal_penalty)(params, beta)
+    for u, r in zip(jax.tree.leaves(updates), jax.tree.leaves(reg), strict=True):
+        np.testing.assert_allclose(np.asarray(u), -(1.0 + np.asarray(r)), rtol=1e-6)
+
+
+def test_ema_generator_copies_g_until_ema_start():
+    """Before ``ema_start`` the EMA generator is G itself (decay 0); from it on, an average."""
+    from jaxgan.losses import get_loss
+    from jaxgan.state import init_state, make_models
+    from jaxgan.step import make_train_step
+
+    cfg = C.Config()
+    cfg.model.generator = cfg.model.discriminator = "mlp"
+    cfg.model.latent_dim, cfg.model.mlp_hidden = 4, 8
+    models = make_models(cfg)
+    step = jax.jit(make_train_step(models, get_loss("hinge"), ema_decay=0.9, ema_start=2,
+                                   health=False))
+    state = init_state(models, 0, (2,))
+    batch = {"image": jnp.asarray(np.random.default_rng(0).normal(size=(1, 8, 2)),
+                                  jnp.float32)}
+    same = []
+    for _ in range(3):
+        state, _ = step(state, batch)
+        same.append(all(np.array_equal(a, b) for a, b in zip(
+            jax.tree.leaves(state.ema_params), jax.tree.leaves(state.g_params), strict=True)))
+    assert same == [True, True, False]
 
 
 def test_biggan_is_a_registered_family_with_its_own_rules():
