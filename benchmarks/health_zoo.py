@@ -72,7 +72,7 @@ BASES = {
     "grid": ("toy_grid", ("train.steps=3000", "train.log_every=100")),
     "digits": ("dcgan_digits", ("train.steps=1500",)),
     "mnist": ("dcgan_digits", ("data.source=npz", "data.path={mnist16}",
-                               "data.resolution=16", "train.steps=1500")),
+                               "data.resolution=16", "train.steps=1000")),
 }
 SGD = ("optim.g.name=sgd", "optim.d.name=sgd")
 RMS = ("optim.g.name=rmsprop", "optim.d.name=rmsprop")
@@ -137,8 +137,8 @@ CONTROLS = [
          "train.log_every=200"), CONTROL_SEEDS),
     Case("healthy", "stock dcgan_digits", "control", "digits", ("train.steps=3000",),
          CONTROL_SEEDS),
-    Case("healthy", "dcgan_digits recipe", "control", "mnist", ("train.steps=3000",),
-         CONTROL_SEEDS),
+    Case("healthy", "dcgan_digits recipe", "control", "mnist", ("train.steps=2000",),
+         CONTROL_SEEDS[:3]),
 ]
 
 
@@ -304,6 +304,29 @@ def label(case: Case, ev: dict) -> tuple[str | None, str]:
     return "failed", quality  # failed, but by none of the kinds' evidence
 
 
+def onset(case: Case, ev: dict, truth: str | None) -> int | None:
+    """The step the raw traces show the failure from, where they can: the first record of
+    divergence; for D beating G, the first record from which both D accuracies stay >= 0.85
+    in 70 % of the remaining records. None for collapse and oscillation (the judge sees only
+    the finished run)."""
+    recs = ev["trace"]["records"]
+    if truth == "diverged":
+        bound = 1e4 if "wasserstein" in " ".join(case.overrides) else 1e3
+        for r in recs:
+            vals = [r.get(k) for k in ("d_loss", "g_loss", "g_grad_norm", "d_grad_norm")]
+            if r.get("nonfinite") or any(v is not None and not np.isfinite(v) for v in vals) \
+                    or any(v is not None and abs(v) >= bound for v in vals[:2]):
+                return int(r["step"])
+        return None
+    if truth in ("convergence_failure", "vanishing_gradient"):
+        ahead = [(r.get("d_real_acc") or 0) >= 0.85 and (r.get("d_fake_acc") or 0) >= 0.85
+                 for r in recs]
+        for i in range(len(recs)):
+            if ahead[i] and np.mean(ahead[i:]) >= 0.7:
+                return int(recs[i]["step"])
+    return None
+
+
 def _median(recs: list[dict], key: str) -> float | None:
     vals = [r[key] for r in recs if r.get(key) is not None]
     return float(np.median(vals)) if vals else None
@@ -334,6 +357,13 @@ class Scored:
     why: str
     verdicts: list[tuple[int, str]] = field(default_factory=list)  # (step, verdict) changes
     at_risk: list[str] = field(default_factory=list)
+    onset: int | None = None
+
+    @property
+    def latency(self) -> int | None:
+        """Steps from the raw traces' onset to the first verdict naming the truth."""
+        found = self.first(self.truth) if self.truth in KINDS else None
+        return None if found is None or self.onset is None else found - self.onset
 
     @property
     def seen(self) -> set[str]:
@@ -369,19 +399,21 @@ def score(root: Path) -> list[Scored]:
             if case.half == "control":
                 truth = "healthy" if truth is None else f"control failed: {truth}"
             changes, risks = replay(ev["workdir"])
-            out.append(Scored(case, seed, truth, why, changes, risks))
+            out.append(Scored(case, seed, truth, why, changes, risks, onset(case, ev, truth)))
     return out
 
 
 def summarize(rows: list[Scored]) -> dict:
     """Recall per (half, kind) over runs whose truth is a failure kind; false positives of
     the controls; and each run's line."""
-    table: dict = defaultdict(lambda: {"runs": 0, "named": 0})
+    table: dict = defaultdict(lambda: {"runs": 0, "named": 0, "worst_latency": None})
     for r in rows:
         if r.truth in KINDS:
             t = table[(r.case.half, r.truth)]
             t["runs"] += 1
             t["named"] += r.truth in r.seen
+            if r.latency is not None:
+                t["worst_latency"] = max(r.latency, t["worst_latency"] or r.latency)
     controls = [r for r in rows if r.case.half == "control"]
     return {"recall": {f"{h}/{k}": v for (h, k), v in sorted(table.items())},
             "controls": {"runs": len(controls),
@@ -399,7 +431,8 @@ def print_rows(rows: list[Scored]) -> None:
         shown = " > ".join(f"{v}@{s}" for s, v in r.verdicts)
         print(f"{r.case.half} {r.case.name:<64} s{r.seed} truth={r.truth} "
               f"({'as intended' if r.truth == r.case.kind else 'relabelled'}) {named}"
-              f"{'' if first is None else f' at step {first}'} | {shown} | {r.why}")
+              f"{'' if first is None else f' at step {first}'}"
+              f"{'' if r.onset is None else f' (onset {r.onset})'} | {shown} | {r.why}")
 
 
 # ---------------------------------------------------------------------------------------
@@ -456,6 +489,31 @@ def _control_medians(rows: list[Scored]) -> dict[str, dict[str, float]]:
 ROOT: list[str] = [""]
 
 
+def markdown(rows: list[Scored]) -> str:
+    """One table row per mechanism: what each seed turned out to be and what was named."""
+    lines = ["| half | intended | mechanism (base) | per seed: truth -> named? (first step) |",
+             "|---|---|---|---|"]
+    by_case: dict = defaultdict(list)
+    for r in rows:
+        by_case[r.case].append(r)
+    for case, rs in by_case.items():
+        cells = []
+        for r in rs:
+            if case.half == "control":
+                cells.append(f"s{r.seed}: {r.truth}, " + ("flagged " + "/".join(sorted(r.seen))
+                                                          if r.seen else "clean"))
+            elif r.truth not in KINDS:
+                cells.append(f"s{r.seed}: {r.truth or 'did not fail'} (dropped)")
+            else:
+                got = r.first(r.truth)
+                other = "/".join(sorted(r.seen - {r.truth})) or "-"
+                cells.append(f"s{r.seed}: {r.truth} -> " + (f"named ({got})" if got is not None
+                                                            else f"missed (said {other})"))
+        lines.append(f"| {case.half} | {case.kind} | {case.mechanism} ({case.base}) | "
+                     + "; ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("action", choices=["run", "score", "rescue"])
@@ -490,6 +548,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     rows = score(root)
     print_rows(rows)
+    print(markdown(rows))
     summary = summarize(rows)
     print(json.dumps(summary, indent=1))
     if args.json:

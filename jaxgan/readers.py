@@ -95,10 +95,12 @@ class LoadedRun:
         """The data source; an image dataset is loaded on first use (`LazySource`)."""
         return self.setup.source
 
-    def sample(self, num: int = 64, seed: int | None = None, use_ema: bool | None = None
-               ) -> np.ndarray:
+    def sample(self, num: int = 64, seed: int | None = None, use_ema: bool | None = None,
+               truncation: float | None = None) -> np.ndarray:
         """`num` generator samples in [-1, 1] (N, H, W, C), or (N, 2) for the toys; the EMA
-        generator where the run keeps one, and the seed `jaxgan sample` uses by default."""
+        generator where the run keeps one, and the seed `jaxgan sample` uses by default;
+        `truncation` draws the latents truncated at that threshold
+        (`sampling.truncate`, BigGAN's truncation trick)."""
         from jaxgan.sampling import generate
 
         cfg = self.config
@@ -106,7 +108,8 @@ class LoadedRun:
             cfg.train.ema_decay > 0
         if seed is None:
             seed = cfg.seed + streams.SAMPLE_SEED_OFFSET
-        return generate(self.models, self.state, num, seed, use_ema=use_ema)
+        return generate(self.models, self.state, num, seed, use_ema=use_ema,
+                        truncation=truncation)
 
 
 def load_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),

@@ -19,20 +19,41 @@ from jaxgan.state import GANModels, GANState
 from jaxgan.step import sample_latents
 
 
-def fixed_latents(models: GANModels, n: int, seed: int) -> tuple[jax.Array, jax.Array]:
-    """The same n latents (and class labels cycling 0..K-1) for every grid of a run."""
-    z, _ = sample_latents(jax.random.PRNGKey(seed + streams.LATENTS_SEED_OFFSET), n,
-                          models.latent_dim, 0)
+def truncate(key: jax.Array, z: jax.Array, threshold: float | None) -> jax.Array:
+    """The truncation trick (Brock et al. 2019): every entry of z with ``|z| > threshold``
+    is drawn again until it falls inside, trading variety for fidelity.
+
+    "Drawn again until inside" is one draw from the normal truncated to
+    ``[-threshold, threshold]``, so it costs one pass, and the entries already inside are
+    kept: a truncated grid shows the same latents as the plain one wherever they agree.
+    None or infinity: z unchanged.
+    """
+    if threshold is None or threshold == float("inf"):
+        return z
+    if not threshold > 0:
+        raise ValueError(f"truncation must be a positive threshold, got {threshold}")
+    fresh = jax.random.truncated_normal(key, -threshold, threshold, z.shape, z.dtype)
+    return jnp.where(jnp.abs(z) > threshold, fresh, z)
+
+
+def fixed_latents(models: GANModels, n: int, seed: int, truncation: float | None = None
+                  ) -> tuple[jax.Array, jax.Array]:
+    """The same n latents (and class labels cycling 0..K-1) for every grid of a run;
+    `truncation` resamples the entries beyond that threshold (`truncate`)."""
+    key = jax.random.PRNGKey(seed + streams.LATENTS_SEED_OFFSET)
+    z, _ = sample_latents(key, n, models.latent_dim, 0)
+    z = truncate(streams.fold(key, streams.TRUNCATION), z, truncation)
     k = max(models.num_classes, 1)
     y = jnp.arange(n, dtype=jnp.int32) % k
     return z, y
 
 
 def generate(models: GANModels, state: GANState, n: int, seed: int, use_ema: bool = True,
-             batch_size: int = 256) -> np.ndarray:
-    """n float32 samples from the (EMA) generator, in batches, as a host array."""
+             batch_size: int = 256, truncation: float | None = None) -> np.ndarray:
+    """n float32 samples from the (EMA) generator, in batches, as a host array; with
+    `truncation`, from latents truncated at that threshold (`truncate`)."""
     sampler = make_sampler(models)
-    z, y = fixed_latents(models, n, seed)
+    z, y = fixed_latents(models, n, seed, truncation)
     params = state.ema_params if use_ema else state.g_params
     out = []
     for i in range(0, n, batch_size):

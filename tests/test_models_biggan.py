@@ -1,5 +1,5 @@
 """BigGAN: its layers against plain numpy, orthogonal regularization's value and gradient,
-the EMA start step, and the family through the registry."""
+the EMA start step, truncation, and the family through the registry."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from jaxgan.models.biggan import (
     split_latent,
 )
 from jaxgan.regularizers import add_orthogonal_grad, orthogonal_penalty
+from jaxgan.sampling import truncate
 
 
 def test_linear_conditional_batch_norm_is_bn_times_one_plus_gain_plus_bias():
@@ -163,6 +164,27 @@ def test_ema_generator_copies_g_until_ema_start():
         same.append(all(np.array_equal(a, b) for a, b in zip(
             jax.tree.leaves(state.ema_params), jax.tree.leaves(state.g_params), strict=True)))
     assert same == [True, True, False]
+
+
+def test_truncation_keeps_z_within_the_threshold_and_inf_is_the_identity():
+    key = jax.random.PRNGKey(0)
+    z = jax.random.normal(key, (512, 16))
+    t = truncate(jax.random.PRNGKey(1), z, 0.5)
+    assert float(jnp.max(jnp.abs(t))) <= 0.5
+    inside = np.abs(np.asarray(z)) <= 0.5
+    np.testing.assert_array_equal(np.asarray(t)[inside], np.asarray(z)[inside])  # kept
+    assert np.mean(np.abs(np.asarray(t)[~inside])) > 0.1  # redrawn, not clipped to 0.5
+    assert truncate(key, z, float("inf")) is z and truncate(key, z, None) is z
+    with pytest.raises(ValueError, match="positive"):
+        truncate(key, z, 0.0)
+
+
+def test_sample_cli_refuses_a_non_positive_truncation_in_one_line(tmp_path, capsys):
+    from jaxgan.cli import main
+
+    assert main(["sample", str(tmp_path / "nowhere"), "--truncation", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "jaxgan: --truncation must be a positive threshold, got 0.0"
 
 
 def test_biggan_is_a_registered_family_with_its_own_rules():

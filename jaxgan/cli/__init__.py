@@ -91,6 +91,8 @@ def build_parser(verbs: Sequence[str] | None = None) -> argparse.ArgumentParser:
     s.add_argument("--out", default="samples.png", help="FILE.png (grid) or FILE.npz")
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--no-ema", action="store_true", help="use the raw generator weights")
+    s.add_argument("--truncation", type=float, default=None, metavar="T",
+                   help="the truncation trick: redraw latent entries with |z| > T (e.g. 0.5)")
     s.set_defaults(func=cmd_sample)
 
     pr = sub.add_parser("presets", help="list the presets")
