@@ -3,7 +3,9 @@
 Usage: python _multidevice_step.py N OUT.npz MODEL
 
 MODEL: dcgan, mlp, or dcgan_tricks (DCGAN with spectral norm, DiffAugment, instance noise,
-label flipping and the WGAN-GP penalty: every trick that draws random numbers).
+label flipping and the WGAN-GP penalty: every trick that draws random numbers), or biggan
+(10 classes with random labels, attention at 4x4, orthogonal regularization, EMA from
+step 1).
 """
 
 import os
@@ -11,7 +13,8 @@ import sys
 
 n_devices, out, model = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={n_devices}"
-if model == "dcgan_tricks":  # compile-bound: XLA:CPU's cheap pipeline halves the run time
+# compile-bound: XLA:CPU's cheap pipeline halves the run time
+if model in ("dcgan_tricks", "biggan"):
     os.environ["XLA_FLAGS"] += (" --xla_backend_optimization_level=0"
                                 " --xla_llvm_disable_expensive_passes=true")
 
@@ -39,15 +42,24 @@ if model == "dcgan_tricks":  # SN instead of batch norm in D: the penalty's inpu
     t = cfg.tricks
     t.diffaugment, t.instance_noise, t.label_flip, t.gp_weight = "color,translation,cutout", \
         0.1, 0.25, 10.0
+if model == "biggan":
+    cfg.model.generator = cfg.model.discriminator = "biggan"
+    cfg.model.g_width = cfg.model.d_width = 2
+    cfg.model.num_classes, cfg.model.attention_res = 10, 4
+    cfg.tricks.ortho_reg = 1e-4
+    # SGD, not Adam: a bias right before a batch norm has a gradient of exactly 0 up to
+    # rounding, which Adam's first step would scale up to +-lr in a device-dependent sign
+    cfg.optim.g.name = cfg.optim.d.name = "sgd"
 parts, models = step_parts(cfg, make_models(cfg))
 mesh = parallel.make_mesh()
 step = make_train_step(models, get_loss("non_saturating"), n_critic=2, axis_name="data",
-                       parts=parts)
+                       parts=parts, **({"ema_start": 1} if model == "biggan" else {}))
 fn = parallel.parallelize(scan_steps(step), mesh, batch_axis=2)
 state = parallel.create_replicated(lambda: init_state(models, 3, shape), mesh)
 rng = np.random.default_rng(0)
 batch = {"image": rng.uniform(-1, 1, (2, 2, 16, *shape)).astype(np.float32),
-         "label": np.zeros((2, 2, 16), np.int32)}
+         "label": (rng.integers(0, 10, (2, 2, 16)) if model == "biggan" else
+                   np.zeros((2, 2, 16))).astype(np.int32)}
 state, metrics = fn(state, parallel.host_to_global(batch, mesh, 2))
 leaves = jax.tree_util.tree_leaves_with_path(jax.device_get(state))
 np.savez(out, **{jax.tree_util.keystr(k): np.asarray(v) for k, v in leaves},
