@@ -2,17 +2,19 @@
 
 Command:  jaxgan train --config biggan_digits
           jaxgan sample WORKDIR --truncation 0.5 --out truncated.png
-Expected: class-conditional digit shapes in workdir/samples/latest.png (sample i has label
-          i mod 10) and health=healthy; at step 200 of one trial run the live class count
-          saw 8 of 10 classes, 44 % of samples confidently classified. Not tuned or
-          measured over seeds yet (cgan_digits is the tuned conditional baseline).
-Run time: about 3 minutes on a 2-core CPU (~3.5 it/s after a ~30 s compile).
+Expected: class-conditional digits (sample i of a grid has label i mod 10), health=healthy.
+          Measured at seed 0, 500 iterations, judged by logistic regression on the real
+          digits: 0.54 of 500 samples are the requested digit (chance 0.10), 0.72 with
+          `--truncation 0.5`. One seed, not tuned further.
+Run time: about 3 minutes on a loaded 2-core CPU (~3.5 it/s after a ~30 s compile).
 
-The paper's training recipe unchanged (Brock et al. 2019, ImageNet): hinge loss, D 2e-4 /
-G 5e-5 with Adam betas (0, 0.999), 2 D steps per G step, orthogonal regularization
-1e-4, the EMA generator with a start step; the network shrunk: one up block from 4x4 to
-8x8 with 64 channels, hierarchical latents of 2 x 16, a 32-wide shared class embedding,
-self-attention at 4x4 in G and D.
+The paper's training recipe (Brock et al. 2019, ImageNet) except G's learning rate: hinge
+loss, D 2e-4 with Adam betas (0, 0.999), 2 D steps per G step, orthogonal
+regularization 1e-4, the EMA generator with a start step; G at 2e-4, not the paper's
+5e-5, because at 5e-5 this small run did not learn the classes (0.10 at 500 iterations,
+0.12 at 1,000; ``optim.g.lr=5e-5`` restores the paper's). The network shrunk: one up
+block from 4x4 to 8x8 with 64 channels, hierarchical latents of 2 x 16, a 32-wide
+shared class embedding, self-attention at 4x4 in G and D.
 """
 
 from jaxgan.config import Config
@@ -34,7 +36,7 @@ def get_config() -> Config:
     cfg.model.d_width = 16
     cfg.loss.name = "hinge"
     cfg.tricks.ortho_reg = 1e-4
-    cfg.optim.g.lr, cfg.optim.d.lr = 5e-5, 2e-4
+    cfg.optim.g.lr, cfg.optim.d.lr = 2e-4, 2e-4  # the paper's G: 5e-5 (see above)
     cfg.optim.g.b1 = cfg.optim.d.b1 = 0.0
     cfg.optim.g.b2 = cfg.optim.d.b2 = 0.999
     cfg.train.n_critic = 2
