@@ -81,3 +81,12 @@ def test_a_digits_run_logs_the_class_count(tmp_path, monkeypatch):
     assert clf_mod.health_classifier(cfg, make_source(cfg.data, 0)).module.num_classes == 10
     toy = C.resolve("toy_ring_vanilla", [], 1)
     assert clf_mod.health_classifier(toy, make_source(toy.data, 0)) is None
+
+
+def test_d_winning_names_the_cause_and_keeps_the_collapse_as_evidence():
+    recs = edit(healthy(50), 0, num_classes=10, classes_captured=10, class_confident=0.7)
+    edit(recs, ONSET, d_real_acc=0.99, d_fake_acc=0.99, d_loss_fake=0.05, d_loss=0.1,
+         g_loss=5.0, d_fake_prob=0.01, classes_captured=1)
+    last = replay(recs)[-1]
+    assert last.name == "convergence_failure"
+    assert any(e.startswith("also mode_collapse: classes_captured=1/10") for e in last.evidence)

@@ -183,6 +183,12 @@ class HealthMonitor:
             if found is not None:
                 if name == "mode_collapse" and findings["oscillation"] is not None:
                     found.evidence += [f"supporting: {e}" for e in findings["oscillation"].evidence]
+                elif name in ("convergence_failure", "vanishing_gradient") and \
+                        findings["mode_collapse"] is not None:
+                    # D winning often ends in a collapse (a digits G reduced to one class):
+                    # the verdict names the cause, the evidence keeps the consequence
+                    found.evidence += [f"also mode_collapse: {e}"
+                                       for e in findings["mode_collapse"].evidence]
                 return found
         return det.Finding("healthy", self._healthy_evidence(window[-1], profile))
 
