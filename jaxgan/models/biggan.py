@@ -37,7 +37,7 @@ from flax import linen as nn
 from jaxgan.errors import ConfigError
 from jaxgan.models.family import register_model
 from jaxgan.models.layers import SelfAttention, SNConv, SNDense, SNEmbed
-from jaxgan.models.resnet import DBlock, upsample2
+from jaxgan.models.resnet import DBlock, image_head, upsample2
 from jaxgan.schema import Config
 
 _GAIN2 = nn.initializers.variance_scaling(2.0, "fan_avg", "uniform")  # as resnet.GBlock's
@@ -175,11 +175,7 @@ class BigGANGenerator(nn.Module):
                 h, cond, train)
             if h.shape[1] == self.attention_res:
                 h = SelfAttention(self.sn, self.dtype, name="attention")(h, train)
-        h = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                         axis_name=self.bn_axis_name, dtype=self.dtype, name="bn_out")(h)
-        h = SNConv(self.channels, (3, 3), sn=self.sn, dtype=self.dtype, name="to_image")(
-            nn.relu(h), train)
-        return jnp.tanh(h.astype(jnp.float32))
+        return image_head(h, self.channels, self.sn, self.bn_axis_name, self.dtype, train)
 
 
 class BigGANDiscriminator(nn.Module):

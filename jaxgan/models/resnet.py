@@ -22,6 +22,7 @@ whose output has that resolution (SAGAN); ``g_sn`` spectrally normalizes G too (
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -123,11 +124,18 @@ class ResNetGenerator(nn.Module):
                        name=f"block{i}")(h, y, train)
             if h.shape[1] == self.attention_res:
                 h = SelfAttention(self.sn, self.dtype, name="attention")(h, train)
-        h = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                         axis_name=self.bn_axis_name, dtype=self.dtype, name="bn_out")(h)
-        h = SNConv(self.channels, (3, 3), sn=self.sn, dtype=self.dtype, name="to_image")(
-            nn.relu(h), train)
-        return jnp.tanh(h.astype(jnp.float32))
+        return image_head(h, self.channels, self.sn, self.bn_axis_name, self.dtype, train)
+
+
+def image_head(h: jax.Array, channels: int, sn: bool, bn_axis_name: str | None, dtype: Any,
+               train: bool) -> jax.Array:
+    """The residual generators' last layers (SNGAN's and BigGAN's): BN, ReLU, a 3x3
+    spectrally normalized convolution to the image, tanh in float32. Called inside a
+    compact `__call__`, its layers belong to the caller (`bn_out`, `to_image`)."""
+    h = nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                     axis_name=bn_axis_name, dtype=dtype, name="bn_out")(h)
+    h = SNConv(channels, (3, 3), sn=sn, dtype=dtype, name="to_image")(nn.relu(h), train)
+    return jnp.tanh(h.astype(jnp.float32))
 
 
 class ResNetDiscriminator(nn.Module):
