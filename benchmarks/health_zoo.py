@@ -333,18 +333,17 @@ def _median(recs: list[dict], key: str) -> float | None:
 
 
 def _oscillates(recs: list[dict], key: str) -> tuple[int, float]:
-    """(full swings across the median between the p25 and p75 bands, p90 - p10)."""
+    """(swings from below the p25 band to above the p75 band or back, p90 - p10)."""
     vals = np.array([r[key] for r in recs if r.get(key) is not None], np.float64)
     if len(vals) < 6:
         return 0, 0.0
-    lo, mid, hi = np.percentile(vals, [25, 50, 75])
+    lo, hi = np.percentile(vals, [25, 75])
     side, crossings = 0, 0
     for v in vals:
         now = 1 if v >= hi else (-1 if v <= lo else 0)
         if now and side and now != side:
             crossings += 1
         side = now or side
-    del mid
     return crossings, float(np.percentile(vals, 90) - np.percentile(vals, 10))
 
 
@@ -445,7 +444,7 @@ def rescue(root: Path, rows: list[Scored], files: dict[str, str], seeds: tuple[i
     """Retrain the failing runs (truth in KINDS, the given seeds) with the autopilot on and
     judge them: rescued = the final verdict healthy and the judge within 10 % of the
     healthy controls' median coverage (toys: modes; images: classes >= 3 % and confidence)."""
-    controls = _control_medians(rows)
+    controls = _control_medians(root, rows)
     todo = [r for r in rows if r.truth in KINDS and r.seed in seeds and r.case.base in controls]
 
     def one(r: Scored) -> dict:
@@ -475,18 +474,15 @@ def rescue(root: Path, rows: list[Scored], files: dict[str, str], seeds: tuple[i
         return list(pool.map(one, todo))
 
 
-def _control_medians(rows: list[Scored]) -> dict[str, dict[str, float]]:
+def _control_medians(root: Path, rows: list[Scored]) -> dict[str, dict[str, float]]:
     by_base: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
         if r.case.half == "control" and r.truth == "healthy":
-            ev = json.loads((Path(ROOT[0]) / r.case.name / f"s{r.seed}.json").read_text())
+            ev = json.loads((root / r.case.name / f"s{r.seed}.json").read_text())
             by_base[r.case.base].append(ev["judge"])
     return {b: {k: float(np.median([j[k] for j in js])) for k in js[0]
                 if isinstance(js[0][k], (int, float)) and not isinstance(js[0][k], bool)}
             for b, js in by_base.items()}
-
-
-ROOT: list[str] = [""]
 
 
 def markdown(rows: list[Scored]) -> str:
@@ -525,7 +521,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     root = Path(args.root)
-    ROOT[0] = str(root)
     if args.action == "rescue":
         rows = [r for r in score(root) if args.only in r.case.name]
         out = rescue(root, rows, data_files(root / "data"), tuple(args.seeds), args.jobs)
