@@ -69,7 +69,6 @@ class Classifier:
             probs.append(np.asarray(jax.nn.softmax(logits), np.float64))
         return np.concatenate(feats), np.concatenate(probs)
 
-
     @functools.cached_property
     def _forward(self):
         """The compiled forward pass, built once per classifier: the live class count calls
