@@ -10,13 +10,13 @@ process or N processes see the same global batch (each takes a contiguous slice)
 from __future__ import annotations
 
 import os
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from PIL import Image
 
 from jaxgan.data.errors import DataError
+from jaxgan.data.order import SampleOrder
 
 # ITU-R BT.601 luma, the weights PIL's convert("L") uses.
 _LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
@@ -104,8 +104,8 @@ def to_resolution(images: np.ndarray, resolution: int, channels: int) -> np.ndar
 class ImageSource:
     """A labelled or unlabelled uint8 image set with deterministic, process-sliced batches.
 
-    The sample order is a sequence of per-epoch permutations, epoch `e` shuffled by
-    `np.random.default_rng([seed, e])`; global batch `step` takes positions
+    The sample order is `SampleOrder`'s: a sequence of per-epoch permutations, epoch `e`
+    shuffled by `np.random.default_rng([seed, e])`; global batch `step` takes positions
     `[step * B, (step + 1) * B)` of that endless sequence (it may straddle two epochs),
     and process `i` of `P` takes its contiguous `B // P` slice.
     """
@@ -134,8 +134,7 @@ class ImageSource:
         self.num_classes = int(num_classes) if labels is not None else 0
         self.seed = int(seed)
         self.name = name
-        self._perms: dict[int, np.ndarray] = {}
-        self._lock = threading.Lock()
+        self.order = SampleOrder(len(images), self.seed)
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
@@ -149,40 +148,13 @@ class ImageSource:
         return int(self.images.shape[3])
 
     def permutation(self, epoch: int) -> np.ndarray:
-        """The sample order of `epoch`; the last few are cached (batches walk forward)."""
-        with self._lock:
-            perm = self._perms.get(epoch)
-            if perm is None:
-                perm = np.random.default_rng([self.seed, epoch]).permutation(len(self))
-                if len(self._perms) >= 4:
-                    self._perms.pop(min(self._perms))
-                self._perms[epoch] = perm
-            return perm
+        """The sample order of `epoch` (`SampleOrder.permutation`)."""
+        return self.order.permutation(epoch)
 
     def indices(self, step: int, global_batch: int, process_index: int = 0,
                 process_count: int = 1) -> np.ndarray:
         """Dataset indices of this process's slice of global batch `step`."""
-        if step < 0:
-            raise ValueError(f"step must be >= 0, got {step}")
-        if global_batch <= 0 or global_batch % process_count:
-            raise DataError(f"the global batch {global_batch} must be a positive multiple of "
-                            f"the process count {process_count}")
-        if not 0 <= process_index < process_count:
-            raise ValueError(f"process_index {process_index} not in [0, {process_count})")
-        local = global_batch // process_count
-        start = step * global_batch + process_index * local
-        n = len(self)
-        first, last = start // n, (start + local - 1) // n
-        if first == last:
-            off = start - first * n
-            return self.permutation(first)[off:off + local]
-        pos = np.arange(start, start + local, dtype=np.int64)
-        epochs, offsets = pos // n, pos % n
-        out = np.empty(local, dtype=np.int64)
-        for e in range(first, last + 1):
-            m = epochs == e
-            out[m] = self.permutation(e)[offsets[m]]
-        return out
+        return self.order.indices(step, global_batch, process_index, process_count)
 
     def batch(self, step: int, global_batch: int, process_index: int = 0,
               process_count: int = 1) -> dict[str, np.ndarray]:
