@@ -251,6 +251,10 @@ def _num(v):
 
 # ---------------------------------------------------------------------------------------
 # Ground truth: rules over the judge and the raw traces, never the detectors.
+NN_RATIO_MAX = 1.5  # samples' distance to the nearest training image / held-out reals'
+SPREAD_MIN = 0.2  # distance between samples / between held-out reals
+
+
 def label(case: Case, ev: dict) -> tuple[str | None, str]:
     """(the failure the evidence shows or None for a run that did not fail, why)."""
     recs = ev["trace"]["records"]
@@ -271,8 +275,16 @@ def label(case: Case, ev: dict) -> tuple[str | None, str]:
         coverage_lost, poor = j["modes"] <= 0.5 * j["num_modes"], j["high_quality"] < 0.1
         quality = f"{j['modes']}/{j['num_modes']} modes, {100 * j['high_quality']:.1f} % HQ"
     else:
-        coverage_lost, poor = j["classes_3pct"] <= 6, j["confident"] < 0.3
-        quality = f"{j['classes_3pct']} classes >= 3 %, {100 * j['confident']:.1f} % confident"
+        # Good samples are classified with confidence AND lie near the data: the judge's
+        # MLP is sure of gray noise or stripes too (1 class, 95-100 % confident, at 2.4-4.4x
+        # held-out reals' distance to the nearest training image; healthy runs 0.85-0.95).
+        # Every z giving the same image (spread near 0) loses coverage whatever it looks like.
+        near = j.get("nn_ratio", 1.0) <= NN_RATIO_MAX
+        coverage_lost = j["classes_3pct"] <= 6 or j.get("spread_ratio", 1.0) < SPREAD_MIN
+        poor = j["confident"] < 0.3 or not near
+        quality = f"{j['classes_3pct']} classes >= 3 %, {100 * j['confident']:.1f} % " \
+            f"confident, NN x{j.get('nn_ratio', float('nan')):.2f}, spread " \
+            f"x{j.get('spread_ratio', float('nan')):.2f}"
     if coverage_lost and not poor:  # good samples, of few modes
         return "mode_collapse", quality
     if not (poor or coverage_lost):
@@ -393,13 +405,25 @@ def score(root: Path) -> list[Scored]:
             path = root / case.name / f"s{seed}.json"
             if not path.exists():
                 continue
-            ev = json.loads(path.read_text())
+            ev = _refreshed(case, path, json.loads(path.read_text()))
             truth, why = label(case, ev)
             if case.half == "control":
                 truth = "healthy" if truth is None else f"control failed: {truth}"
             changes, risks = replay(ev["workdir"])
             out.append(Scored(case, seed, truth, why, changes, risks, onset(case, ev, truth)))
     return out
+
+
+def _refreshed(case: Case, path: Path, ev: dict) -> dict:
+    """Evidence judged before the judge measured spread: judged again from the run's saved
+    samples (no retraining), and saved."""
+    j = ev.get("judge")
+    samples = Path(ev["workdir"], "samples.npz")
+    if case.base in ("ring", "grid") or not j or "spread_ratio" in j or not samples.exists():
+        return ev
+    ev["judge"] = judge_samples(case, np.load(samples)["samples"])
+    path.write_text(json.dumps(ev, indent=1))
+    return ev
 
 
 def summarize(rows: list[Scored]) -> dict:

@@ -46,6 +46,7 @@ class DigitsScore:
     class_shares: np.ndarray  # (10,) share of samples per predicted class
     entropy_bits: float  # entropy of the predicted-class histogram
     nn_ratio: float  # mean NN distance to the training digits / that of held-out reals
+    spread_ratio: float  # mean distance between consecutive samples / that of held-out reals
 
     @property
     def classes_at_3pct(self) -> int:
@@ -54,6 +55,7 @@ class DigitsScore:
     def as_dict(self) -> dict[str, float]:
         return {"confident": self.confident, "classes_3pct": self.classes_at_3pct,
                 "entropy_bits": self.entropy_bits, "nn_ratio": self.nn_ratio,
+                "spread_ratio": self.spread_ratio,
                 "min_class_share": float(self.class_shares.min())}
 
 
@@ -72,6 +74,7 @@ class DigitsJudge:
                                  random_state=0).fit(self.train_x, y[:TRAIN])
         self.nn = NearestNeighbors(n_neighbors=1).fit(self.train_x)
         self.held_nn = float(self.nn.kneighbors(self.held_x)[0].mean())
+        self.held_spread = pixel_spread(self.held_x)
 
     @property
     def held_out_accuracy(self) -> float:
@@ -86,7 +89,8 @@ class DigitsJudge:
         return DigitsScore(
             confident=float((p.max(1) >= 0.9).mean()), class_shares=shares,
             entropy_bits=float(-(nz * np.log2(nz)).sum()),
-            nn_ratio=float(self.nn.kneighbors(x64)[0].mean()) / self.held_nn)
+            nn_ratio=float(self.nn.kneighbors(x64)[0].mean()) / self.held_nn,
+            spread_ratio=pixel_spread(x64) / self.held_spread)
 
     def score(self, images: np.ndarray) -> DigitsScore:
         """Score generator samples in [-1, 1], shape (N, 8k, 8k[, 1])."""
@@ -126,6 +130,7 @@ class MnistJudge(DigitsJudge):
                                  random_state=0).fit(self.train_x, labels[:train])
         self.nn = NearestNeighbors(n_neighbors=1).fit(self.train_x)
         self.held_nn = float(self.nn.kneighbors(self.held_x)[0].mean())
+        self.held_spread = pixel_spread(self.held_x)
 
     @staticmethod
     def flat(images: np.ndarray) -> np.ndarray:
@@ -146,6 +151,12 @@ def mnist_labels() -> np.ndarray:
     path = Path(__file__).resolve().parents[2] / "shared/data/mnist/t10k-labels-idx1-ubyte.gz"
     with gzip.open(path) as f:
         return np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+
+
+def pixel_spread(x: np.ndarray) -> float:
+    """Mean distance between consecutive (independent) samples: ~0 when G maps every z to
+    the same image, which the classifier's confidence cannot show."""
+    return float(np.linalg.norm(x - np.roll(x, 1, axis=0), axis=1).mean())
 
 
 def hidden_features(clf, x: np.ndarray) -> np.ndarray:

@@ -75,3 +75,18 @@ def test_image_rules_read_class_coverage_and_confidence():
     assert hz.label(DIGITS, img(4, 0.8))[0] == "mode_collapse"
     assert hz.label(DIGITS, img(10, 0.1, d_real_acc=0.95, d_fake_acc=0.95,
                                 g_loss=3.5))[0] == "convergence_failure"
+
+
+def test_image_samples_far_from_the_data_are_not_good_however_confident():
+    """The judge's MLP is sure of gray noise too: good samples must also lie near the data
+    (nn_ratio), and every z giving one image (spread ~0) loses coverage."""
+    def img(classes, confident, nn, spread, **late):
+        return {"judge": {"finite": True, "classes_3pct": classes, "confident": confident,
+                          "nn_ratio": nn, "spread_ratio": spread}, "trace": trace(**late)}
+
+    won = dict(d_real_acc=0.95, d_fake_acc=0.95, g_loss=3.5)
+    assert hz.label(DIGITS, img(10, 0.85, 0.9, 0.95))[0] is None
+    assert hz.label(DIGITS, img(1, 1.0, 0.9, 0.9))[0] == "mode_collapse"  # near, one class
+    assert hz.label(DIGITS, img(1, 1.0, 2.6, 0.0, **won))[0] == "convergence_failure"
+    assert hz.label(DIGITS, img(10, 0.85, 0.9, 0.01))[0] == "mode_collapse"  # one image
+    assert hz.label(DIGITS, img(10, 0.85, 1.6, 0.9, **won))[0] == "convergence_failure"
