@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -93,10 +94,29 @@ def _add_record(tb: Any, record: dict[str, Any]) -> None:
         tb.add_text("health/at_risk", text, step)
 
 
+TENSORBOARD_OFF = ("jaxgan: TensorBoard events off: tensorboardX is not installed (pip install "
+                   "tensorboardX); metrics.jsonl has every record")
+_told = False
+
+
 def _tensorboard(logdir: Path) -> Any:
     from tensorboardX import SummaryWriter
 
     return SummaryWriter(str(logdir), flush_secs=10)
+
+
+def _tensorboard_or_none(logdir: Path) -> Any:
+    """The events writer, or None where tensorboardX is missing (an accelerator image may
+    lack it): a run needs only metrics.jsonl, so it trains on and says so in one line on
+    stderr, once per process."""
+    global _told
+    try:
+        return _tensorboard(logdir)
+    except ImportError:
+        if not _told:
+            print(TENSORBOARD_OFF, file=sys.stderr)
+            _told = True
+        return None
 
 
 def tensorboard_record(workdir: str | Path, record: dict[str, Any]) -> None:
@@ -131,7 +151,7 @@ class MetricsWriter:
             times = [r["wall_time"] for r in read_jsonl(self.path)
                      if isinstance(r.get("wall_time"), (int, float))]
             self.resumed_wall_time = float(times[-1]) if times else 0.0
-        self._tb = _tensorboard(Path(workdir) / "tensorboard") if tensorboard else None
+        self._tb = _tensorboard_or_none(Path(workdir) / "tensorboard") if tensorboard else None
 
     def write(self, record: dict[str, Any]) -> None:
         rec = {k: _jsonable(v) for k, v in record.items()}

@@ -13,6 +13,7 @@ samples are drawn on device (2-D points, not images) is asked of the registry
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,6 +22,7 @@ import numpy as np
 
 from jaxgan.data.errors import DataError
 from jaxgan.data.images import ImageSource, to_resolution
+from jaxgan.data.synthetic import random_source
 from jaxgan.data.toys import toy_grid, toy_ring
 from jaxgan.schema import DataConfig
 
@@ -72,12 +74,30 @@ def on_device(name: str) -> bool:
     return spec is not None and spec.on_device
 
 
+# What the tfds-backed sources import, by module name and pip package.
+TFDS_MODULES = {"tensorflow": "tensorflow-cpu", "tensorflow_datasets": "tensorflow-datasets"}
+
+
+def require_tfds(source: str) -> None:
+    """Raise one `DataError` line naming what is missing when TensorFlow or tfds is not
+    installed (an accelerator image may have neither): `source` needs them, the others do
+    not. Asks `importlib.util.find_spec`, which imports nothing."""
+    missing = [m for m in TFDS_MODULES if importlib.util.find_spec(m) is None]
+    if missing:
+        raise DataError(
+            f"data.source={source} needs TensorFlow and tensorflow-datasets, and "
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed: "
+            f"pip install {' '.join(TFDS_MODULES[m] for m in missing)} (or train on "
+            "data.source=npz, folder, random or a 2-D toy, which need neither)")
+
+
 def digits_source(cfg: DataConfig, seed: int) -> ImageSource:
     """The embedded sklearn digits via the `jaxgan_digits` tfds builder (no network).
 
     `cfg.path`, when set, is the tfds data dir to prepare into (default `$JAXGAN_DATA_DIR`
     or `~/.cache/jaxgan/tfds`).
     """
+    require_tfds("digits")
     from jaxgan.data.digits import load_digits_arrays
 
     split = cfg.split or "train"
@@ -93,6 +113,7 @@ def tfds_dataset(cfg: DataConfig, seed: int) -> ImageSource:
     """Any image dataset of the tfds catalog, `cfg.name` (tensorflow imported only here)."""
     if not cfg.name:
         raise DataError("data.name must name a tfds dataset (e.g. mnist) when data.source=tfds")
+    require_tfds("tfds")
     from jaxgan.data.tfds_source import tfds_source
 
     return tfds_source(cfg.name, cfg.split or "train", cfg.resolution, cfg.channels, seed,
@@ -115,6 +136,7 @@ register_source("digits", digits_source)
 register_source("tfds", tfds_dataset)
 register_source("folder", _files("folder"))
 register_source("npz", _files("npz"))
+register_source("random", random_source)  # uniform noise: benchmarks, no dataset needed
 register_source("toy_ring", lambda cfg, seed: toy_ring(seed), on_device=True)
 register_source("toy_grid", lambda cfg, seed: toy_grid(seed), on_device=True)
 
@@ -139,4 +161,4 @@ def make_source(cfg: DataConfig, seed: int) -> Source:
 
 
 __all__ = ["make_source", "digits_source", "tfds_dataset", "SOURCES", "Source",
-           "SourceSpec", "register_source", "on_device"]
+           "SourceSpec", "register_source", "on_device", "require_tfds"]
