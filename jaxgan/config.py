@@ -43,6 +43,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "train.on_nan": ("stop", "rollback"),
     "train.keep_best_mode": ("min", "max"),
     "health.on_failure": ("warn", "stop", "remedy"),
+    "data.stream": ("auto", "true", "false"),
 }
 
 PRESET_DIR = Path(__file__).parent / "configs"
@@ -164,7 +165,15 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
     _validate_tricks(cfg)
     if cfg.data.source == "tfds" and not cfg.data.name:
         raise ConfigError("data.name must name a tfds dataset (e.g. mnist) when data.source=tfds")
-    if cfg.data.source in ("folder", "npz") and not cfg.data.path:
+    from jaxgan.data.sources import can_stream
+
+    if cfg.data.stream == "true" and not can_stream(cfg.data.source):
+        raise ConfigError(f"data.stream=true streams a prepared dataset, not data.source="
+                          f"{cfg.data.source}: run `jaxgan prepare` on it once, then train "
+                          "with data.source=arrayrecord data.path=DIR")
+    if cfg.data.workers < 0:
+        raise ConfigError(f"data.workers must be >= 0, got {cfg.data.workers}")
+    if cfg.data.source in ("folder", "npz", "arrayrecord") and not cfg.data.path:
         raise ConfigError(f"data.path must point to the {cfg.data.source} when "
                           f"data.source={cfg.data.source}")
     if device_count is not None and cfg.train.batch_size % device_count:

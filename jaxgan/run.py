@@ -40,9 +40,9 @@ from jaxgan.step import make_train_step, scan_steps, scan_with_health
 from jaxgan.tricks import step_parts
 
 __all__ = ["RunSetup", "setup_run", "checked_source", "sample_shape", "step_factory",
-           "build_step", "vmapped_step", "host_batch_plan", "host_batch", "host_batches",
-           "images_seen", "abstract_state", "restore_latest", "make_monitor",
-           "verdict_fields"]
+           "build_step", "vmapped_step", "float_images", "host_batch_plan", "host_batch",
+           "host_batches", "images_seen", "abstract_state", "restore_latest",
+           "make_monitor", "verdict_fields"]
 
 
 @dataclass
@@ -118,10 +118,28 @@ def step_factory(cfg: Config, models: GANModels, loss: GANLoss, source: Any,
     def make(health: Health | bool | str = True):
         kw = {**kwargs, "parts": replace(parts, health=Health.of(health))}
         if wrap is not None:
-            return wrap(cfg, models, loss, make_train_step, kw)
-        return make_train_step(models, loss, **kw)
+            return float_images(wrap(cfg, models, loss, make_train_step, kw))
+        return float_images(make_train_step(models, loss, **kw))
 
     return make
+
+
+def float_images(step: Callable[..., Any]) -> Callable[..., Any]:
+    """`step` taking uint8 images too (a streaming source sends them: a quarter of the
+    bytes), scaled to [-1, 1] on the device to exactly the values `ImageSource.batch`
+    computes on the host: a lookup in the 256 values of `to_unit_range`, since XLA may
+    fuse ``x * c - 1`` into one differently rounded multiply-add. Float batches pass
+    untouched (decided at trace time)."""
+    from jaxgan.data.images import to_unit_range
+
+    table = to_unit_range(np.arange(256, dtype=np.uint8))
+
+    def run(state: Any, batch: dict[str, Any]) -> Any:
+        image = batch["image"]
+        if image.dtype == np.uint8:
+            batch = {**batch, "image": jax.numpy.asarray(table)[image.astype(np.int32)]}
+        return step(state, batch)
+    return run
 
 
 def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh: Mesh,
@@ -192,15 +210,31 @@ def host_batch(cfg: Config, source: Any, s0: int, process_index: int = 0,
     plan = host_batch_plan(cfg)  # round k's (source index, global batch)
     parts = [source.batch(*plan(s * nc + i), process_index, process_count)
              for s in range(s0, s0 + spc) for i in range(nc)]
+    return _stack(parts, spc, nc)
+
+
+def _stack(parts: list[dict[str, np.ndarray]], spc: int, nc: int) -> dict[str, np.ndarray]:
     return {k: np.stack([p[k] for p in parts]).reshape(spc, nc, *parts[0][k].shape)
             for k in ("image", "label")}
 
 
 def host_batches(run: Any, start: int, stop: int) -> Iterator[dict[str, np.ndarray]]:
-    """Host batches for iterations [start, stop), one per compiled call, this process's."""
+    """Host batches for iterations [start, stop), one per compiled call, this process's.
+
+    A source that reads ahead (the streaming one: `batches(plan, first, last, pi, pc)`)
+    is asked for all the critic rounds at once, so its loader keeps reading while the
+    step runs; the batches are the same as `host_batch`'s."""
     pi, pc = jax.process_index(), jax.process_count()
-    for s0 in range(start, stop, run.cfg.train.steps_per_call):
-        yield host_batch(run.cfg, run.source, s0, pi, pc)
+    cfg, source = run.cfg, run.source
+    spc, nc = cfg.train.steps_per_call, cfg.train.n_critic
+    read_ahead = getattr(source, "batches", None)
+    if read_ahead is None or source.is_toy:
+        for s0 in range(start, stop, spc):
+            yield host_batch(cfg, source, s0, pi, pc)
+        return
+    rounds = read_ahead(host_batch_plan(cfg), start * nc, stop * nc, pi, pc)
+    for _ in range(start, stop, spc):
+        yield _stack([next(rounds) for _ in range(spc * nc)], spc, nc)
 
 
 def abstract_state(run: RunSetup) -> GANState:

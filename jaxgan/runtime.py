@@ -24,12 +24,13 @@ from jaxgan.config import Config, ConfigError
 # (Retention, train.keep_*: a resume that would delete kept snapshots is refused apart.)
 # The DCGAN layer programs are exact rewrites of one layer with the same parameters, and
 # `auto` picks them by backend: a run started as `fast`/`s2d` (the old defaults) resumes
-# wherever `auto` now means XLA's own convolutions, with the same parameters.
+# wherever `auto` now means XLA's own convolutions, with the same parameters. Streaming
+# or not (data.stream, data.workers) reads the same batches (`jaxgan.data.stream`).
 RESUMABLE_KEYS = ("train.steps", "train.progress", "train.log_every", "train.sample_every",
                   "train.checkpoint_every", "train.keep_checkpoints", "train.keep_every",
                   "train.keep_best", "train.keep_best_mode", "train.on_nan",
                   "train.max_rollbacks", "health", "eval", "name", "model.upsample",
-                  "model.downsample")
+                  "model.downsample", "data.stream", "data.workers")
 
 
 def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:

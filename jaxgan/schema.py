@@ -70,12 +70,14 @@ class ModelConfig:
 class DataConfig:
     """Where training data comes from; see `jaxgan.data.make_source`."""
 
-    source: str = "digits"  # digits | tfds | folder | npz | toy_ring | toy_grid
+    source: str = "digits"  # digits | tfds | folder | npz | arrayrecord | toy_ring | toy_grid
     name: str = ""  # tfds catalog name for source=tfds
-    path: str = ""  # folder or .npz path; for tfds, an optional data_dir
+    path: str = ""  # folder, .npz or prepared-dataset path; for tfds, an optional data_dir
     split: str = "train"
     resolution: int = 32
     channels: int = 1
+    stream: str = "auto"  # arrayrecord: auto | true (stream from disk) | false (in memory)
+    workers: int = 0  # streaming: Grain worker processes decoding (0: read threads only)
 
 
 @dataclass

@@ -54,6 +54,8 @@ LAZY_VERBS = {
               "time the compiled train step of a config"),
     "sweep": ("jaxgan.cli.sweep", "add_sweep_parser",
               "train K GANs (seeds x settings) in one program"),
+    "prepare": ("jaxgan.cli.prepare", "add_prepare_parser",
+                "convert a folder, .npz or tfds dataset to ArrayRecord files for streaming"),
 }
 
 

@@ -101,6 +101,16 @@ def to_resolution(images: np.ndarray, resolution: int, channels: int) -> np.ndar
     return np.ascontiguousarray(convert_channels(images, channels))
 
 
+def to_unit_range(images: np.ndarray) -> np.ndarray:
+    """uint8 -> float32 in [-1, 1] as ``x * float32(1 / 127.5) - 1``, in two rounded steps
+    (the device-side conversion of streamed batches looks these values up, so both agree
+    to the bit: `jaxgan.run.float_images`)."""
+    image = images.astype(np.float32)
+    image *= np.float32(1 / 127.5)
+    image -= np.float32(1.0)
+    return image
+
+
 class ImageSource:
     """A labelled or unlabelled uint8 image set with deterministic, process-sliced batches.
 
@@ -163,9 +173,7 @@ class ImageSource:
         A pure function of (seed, step): restarting at step k is just `batch(k)`.
         """
         idx = self.indices(step, global_batch, process_index, process_count)
-        image = np.take(self.images, idx, axis=0).astype(np.float32)
-        image *= np.float32(1 / 127.5)
-        image -= np.float32(1.0)
+        image = to_unit_range(np.take(self.images, idx, axis=0))
         if self.labels is None:
             label = np.zeros(len(idx), np.int32)
         else:
@@ -177,4 +185,4 @@ class ImageSource:
                 f"{self.resolution}x{self.channels}, num_classes={self.num_classes})")
 
 
-__all__ = ["ImageSource", "to_resolution", "convert_channels", "resize_image"]
+__all__ = ["ImageSource", "to_unit_range", "to_resolution", "convert_channels", "resize_image"]

@@ -48,22 +48,24 @@ SourceFactory = Callable[[DataConfig, int], Source]  # (cfg.data, seed) -> sourc
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """A registered source: its factory, and whether it is drawn on device (then
-    `data.resolution` and `data.channels` do not apply: its samples are 2-D points)."""
+    """A registered source: its factory, whether it is drawn on device (then
+    `data.resolution` and `data.channels` do not apply: its samples are 2-D points), and
+    whether it can stream from disk (then `data.stream` applies: `jaxgan.data.stream`)."""
 
     name: str
     factory: SourceFactory
     on_device: bool = False
+    streams: bool = False
 
 
 SOURCES: dict[str, SourceSpec] = {}
 
 
-def register_source(name: str, factory: SourceFactory, on_device: bool = False
-                    ) -> SourceSpec:
+def register_source(name: str, factory: SourceFactory, on_device: bool = False,
+                    streams: bool = False) -> SourceSpec:
     """Make ``data.source=NAME`` valid: `factory(cfg.data, seed)` loads the source, raising
     `DataError` with one line for anything the user can fix."""
-    spec = SourceSpec(name, factory, on_device)
+    spec = SourceSpec(name, factory, on_device, streams)
     SOURCES[name] = spec
     return spec
 
@@ -72,6 +74,12 @@ def on_device(name: str) -> bool:
     """Whether source `name` draws its samples inside the step (the 2-D toys)."""
     spec = SOURCES.get(name)
     return spec is not None and spec.on_device
+
+
+def can_stream(name: str) -> bool:
+    """Whether source `name` can stream from disk (``data.stream=true`` is allowed)."""
+    spec = SOURCES.get(name)
+    return spec is not None and spec.streams
 
 
 # What the tfds-backed sources import, by module name and pip package.
@@ -132,10 +140,19 @@ def _files(kind: str) -> SourceFactory:
     return make
 
 
+def arrayrecord_dataset(cfg: DataConfig, seed: int) -> Source:
+    """A dataset `jaxgan prepare` wrote (ArrayRecord), streamed through Grain or held in
+    memory by `cfg.stream` (grain imported only here)."""
+    from jaxgan.data.stream import arrayrecord_source
+
+    return arrayrecord_source(cfg, seed)
+
+
 register_source("digits", digits_source)
 register_source("tfds", tfds_dataset)
 register_source("folder", _files("folder"))
 register_source("npz", _files("npz"))
+register_source("arrayrecord", arrayrecord_dataset, streams=True)
 register_source("random", random_source)  # uniform noise: benchmarks, no dataset needed
 register_source("toy_ring", lambda cfg, seed: toy_ring(seed), on_device=True)
 register_source("toy_grid", lambda cfg, seed: toy_grid(seed), on_device=True)
@@ -161,4 +178,4 @@ def make_source(cfg: DataConfig, seed: int) -> Source:
 
 
 __all__ = ["make_source", "digits_source", "tfds_dataset", "SOURCES", "Source",
-           "SourceSpec", "register_source", "on_device", "require_tfds"]
+           "SourceSpec", "register_source", "on_device", "can_stream", "require_tfds"]
