@@ -62,16 +62,23 @@ class ReadRound:
             self._source = grain.sources.ArrayRecordDataSource(self.records.paths)
         try:
             raw = self._source.__getitems__([int(i) for i in idx])
-        except Exception as e:  # noqa: BLE001 - riegeli/ArrayRecord read failures
-            raise DataError(f"data.path={self.records.root!r}: cannot read records "
-                            f"{int(idx.min())}..{int(idx.max())} ({type(e).__name__}: "
-                            f"{str(e).splitlines()[0][:160] if str(e) else ''}); re-run "
-                            "`jaxgan prepare` for this dataset") from None
+        except Exception:  # noqa: BLE001 - riegeli's chunk hash, a truncated file, ...
+            raise self._unreadable(idx) from None
         pairs = [self.records.decode(r, int(i)) for r, i in zip(raw, idx, strict=True)]
         images = np.stack([p[0] for p in pairs])
         if images.shape[1:] != (self.resolution, self.resolution, self.channels):
             images = to_resolution(images, self.resolution, self.channels)
         return {"image": images, "label": np.array([p[1] for p in pairs], np.int32)}
+
+    def _unreadable(self, idx: np.ndarray) -> DataError:
+        """The one-line error for a failed read, naming the first record that fails."""
+        for i in sorted(int(i) for i in idx):
+            try:
+                self._source[i]
+            except Exception as e:  # noqa: BLE001
+                why = str(e).splitlines()[0][:120] if str(e) else ""
+                return self.records._corrupt(i, f"{type(e).__name__}: {why}")
+        return self.records._corrupt(int(idx[0]), "the batched read failed")
 
     def __call__(self, k: int) -> Batch:
         index, global_batch = self.plan(int(k))
