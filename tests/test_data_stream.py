@@ -56,10 +56,11 @@ def test_stream_batches_equal_the_in_memory_source(data, pc):
     scale = jax.jit(float_images(lambda state, batch: batch["image"]))
     for step in (0, 1, 5, 11):
         for pi in range(pc):
-            a, b = mem.batch(step, 16, pi, pc), st.batch(step, 16, pi, pc)
+            a, b = mem.batch(step, 16, pi, pc), st.batch_uint8(step, 16, pi, pc)
             assert b["image"].dtype == np.uint8
             np.testing.assert_array_equal(b["label"], a["label"])
             np.testing.assert_array_equal(np.asarray(scale(None, b)), a["image"])
+            np.testing.assert_array_equal(st.batch(step, 16, pi, pc)["image"], a["image"])
 
 
 def test_grain_pipeline_equals_direct_reads_and_reads_only_the_share(data):
@@ -72,16 +73,16 @@ def test_grain_pipeline_equals_direct_reads_and_reads_only_the_share(data):
         got = list(st.batches(plan, 3, 10, pi, 2))
         assert len(got) == 7
         for k, b in zip(range(3, 10), got, strict=True):
-            np.testing.assert_array_equal(b["image"], st.batch(k, 16, pi, 2)["image"])
-    whole = st.batch(7, 16)["image"]
-    halves = [st.batch(7, 16, pi, 2)["image"] for pi in range(2)]
+            np.testing.assert_array_equal(b["image"], st.batch_uint8(k, 16, pi, 2)["image"])
+    whole = st.batch_uint8(7, 16)["image"]
+    halves = [st.batch_uint8(7, 16, pi, 2)["image"] for pi in range(2)]
     np.testing.assert_array_equal(np.concatenate(halves), whole)
     asked = []
     source = st._direct
     source.read(np.arange(1))  # open the reader, then count what it is asked for
     inner = source._source.__getitems__
     source._source.__getitems__ = lambda idx: asked.extend(idx) or inner(idx)
-    st.batch(7, 16, 1, 2)
+    st.batch_uint8(7, 16, 1, 2)
     assert sorted(asked) == sorted(st.order.indices(7, 16, 1, 2).tolist()) and \
         len(asked) == 8
 

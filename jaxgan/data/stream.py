@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from jaxgan.data.errors import DataError
-from jaxgan.data.images import ImageSource, to_resolution
+from jaxgan.data.images import ImageSource, to_resolution, to_unit_range
 from jaxgan.data.order import SampleOrder
 from jaxgan.data.records import RecordSet, open_records
 from jaxgan.schema import DataConfig
@@ -118,9 +118,10 @@ class RecordImages:
 class StreamSource:
     """A host image source read from ArrayRecord files as it trains (see the module doc).
 
-    `batch(step, global_batch, pi, pc)` is one batch read directly (random access);
-    `batches(plan, first, last, pi, pc)` is the trainer's path: rounds `[first, last)`
-    through a Grain pipeline with read-ahead. Both return uint8 images.
+    `batch(step, global_batch, pi, pc)` is one batch read directly (random access), in
+    [-1, 1] like every source's; `batches(plan, first, last, pi, pc)` is the trainer's
+    path: rounds `[first, last)` through a Grain pipeline with read-ahead, as uint8 (the
+    step scales them on the device, `jaxgan.run.float_images`).
     """
 
     is_toy = False
@@ -145,12 +146,19 @@ class StreamSource:
         return ReadRound(self.records, self.order, plan, pi, pc, self.resolution,
                          self.channels)
 
-    def batch(self, step: int, global_batch: int, process_index: int = 0,
-              process_count: int = 1) -> Batch:
+    def batch_uint8(self, step: int, global_batch: int, process_index: int = 0,
+                    process_count: int = 1) -> Batch:
         """This process's slice of global batch `step`, uint8: a pure function of
         (seed, step), and the same samples as `ImageSource.batch`."""
         return self._direct.read(self.order.indices(step, global_batch, process_index,
                                                     process_count))
+
+    def batch(self, step: int, global_batch: int, process_index: int = 0,
+              process_count: int = 1) -> Batch:
+        """`batch_uint8` in [-1, 1] (the `Source` contract, for readers such as FID's
+        real images): to the bit `ImageSource.batch`."""
+        out = self.batch_uint8(step, global_batch, process_index, process_count)
+        return {"image": to_unit_range(out["image"]), "label": out["label"]}
 
     def batches(self, plan: Plan, first: int, last: int, process_index: int = 0,
                 process_count: int = 1) -> Iterator[Batch]:
