@@ -93,6 +93,11 @@ def default_path(cfg: Config) -> Path:
                                    f"{cfg.data.resolution}px_{cfg.data.channels}ch.msgpack")
 
 
+# The classifier trains on at most this many images (every dataset jaxgan ships presets
+# for has fewer); a streamed dataset larger than memory is never read whole for it.
+CLASSIFIER_IMAGES = 65536
+
+
 def _labelled(cfg: Config):
     from jaxgan.data import make_source
 
@@ -101,8 +106,13 @@ def _labelled(cfg: Config):
         raise ConfigError(f"data.source={cfg.data.source} has no class labels; the classifier "
                           "metrics need a labelled dataset (digits, mnist, cifar10, an .npz "
                           "with labels)")
-    images = source.images.astype(np.float32) / 127.5 - 1.0
-    return images, source.labels.astype(np.int32), source.num_classes
+    images, labels = source.images, source.labels
+    if len(images) > CLASSIFIER_IMAGES:  # a large (streamed) dataset: a fixed random subset
+        idx = np.sort(np.random.default_rng(0).choice(len(images), CLASSIFIER_IMAGES,
+                                                      replace=False))
+        images, labels = images[idx], labels[idx]
+    images = np.asarray(images).astype(np.float32) / 127.5 - 1.0
+    return images, labels.astype(np.int32), source.num_classes
 
 
 def train_classifier(cfg: Config, out: str | Path | None = None, steps: int = 600,

@@ -186,3 +186,21 @@ def test_training_streamed_equals_in_memory_and_resumes_exactly(data, tmp_path):
     b = jax.tree.leaves(jax.device_get(streamed.state))
     for x, y in zip(a, b, strict=True):
         np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_the_classifier_reads_a_bounded_random_subset_of_a_large_dataset(data, monkeypatch):
+    """The health classifier of a dataset larger than `CLASSIFIER_IMAGES` trains on a
+    fixed random subset, read by index (a streamed dataset is never read whole for it)."""
+    from jaxgan import classifier
+
+    _, out = data
+    monkeypatch.setattr(classifier, "CLASSIFIER_IMAGES", 40)
+    cfg = config_lib.resolve("dcgan_digits", ["data.source=arrayrecord", f"data.path={out}",
+                                              f"data.resolution={RES}", "data.channels=1",
+                                              "data.stream=true"])
+    images, labels, k = classifier._labelled(cfg)
+    idx = np.sort(np.random.default_rng(0).choice(N, 40, replace=False))
+    full = np.asarray(_stream(out).images)
+    assert images.shape == (40, RES, RES, 1) and k == 5
+    np.testing.assert_array_equal(images, full[idx].astype(np.float32) / 127.5 - 1.0)
+    np.testing.assert_array_equal(labels, open_records(out).labels[idx])

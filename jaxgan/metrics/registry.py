@@ -138,7 +138,12 @@ def _inception(x: EvalInputs, names: Sequence[str]) -> dict[str, Any]:
     f_fake, l_fake = _extract(extractor, _uint8(fake), "Inception: samples", progress, True)
     if "fid" in names:
         def reference_images():
-            return [_uint8(src.images.astype(np.float32) / 127.5 - 1.0)]
+            images = src.images
+            if isinstance(images, np.ndarray):  # in memory: one array, as always
+                return [_uint8(images.astype(np.float32) / 127.5 - 1.0)]
+            # a streaming source (jaxgan.data.stream): read in chunks, never all at once
+            return (_uint8(np.asarray(images[lo:lo + 4096]).astype(np.float32) / 127.5 - 1.0)
+                    for lo in range(0, len(images), 4096))
 
         bar = _bar(len(src), "Inception: reference statistics", progress)
         try:
