@@ -47,6 +47,30 @@ def test_prepare_writes_the_resized_images_and_labels(data):
         prepare("npz", str(root / "d.npz"), out, RES, 1, progress=False)
 
 
+def test_prepare_a_folder_through_the_command_equals_the_folder_source(tmp_path, capsys):
+    from PIL import Image
+
+    from jaxgan.cli import main
+    from jaxgan.data.files import folder_source
+
+    rng = np.random.default_rng(2)
+    (tmp_path / "imgs" / "sub").mkdir(parents=True)
+    for i, (h, w) in enumerate([(20, 20), (17, 30), (40, 25), (9, 9), (64, 48)]):
+        Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)).save(
+            tmp_path / "imgs" / ("sub" if i % 2 else "") / f"{i}.png")
+    out = tmp_path / "prep"
+    assert main(["prepare", "folder", str(tmp_path / "imgs"), "--out", str(out),
+                 "--resolution", "16", "--encoding", "png", "--no-progress"]) == 0
+    assert "data.source=arrayrecord" in capsys.readouterr().out
+    rs = open_records(out)
+    assert (rs.count, rs.encoding, rs.labels) == (5, "png", None)
+    got = np.asarray(StreamSource(rs, 16, 3).images)
+    np.testing.assert_array_equal(got, folder_source(str(tmp_path / "imgs"), 16, 3, 0).images)
+    assert main(["prepare", "folder", str(tmp_path / "imgs"), "--out", str(out),
+                 "--resolution", "16"]) == 2  # an existing folder is never overwritten
+    assert "already exists" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("pc", [1, 2])
 def test_stream_batches_equal_the_in_memory_source(data, pc):
     """Same seed, same samples: the uint8 images and labels of every process's slice, and
@@ -149,7 +173,7 @@ def test_a_corrupt_record_is_one_line_and_nothing_is_lost(data, tmp_path, capsys
     rc = main(["train", "--workdir", str(wd), "model.g_width=8", "model.d_width=8",
                "model.latent_dim=8", "train.batch_size=16", "train.progress=false",
                "train.log_every=1", "train.checkpoint_every=1", "train.sample_every=100",
-               "health.class_signal=false", "data.source=arrayrecord",
+               "health.enabled=false", "data.source=arrayrecord",
                f"data.resolution={RES}", "data.channels=1", "data.stream=true",
                f"data.path={bad}", "train.steps=4"])
     err = capsys.readouterr().err.strip().splitlines()
