@@ -71,6 +71,19 @@ def test_prepare_a_folder_through_the_command_equals_the_folder_source(tmp_path,
     assert "already exists" in capsys.readouterr().err
 
 
+def test_prepare_a_tfds_split_keeps_its_labels(tmp_path):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from jaxgan.data.tfds_source import tfds_source
+
+    with tfds.testing.mock_data(num_examples=12):
+        out = prepare("tfds", "mnist", tmp_path / "prep", 16, 1, progress=False)
+        mem = tfds_source("mnist", "train", 16, 1, seed=0)
+    rs = open_records(out)
+    assert (rs.count, rs.num_classes) == (12, 10)
+    np.testing.assert_array_equal(rs.labels, mem.labels)
+    np.testing.assert_array_equal(np.asarray(StreamSource(rs, 16, 1).images), mem.images)
+
+
 @pytest.mark.parametrize("pc", [1, 2])
 def test_stream_batches_equal_the_in_memory_source(data, pc):
     """Same seed, same samples: the uint8 images and labels of every process's slice, and

@@ -53,7 +53,7 @@ def _npz_chunks(path: str, resolution: int, channels: int) -> tuple[int, Chunks]
 
 
 def _tfds_chunks(name: str, split: str, resolution: int, channels: int,
-                 data_dir: str | None) -> tuple[int, Chunks, int]:
+                 data_dir: str | None) -> tuple[int | None, Chunks, int]:
     import tensorflow_datasets as tfds
 
     from jaxgan.data.tfds_source import _feature_keys, prepare_builder
@@ -62,11 +62,14 @@ def _tfds_chunks(name: str, split: str, resolution: int, channels: int,
     image_key, label_key, num_classes = _feature_keys(builder, name)
     try:
         ds = builder.as_dataset(split=split, shuffle_files=False)
-        total = int(builder.info.splits[split].num_examples)
     except (ValueError, KeyError, AssertionError) as e:
         raise DataError(f"tfds dataset {name!r} cannot read split {split!r} "
                         f"({type(e).__name__}: {e}); available splits: "
                         f"{', '.join(sorted(builder.info.splits.keys()))}") from None
+    try:  # only for the progress bar's total
+        total = int(builder.info.splits[split].num_examples)
+    except (ValueError, KeyError, AssertionError, TypeError):
+        total = None
 
     def gen() -> Chunks:
         for ex in tfds.as_numpy(ds):  # one by one: images may differ in size
@@ -159,7 +162,7 @@ def _write(folder: Path, chunks: Chunks, encoding: str, per_file: int, bar
     return files, (np.concatenate(labels) if labelled and labels else None)
 
 
-def _bar(total: int, desc: str, progress: bool):
+def _bar(total: int | None, desc: str, progress: bool):
     if not progress:
         return None
     import sys
