@@ -181,7 +181,11 @@ class StreamSource:
                 num_threads=self.threads, prefetch_buffer_size=2 * self.threads))
         it = iter(it_ds)
         try:
-            yield from it
+            if self.workers == 0:
+                yield from it
+            else:  # out of Grain's shared memory at once: a batch still referenced at
+                for batch in it:  # exit would be reported as leaked and unlinked late
+                    yield {k: np.array(v) for k, v in batch.items()}
         finally:
             close = getattr(it, "close", None)
             if close is not None:
