@@ -1,8 +1,10 @@
-"""Training data: in-memory image sources with deterministic batches, and 2-D toy mixtures.
+"""Training data: image sources with deterministic batches, and 2-D toy mixtures.
 
-`make_source(cfg.data, seed)` returns an `ImageSource` (digits, tfds, folder, npz) or a
-`ToySource` (toy_ring, toy_grid). Batch `step` of either is a pure function of
-(seed, step), which is what makes resumed and multi-process runs see the same data.
+`make_source(cfg.data, seed)` returns an `ImageSource` held in memory (digits, tfds,
+folder, npz, and arrayrecord unless streamed), a `StreamSource` (arrayrecord streamed from
+disk through Grain: `jaxgan.data.stream`) or a `ToySource` (toy_ring, toy_grid). Batch
+`step` of each is a pure function of (seed, step), which is what makes resumed and
+multi-process runs see the same data.
 """
 
 from jaxgan.data.errors import DataError
