@@ -143,6 +143,19 @@ def test_stream_auto_true_false(data, monkeypatch):
         config_lib.resolve("dcgan_digits", ["data.stream=true"])
 
 
+def test_without_grain_it_is_one_line(data, monkeypatch):
+    import importlib.util
+
+    _, out = data
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "grain" else real(name, *a))
+    cfg = DataConfig(source="arrayrecord", path=str(out), resolution=RES, channels=1)
+    with pytest.raises(DataError, match="data.source=arrayrecord needs grain, not installed: "
+                                        "pip install grain$"):
+        arrayrecord_source(cfg, 0)
+
+
 def _corrupt_copy(out, dst, index):
     """`out` copied with one byte of record `index`'s image flipped."""
     import shutil

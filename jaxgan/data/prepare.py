@@ -21,7 +21,14 @@ import numpy as np
 
 from jaxgan.data.errors import DataError
 from jaxgan.data.images import to_resolution
-from jaxgan.data.records import ENCODINGS, FORMAT, VERSION, WRITER_OPTIONS, encode_record
+from jaxgan.data.records import (
+    ENCODINGS,
+    FORMAT,
+    VERSION,
+    WRITER_OPTIONS,
+    encode_record,
+    require_grain,
+)
 
 PER_FILE = 16384  # records per ArrayRecord file: shards for parallel reads, few open files
 _CHUNK = 512  # images converted at a time
@@ -94,6 +101,7 @@ def prepare(kind: str, src: str, out: str | Path, resolution: int, channels: int
     if resolution <= 0 or channels not in (1, 3) or per_file <= 0:
         raise DataError(f"--resolution must be positive and --channels 1 or 3, got "
                         f"{resolution} and {channels}")
+    require_grain("jaxgan prepare")
     out = Path(out).expanduser()
     if out.exists():
         raise DataError(f"--out {str(out)!r} already exists; jaxgan prepare never "

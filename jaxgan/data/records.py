@@ -37,6 +37,18 @@ WRITER_OPTIONS = "group_size:1,uncompressed"  # random access by index; images a
 _HEADER = struct.Struct("<iI")  # label, crc32(payload)
 
 
+def require_grain(what: str) -> None:
+    """One `DataError` line, not an ImportError traceback, when Grain or ArrayRecord is not
+    installed (an accelerator image may lack them): `what` needs them."""
+    import importlib.util
+
+    missing = [m for m in ("grain", "array_record") if importlib.util.find_spec(m) is None]
+    if missing:
+        names = {"grain": "grain", "array_record": "array-record"}
+        raise DataError(f"{what} needs {' and '.join(missing)}, not installed: pip install "
+                        f"{' '.join(names[m] for m in missing)}")
+
+
 def encode_record(image: np.ndarray, label: int, encoding: str = "raw") -> bytes:
     """One uint8 (R, R, C) image and its label as a record."""
     if encoding == "raw":
@@ -139,5 +151,5 @@ def open_records(path: str | Path) -> RecordSet:
                      rs.num_classes, labels)
 
 
-__all__ = ["RecordSet", "open_records", "encode_record", "ENCODINGS", "FORMAT", "VERSION",
-           "WRITER_OPTIONS"]
+__all__ = ["RecordSet", "open_records", "encode_record", "require_grain", "ENCODINGS",
+           "FORMAT", "VERSION", "WRITER_OPTIONS"]

@@ -31,7 +31,7 @@ import numpy as np
 from jaxgan.data.errors import DataError
 from jaxgan.data.images import ImageSource, to_resolution, to_unit_range
 from jaxgan.data.order import SampleOrder
-from jaxgan.data.records import RecordSet, open_records
+from jaxgan.data.records import RecordSet, open_records, require_grain
 from jaxgan.schema import DataConfig
 
 Plan = Callable[[int], tuple[int, int]]  # critic round k -> (source batch index, global batch)
@@ -231,6 +231,7 @@ def arrayrecord_source(cfg: DataConfig, seed: int) -> StreamSource | ImageSource
     if not cfg.path:
         raise DataError("data.path must point to a prepared dataset folder when "
                         "data.source=arrayrecord (make one with `jaxgan prepare`)")
+    require_grain("data.source=arrayrecord")
     records = open_records(cfg.path)
     if cfg.workers < 0:
         raise DataError(f"data.workers must be >= 0, got {cfg.workers}")
