@@ -95,6 +95,17 @@ def test_startup_transient_during_warmup_is_ignored():
     assert names(replay(recs)) == {"healthy"}
 
 
+def test_d_ahead_from_the_start_is_named_at_the_first_record_after_the_warmup():
+    """The over-time rule reads absolute levels, so the warm-up's records count for it: a D
+    ahead from record 0 is named at record WARMUP (the first judged), not MIN_EVIDENCE
+    records later; the same records ending one record before that stay healthy."""
+    ahead = dict(d_real_acc=0.97, d_fake_acc=0.97, d_fake_prob=0.02, g_loss=4.0)
+    verdicts = replay(edit(healthy(40), 0, 40, **ahead))
+    first = next(i for i, v in enumerate(verdicts) if v.name != "healthy")
+    assert first == WARMUP and verdicts[first].name == "convergence_failure"
+    assert names(replay(edit(healthy(40), 0, WARMUP, **ahead))) == {"healthy"}
+
+
 # --- diverged ---------------------------------------------------------------------------------
 
 def test_nan_is_diverged_on_the_same_record_even_in_warmup():

@@ -32,6 +32,7 @@ from jaxgan.diagnostics.dominance import (  # noqa: F401 (re-exported: det.X)
     d_confident,
     detect_convergence_failure,
     detect_vanishing_gradient,
+    early_dominance,
     g_grad_vanished,
 )
 from jaxgan.diagnostics.records import (  # noqa: F401 (det.X)

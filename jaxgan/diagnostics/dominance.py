@@ -256,3 +256,15 @@ def detect_vanishing_gradient(window: Sequence[Record], baseline: Mapping[str, f
     if (layer := layer_extreme(last, baseline, "g_grad_norm", largest=False)) is not None:
         ev.append(f"smallest: {layer}")
     return Finding("vanishing_gradient", ev)
+
+
+def early_dominance(records: Sequence[Record], baseline: Mapping[str, float],
+                    profile: LossProfile) -> Finding | None:
+    """The over-time rule (D ahead while G loses) on records that include the warm-up's: it
+    reads absolute levels (D's accuracies, G's loss or D(G(z)) medians), not the baseline,
+    so a D ahead from the first records need not wait for a post-warm-up window to fill."""
+    from jaxgan.diagnostics.thresholds import MIN_EVIDENCE_RECORDS
+
+    if len(records) < MIN_EVIDENCE_RECORDS:
+        return None
+    return _losing_over_time(records, baseline, profile, False)

@@ -147,6 +147,13 @@ class HealthMonitor:
         else:
             self._recent.append(record)
             found = self._judge(profile)
+            if found.name == "healthy" and len(self._recent) < det.MIN_EVIDENCE_RECORDS:
+                # Too few records since the warm-up to judge them alone: D ahead while G
+                # loses reads absolute levels, so the warm-up records count for it too (a
+                # D ahead from the start is named at the first record after the warm-up,
+                # a start-up transient that has ended is not: the latest record must show it)
+                found = det.early_dominance(self._kept[-self.window:], self._baseline,
+                                            profile) or found
             if found.name == "healthy":
                 risk = assess_risk(list(self._recent), self._baseline, profile)
         return self._emit(found, step, warming, profile, risk)
