@@ -30,6 +30,13 @@ def test_learning_rate_remedies_scale_exactly_the_named_player(digits):
     assert digits.optim.d.lr == d  # the input config is not modified
 
 
+def test_slow_d_brings_a_far_faster_d_within_the_ttur_range_at_once(digits):
+    fast = autopilot.apply_remedy(digits, ["optim.d.lr=0.01", "optim.g.lr=0.0002"])
+    slowed = autopilot.apply_remedy(fast, autopilot.SLOW_D.overrides(fast, 0))
+    assert slowed.optim.d.lr == pytest.approx(4 * 0.0002, rel=1e-5)  # not 0.005
+    assert slowed.optim.g.lr == pytest.approx(0.0002, rel=1e-5)
+
+
 def test_instance_noise_is_annealed_over_the_rest_of_the_run(digits):
     cfg = autopilot.apply_remedy(digits, autopilot.NOISE.overrides(digits, 1200))
     assert cfg.tricks.instance_noise == pytest.approx(0.1)
