@@ -87,27 +87,28 @@ class RecordSet:
         """Record `index` -> (uint8 (R, R, C) image, label); a corrupt one raises
         `DataError` naming the dataset and the record."""
         if len(record) < _HEADER.size:
-            raise self._corrupt(index, f"{len(record)} bytes, shorter than its header")
+            raise self.corrupt_error(index, f"{len(record)} bytes, shorter than its header")
         label, crc = _HEADER.unpack_from(record)
         payload = memoryview(record)[_HEADER.size:]
         if zlib.crc32(payload) != crc:
-            raise self._corrupt(index, "checksum mismatch")
+            raise self.corrupt_error(index, "checksum mismatch")
         r, c = self.resolution, self.channels
         if self.encoding == "raw":
             if len(payload) != r * r * c:
-                raise self._corrupt(index, f"{len(payload)} image bytes, expected {r * r * c}")
+                raise self.corrupt_error(index, f"{len(payload)} image bytes, expected {r * r * c}")
             return np.frombuffer(payload, np.uint8).reshape(r, r, c), label
         try:
             with Image.open(io.BytesIO(payload)) as im:
                 arr = np.asarray(im)
         except (OSError, ValueError, SyntaxError) as e:
-            raise self._corrupt(index, f"PNG does not decode ({type(e).__name__})") from None
+            raise self.corrupt_error(index, f"PNG does not decode ({type(e).__name__})") from None
         arr = arr.reshape(*arr.shape[:2], -1)
         if arr.shape != (r, r, c):
-            raise self._corrupt(index, f"image shape {arr.shape}, expected {(r, r, c)}")
+            raise self.corrupt_error(index, f"image shape {arr.shape}, expected {(r, r, c)}")
         return arr, label
 
-    def _corrupt(self, index: int, why: str) -> DataError:
+    def corrupt_error(self, index: int, why: str) -> DataError:
+        """The one line for record `index` of this dataset being unreadable."""
         return DataError(f"data.path={self.root!r}: record {index} is corrupt ({why}); "
                          "re-run `jaxgan prepare` for this dataset")
 

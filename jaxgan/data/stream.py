@@ -77,8 +77,8 @@ class ReadRound:
                 self._source[i]
             except Exception as e:  # noqa: BLE001
                 why = str(e).splitlines()[0][:120] if str(e) else ""
-                return self.records._corrupt(i, f"{type(e).__name__}: {why}")
-        return self.records._corrupt(int(idx[0]), "the batched read failed")
+                return self.records.corrupt_error(i, f"{type(e).__name__}: {why}")
+        return self.records.corrupt_error(int(idx[0]), "the batched read failed")
 
     def __call__(self, k: int) -> Batch:
         index, global_batch = self.plan(int(k))
