@@ -15,6 +15,12 @@ labels; a batch is read when it is needed:
 * batches leave as uint8 (a quarter of float32's bytes to the device); the step converts
   them to [-1, 1] on the device (`jaxgan.run.step_factory`).
 
+Why not Grain's own `IndexSampler` with `ShardByJaxProcess` and a checkpointed
+`DataLoader` iterator: that shards the *dataset* (each process shuffles its own
+contiguous 1/N of the records), so N processes would train on other batches than one
+process, and the loader's state would have to ride in every checkpoint. Sharding each
+*batch* by process keeps both properties with nothing to save.
+
 `data.stream=auto` streams when the images would take more than a quarter of this host's
 memory (`auto_streams`), and loads them into an `ImageSource` otherwise; both give the same
 batches, so the choice changes memory and start-up time, not the run.
