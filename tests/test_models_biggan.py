@@ -249,24 +249,31 @@ def test_one_device_equals_eight_devices(tmp_path):
     assert any("shared" in k for k in one) and any("attention" in k for k in one)
 
 
-def test_tiny_biggan_digits_trains_samples_truncated_and_ema_starts_late(tmp_path):
-    """The preset through the real trainer for 4 iterations at width 2; with
-    ``train.ema_start`` past the end the EMA generator is still G itself; `jaxgan sample
-    --truncation` draws from it."""
+def test_tiny_biggan_digits_trains_resumes_bit_exactly_samples_truncated(tmp_path):
+    """The preset through the real trainer for 4 iterations at width 2, and again as 2 +
+    resume + 2: the same state to the bit (EMA, its start step, both optimizers, the
+    spectral-norm vectors, the shared embedding). Before ``train.ema_start`` the EMA
+    generator is G itself; `jaxgan sample --truncation` draws from it. (The resumed run's
+    compiles hit the suite's persistent cache.)"""
     from jaxgan.readers import load_run
     from jaxgan.trainer import train
 
-    cfg = C.resolve("biggan_digits", ["train.steps=4", "train.log_every=2",
-                                      "train.sample_every=4", "train.checkpoint_every=4",
-                                      "model.g_width=2", "model.d_width=2",
-                                      "train.batch_size=16", "train.ema_start=100",
-                                      "health.enabled=false", "train.progress=false"])
-    train(cfg, tmp_path / "run")
+    over = ["train.log_every=2", "train.sample_every=4", "train.checkpoint_every=2",
+            "model.g_width=2", "model.d_width=2", "train.batch_size=16",
+            "train.ema_start=3", "health.enabled=false", "train.progress=false"]
+    whole = train(C.resolve("biggan_digits", [*over, "train.steps=4"]), tmp_path / "run")
+    first = train(C.resolve("biggan_digits", [*over, "train.steps=2"]), tmp_path / "part")
+    resumed = train(C.resolve("biggan_digits", [*over, "train.steps=4"]), tmp_path / "part")
+    for a, b in zip(jax.tree.leaves(whole.state), jax.tree.leaves(resumed.state), strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+    def ema_is_g(state) -> bool:
+        return all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(
+            jax.tree.leaves(state.ema_params), jax.tree.leaves(state.g_params), strict=True))
+
+    assert ema_is_g(first.state) and not ema_is_g(whole.state)  # EMA from step 3 on
     run = load_run(tmp_path / "run")
     assert run.step == 4
-    for a, b in zip(jax.tree.leaves(run.state.ema_params), jax.tree.leaves(run.state.g_params),
-                    strict=True):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
     plain = run.sample(20, seed=0)
     cut = run.sample(20, seed=0, truncation=0.5)
     assert plain.shape == cut.shape == (20, 8, 8, 1) and np.all(np.isfinite(cut))
