@@ -117,7 +117,7 @@ def open_records(path: str | Path) -> RecordSet:
     """The prepared dataset at `path`, checked: meta.json present and sane, every file
     there. Every problem is one `DataError` line saying how to make the folder."""
     root = Path(path).expanduser()
-    how = "(make one with `jaxgan prepare SOURCE --out DIR --resolution R`)"
+    how = "(make one with `jaxgan prepare folder|npz|tfds SRC --out DIR --resolution R`)"
     meta_path = root / "meta.json"
     if not root.is_dir():
         raise DataError(f"data.path={str(path)!r} is not a prepared dataset folder {how}")
