@@ -35,7 +35,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -215,8 +215,7 @@ class Checkpointer:
         candidates = [step] if step is not None else list(reversed(self.steps()))
         for s in candidates:
             try:
-                state = self.manager.restore(s, args=ocp.args.StandardRestore(abstract_state))
-                return s, state
+                return s, self._restore_step(s, abstract_state)
             except Exception as e:  # orbax raises many types for a damaged directory
                 first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
                 moved = self._quarantine(s) if step is None else None
@@ -252,8 +251,7 @@ class Checkpointer:
             s = candidates[0]
             tried.append(s)
             try:
-                return s, self.manager.restore(
-                    s, args=ocp.args.StandardRestore(abstract_state))
+                return s, self._restore_step(s, abstract_state)
             except Exception as e:  # deleted meanwhile, or damaged: look again
                 first = str(e).strip().splitlines()[0] if str(e).strip() else ""
                 failures.append(f"step {s}: {type(e).__name__} {first[:120]}")
@@ -261,6 +259,21 @@ class Checkpointer:
                     raise CheckpointError(
                         f"checkpoint {self.directory / str(s)} is unreadable "
                         f"({failures[-1]})") from None
+
+    def _restore_step(self, step: int, abstract_state: Any) -> Any:
+        """One step restored into `abstract_state`. A checkpoint written before the
+        state had its `extra` field (the tricks' state) has no such entry: when the
+        template's is empty too, the other fields are restored and `extra` stays empty,
+        so those runs resume instead of their checkpoints being taken for damaged ones."""
+        try:
+            return self.manager.restore(step, args=ocp.args.StandardRestore(abstract_state))
+        except ValueError as e:
+            if "extra" not in str(e) or getattr(abstract_state, "extra", None) != {}:
+                raise
+            older = {f.name: getattr(abstract_state, f.name)
+                     for f in fields(abstract_state) if f.name != "extra"}
+            restored = self.manager.restore(step, args=ocp.args.StandardRestore(older))
+            return abstract_state.replace(**restored, extra={})
 
     def _quarantine(self, step: int) -> Path | None:
         """Move an unreadable step aside so the manager forgets it and may save it again."""

@@ -198,7 +198,13 @@ def _validate_tricks(cfg: Config) -> None:
                 "weight_clip", "drift_penalty", "ortho_reg"):
         if getattr(t, key) < 0:
             raise ConfigError(f"tricks.{key} must be >= 0, got {getattr(t, key)}")
+    if t.r1_every < 1:
+        raise ConfigError(f"tricks.r1_every must be a positive integer (1: R1 at every D "
+                          f"update; StyleGAN2's lazy R1: 16), got {t.r1_every}")
+    from jaxgan.augment_ada import validate_ada
     from jaxgan.regularizers import DIFFAUGMENT_OPS
+
+    validate_ada(cfg)
 
     for op in (o.strip() for o in t.diffaugment.split(",") if o.strip()):
         if op not in DIFFAUGMENT_OPS:

@@ -12,6 +12,12 @@ between tricks is which functions sit in the `StepParts`:
 * `d_terms` / `g_terms`: extra terms of D's and G's objectives, each a `Term` whose
   function maps a `TermInputs` to ``(scalar, metrics)``, added in order (gradient
   penalties and R1, ProGAN's drift, InfoGAN's mutual information);
+* `augment_state`: an augmentation with state of its own (ADA's p, in
+  `GANState.extra["augment"]`), updated from D's real logits after D's rounds;
+* `g_regs`: regularizers of G that need G's parameters as an input (StyleGAN2's path
+  length), each a `GReg` whose function maps a `GRegInputs` to ``(scalar, (metrics, new
+  G batch stats))``; its gradient joins G's, and with ``every > 1`` it runs lazily, under
+  `lax.cond` on the step counter, inside the one compiled step;
 * `health`: which on-device health signals the step computes (`Health`).
 
 A new trick is one function and one entry here (a term, or a transform), never a new
@@ -40,7 +46,8 @@ Penalty = Callable[..., tuple[jax.Array, Metrics]]
 TxWrapper = Callable[[optax.GradientTransformation], optax.GradientTransformation]
 
 __all__ = ["StepParts", "Term", "TermInputs", "LabelPolicy", "Health", "TrickParts",
-           "parts_from_tricks", "penalty_term", "drift_term", "info_terms"]
+           "GReg", "GRegInputs", "StatefulAugment", "parts_from_tricks", "penalty_term",
+           "drift_term", "info_terms", "lazy_term"]
 
 
 class Health(enum.Enum):
@@ -78,7 +85,9 @@ class TermInputs:
     batch statistics of this update), `d_params`, the inputs of D after augmentation and
     transforms (`real`, `fake`), `y_real`, both logits, InfoGAN's `q` head on the fakes
     (when a term `needs_q`), the latents `z` and `keys()`, one PRNG key per sample of the
-    global batch. In G's: `fake` (as D saw it), `fake_logits`, `q`, `z`, `y_fake`."""
+    global batch, and `step`, the index of this D update over the run (``step *
+    n_critic + round``: what lazy terms count). In G's: `fake` (as D saw it),
+    `fake_logits`, `q`, `z`, `y_fake`."""
 
     d_logits: Callable[..., jax.Array] | None = None
     d_params: Any = None
@@ -91,6 +100,7 @@ class TermInputs:
     q: jax.Array | None = None
     z: jax.Array | None = None
     keys: Callable[[], jax.Array] = lambda: None  # noqa: E731
+    step: jax.Array | None = None
 
 
 @dataclass(frozen=True)
@@ -103,12 +113,57 @@ class Term:
 
 
 @dataclass(frozen=True)
+class StatefulAugment:
+    """An augmentation of every input of D with state of its own in `GANState.extra`
+    (ADA's p): `init()` the initial state; `augment(key, images, state)` as the plain
+    `augment` (one sample at a time, differentiable); ``update(state, real_logits, step,
+    images, pmean) -> (state, metrics)`` after D's rounds, with every round's D(real)
+    logits stacked, the real images D saw in the step (global) and the mean over the
+    data axis."""
+
+    init: Callable[[], Any]
+    augment: Callable[[jax.Array, jax.Array, Any], jax.Array]
+    update: Callable[..., tuple[Any, Metrics]]
+
+
+@dataclass(frozen=True)
+class GRegInputs:
+    """What a G regularizer reads: the `generator` module, G's `params` (the argument it
+    is differentiated by) and `stats` (its batch stats after this step's forward pass),
+    the G update's latents `z` and labels `y`, `keys()` (one PRNG key per sample of the
+    global batch) and `pmean`, the mean over the data axis (identity on one device), for
+    running statistics that must agree on every device."""
+
+    generator: Any
+    params: Any
+    stats: Any
+    z: jax.Array
+    y: jax.Array
+    keys: Callable[[], jax.Array]
+    pmean: Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class GReg:
+    """A regularizer of G: ``fn(GRegInputs) -> (scalar, (metrics, new G batch stats))``,
+    run at the steps where ``step % every == 0`` (lazy regularization, Karras et al.
+    2020, Sec. 3.1: the caller scales the value by `every`)."""
+
+    fn: Callable[[GRegInputs], tuple[jax.Array, tuple[Metrics, Any]]]
+    every: int = 1
+    # the metrics of a skipped step, from G's batch stats (default: zeros)
+    idle: Callable[[Any], Metrics] | None = None
+
+
+@dataclass(frozen=True)
 class StepParts:
     augment: Augment | None = None
     d_input: InputTransform | None = None
     labels: LabelPolicy = field(default_factory=LabelPolicy)
     d_terms: tuple[Term, ...] = ()
     g_terms: tuple[Term, ...] = ()
+    g_regs: tuple[GReg, ...] = ()
+    augment_state: StatefulAugment | None = None
     health: Health = Health.FULL
 
     @property
@@ -127,7 +182,8 @@ class TrickParts:
     all tricks are summed into ONE D term by `combine_penalties` (each with the per-sample
     keys of its index), last, which is how the step has always summed them. `tx_d` wraps
     D's optimizer (WGAN's weight clipping) and `tx_g` G's (BigGAN's orthogonal
-    regularization), each keeping its state's structure.
+    regularization), each keeping its state's structure. `g_regs` are appended in order.
+    `augment_state` (ADA) is a single slot too, and excludes `augment`.
     """
 
     augment: Augment | None = None
@@ -139,6 +195,29 @@ class TrickParts:
     d_penalty: Penalty | None = None
     tx_d: TxWrapper | None = None
     tx_g: TxWrapper | None = None
+    g_regs: tuple[GReg, ...] = ()
+    augment_state: StatefulAugment | None = None
+
+
+def lazy_term(term: Term, every: int) -> Term:
+    """`term` evaluated only at the D updates where ``step % every == 0`` and scaled by
+    `every` there (lazy regularization, Karras et al. 2020, Sec. 3.1), under `lax.cond`
+    so the compiled step stays one pure program; 0 (and 0-valued metrics) elsewhere."""
+    if every <= 1:
+        return term
+
+    def fn(a: TermInputs) -> tuple[jax.Array, Metrics]:
+        def run(_):
+            value, metrics = term.fn(a)
+            return value * every, {k: v * every for k, v in metrics.items()}
+
+        def skip(_):
+            out = jax.eval_shape(run, None)
+            return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), out)
+
+        return jax.lax.cond(a.step % every == 0, run, skip, None)
+
+    return Term(fn, needs_q=term.needs_q)
 
 
 def penalty_term(d_penalty: Callable[..., tuple[jax.Array, Metrics]]) -> Term:

@@ -48,10 +48,23 @@ def fixed_latents(models: GANModels, n: int, seed: int, truncation: float | None
     return z, y
 
 
+def _truncation(models: GANModels, truncation: float | None
+                ) -> tuple[GANModels, float | None]:
+    """A generator that truncates in its own latent space declares a ``truncation_psi``
+    field (StyleGAN2: ``w_avg + psi (w - w_avg)``): `truncation` becomes that field of a
+    clone of it and z is left alone; other generators get z truncated (`truncate`)."""
+    g = models.generator
+    if truncation is None or not hasattr(g, "truncation_psi"):
+        return models, truncation
+    return models._replace(generator=g.clone(truncation_psi=float(truncation))), None
+
+
 def generate(models: GANModels, state: GANState, n: int, seed: int, use_ema: bool = True,
              batch_size: int = 256, truncation: float | None = None) -> np.ndarray:
     """n float32 samples from the (EMA) generator, in batches, as a host array; with
-    `truncation`, from latents truncated at that threshold (`truncate`)."""
+    `truncation`, from latents truncated at that threshold (`truncate`), or, for a
+    generator with a ``truncation_psi`` field, truncated in its own space with that psi."""
+    models, truncation = _truncation(models, truncation)
     sampler = make_sampler(models)
     z, y = fixed_latents(models, n, seed, truncation)
     params = state.ema_params if use_ema else state.g_params

@@ -61,6 +61,14 @@ class ModelConfig:
     info_weight: float = 1.0  # InfoGAN: lambda of the mutual-information loss
     biggan_shared_dim: int = 128  # BigGAN: width of G's shared class embedding
     biggan_hier: bool = True  # BigGAN: z split into chunks over the 4x4 projection and blocks
+    stylegan_w_dim: int = 512  # StyleGAN2: width of W (the mapping network's layers)
+    stylegan_mapping_layers: int = 8  # StyleGAN2: dense layers of the mapping network
+    stylegan_mapping_lr: float = 0.01  # StyleGAN2: the mapping network's lr multiplier
+    stylegan_mixing: float = 0.9  # StyleGAN2: probability of style mixing per sample
+    stylegan_mbstd_group: int = 4  # StyleGAN2: D's minibatch-stddev group size
+    stylegan_pl_weight: float = 0.0  # StyleGAN2: path-length regularization weight (2)
+    stylegan_pl_every: int = 4  # StyleGAN2: lazy path length, every this many G steps
+    stylegan_pl_batch_shrink: int = 2  # StyleGAN2: path length on 1/this of the batch
     progan_stage_steps: int = 1000  # ProGAN: iterations per fade-in and per stable phase
     # ProGAN: global batch per stage (4x4, 8x8, ...; the last repeats); empty: train.batch_size
     progan_batch_sizes: list[int] = field(default_factory=list)
@@ -96,11 +104,18 @@ class TricksConfig:
     instance_noise_anneal_steps: int = 0  # linear decay of that std to 0 (0: constant)
     label_flip: float = 0.0  # probability that a real/fake pair swaps labels for D
     r1_gamma: float = 0.0  # R1 penalty (Mescheder et al. 2018) gamma/2 * |grad D(real)|^2
+    r1_every: int = 1  # lazy R1 (StyleGAN2): every this many D updates, scaled by it
     gp_weight: float = 0.0  # WGAN-GP gradient penalty lambda (Gulrajani et al. 2017)
     diffaugment: str = ""  # DiffAugment policy, e.g. "color,translation,cutout"
     weight_clip: float = 0.0  # WGAN: clip D's weights to [-c, c] after each update
     drift_penalty: float = 0.0  # ProGAN's epsilon_drift: + eps * E[D(real)^2] in D's loss
     ortho_reg: float = 0.0  # BigGAN: beta * ||W^T W * (1 - I)||_F^2 over G's weights (1e-4)
+    # ADA (StyleGAN2-ADA, jaxgan/augment_ada.py): bgc | bg | c | a list of its ops ("": off)
+    ada: str = ""
+    ada_p: float = 0.0  # ADA: the initial augmentation probability p
+    ada_target: float = 0.6  # ADA: the r_t = E[sign D(real)] that p is adjusted towards
+    ada_kimg: float = 500.0  # ADA: thousands of images for p to go from 0 to 1 at most
+    ada_interval: int = 4  # ADA: steps between adjustments of p
 
 
 @dataclass

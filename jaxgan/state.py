@@ -30,6 +30,9 @@ class GANState:
     d_opt_state: Any
     ema_params: Any  # EMA of the generator's params (== g_params when ema_decay is 0)
     rng: jax.Array  # raw uint32 key data; folded with `step` inside the step
+    # the tricks' own state, by slot ({"augment": ADA's p and statistics}); {} when none
+    # has any (a checkpoint from before this field restores with it empty: checkpoint.py)
+    extra: Any = struct.field(default_factory=dict)
 
 
 class GANModels(NamedTuple):
@@ -41,6 +44,8 @@ class GANModels(NamedTuple):
     tx_d: optax.GradientTransformation
     latent_dim: int
     num_classes: int
+    # the initial `GANState.extra` (set by `tricks.combine` for a trick with state)
+    init_extra: Callable[[], Any] | None = None
 
 
 OptimizerFactory = Callable[[OptimConfig], optax.GradientTransformation]
@@ -115,14 +120,18 @@ def make_optimizer(c: OptimConfig, updates: int = 0) -> optax.GradientTransforma
 
 
 def make_models(cfg: Config) -> GANModels:
+    """The modules and optimizers of a config, and the initial state of its tricks that
+    keep one (`tricks.initial_extra`: ADA's p), so every `init_state` has it."""
     from jaxgan.models import build_models
+    from jaxgan.tricks import initial_extra
 
     g, d = build_models(cfg)
     steps = cfg.train.steps
-    return GANModels(g, d, make_optimizer(cfg.optim.g, steps),
-                     make_optimizer(cfg.optim.d, steps * cfg.train.n_critic),
-                     cfg.model.latent_dim,
-                     cfg.model.num_classes)
+    models = GANModels(g, d, make_optimizer(cfg.optim.g, steps),
+                       make_optimizer(cfg.optim.d, steps * cfg.train.n_critic),
+                       cfg.model.latent_dim,
+                       cfg.model.num_classes)
+    return models._replace(init_extra=initial_extra(cfg, models))
 
 
 def init_state(models: GANModels, seed: int, sample_shape: tuple[int, ...]) -> GANState:
@@ -145,4 +154,5 @@ def init_state(models: GANModels, seed: int, sample_shape: tuple[int, ...]) -> G
         d_opt_state=models.tx_d.init(d_params),
         ema_params=g_params,
         rng=k_run,
+        extra=models.init_extra() if models.init_extra is not None else {},
     )

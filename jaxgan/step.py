@@ -18,12 +18,16 @@ Design choices worth knowing:
   folds in its own named stream (`jaxgan.streams`).
 * Extension points are plain functions: `loss` (a `GANLoss`), the step's parts
   (`jaxgan.parts.StepParts`: augmentation, D input transform, label policy, extra D and G
-  terms, health level) and `sample_real` (on-device data such as the 2-D toys).
+  terms, G regularizers differentiated by G's parameters, a stateful augmentation whose
+  state rides in `GANState.extra`, health level) and `sample_real` (on-device data such
+  as the 2-D toys). Lazy regularizers run under `lax.cond` on the step counter, so the
+  step stays one pure program.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import jax
@@ -34,7 +38,7 @@ from jax import lax
 from jaxgan import streams
 from jaxgan.diagnostics import signals
 from jaxgan.losses import GANLoss
-from jaxgan.parts import Health, StepParts, TermInputs, parts_from_tricks
+from jaxgan.parts import GReg, GRegInputs, Health, StepParts, TermInputs, parts_from_tricks
 from jaxgan.state import GANModels, GANState
 
 Batch = dict[str, jax.Array]
@@ -114,6 +118,7 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
     parts = parts_from_tricks(parts, **tricks)
     G, D = models.generator, models.discriminator
     augment, d_input, labels = parts.augment, parts.d_input, parts.labels
+    stateful = parts.augment_state  # ADA: an augmentation with its state in state.extra
     want_q = parts.needs_q
 
     def d_apply(params, stats, x, y, q=False):
@@ -128,9 +133,18 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
                            mutable=["batch_stats"])
         return out, upd.get("batch_stats", stats)
 
-    def d_objective(d_params, d_stats, real, y_real, fake, y_fake, key, t=None, z=None):
+    def with_state(aug_state):
+        """The augmentation of this step: the plain one, or the stateful one's with the
+        state it starts the step with."""
+        if stateful is None:
+            return augment
+        return lambda k, x: stateful.augment(k, x, aug_state)
+
+    def d_objective(d_params, d_stats, real, y_real, fake, y_fake, key, t=None, z=None,
+                    d_step=None, aug_state=None):
         k_aug_r, k_aug_f, k_pen = jax.random.split(key, 3)
         n = real.shape[0]
+        augment = with_state(aug_state)
         if augment is not None:  # every draw is per sample: the same on any device count
             real = per_sample(augment, k_aug_r, real, axis_name)
             fake = per_sample(augment, k_aug_f, fake, axis_name)
@@ -161,7 +175,8 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
             inputs = TermInputs(d_logits=logits_fn, d_params=d_params, real=real, fake=fake,
                                 y_real=y_real, y_fake=y_fake, real_logits=real_logits,
                                 fake_logits=fake_logits, q=q, z=z,
-                                keys=lambda: per_sample_keys(k_pen, n, axis_name))
+                                keys=lambda: per_sample_keys(k_pen, n, axis_name),
+                                step=d_step)
             for term in parts.d_terms:  # in order: the sum is rounded the same every time
                 value, metrics = term.fn(inputs)
                 total, extra = total + value, {**extra, **metrics}
@@ -176,6 +191,8 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
         g_params, g_stats = state.g_params, state.g_batch_stats
         d_params, d_stats, d_opt = state.d_params, state.d_batch_stats, state.d_opt_state
         g_vjp = None
+        aug_state = state.extra.get("augment") if stateful is not None else None
+        real_logits = []
         for i in range(n_critic):
             k_z, k_real, k_d = jax.random.split(jax.random.fold_in(key, i), 3)
             z, y_fake = sample_latents(k_z, b, models.latent_dim, models.num_classes,
@@ -193,11 +210,14 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
                 fake, g_stats = g_apply(g_params, g_stats, z, y_fake)
             (d_loss, aux), d_grads = jax.value_and_grad(d_objective, has_aux=True)(
                 d_params, d_stats, real, y_real, lax.stop_gradient(fake), y_fake, k_d,
-                state.step, z)
+                state.step, z, state.step * n_critic + i, aug_state)
+            real_logits.append(aux["real_logits"])
             d_grads = _pmean(d_grads, axis_name)
             d_updates, d_opt = models.tx_d.update(d_grads, d_opt, d_params)
             d_params = optax.apply_updates(d_params, d_updates)
             d_stats = _pmean(aux["stats"], axis_name)
+
+        augment = with_state(aug_state)
 
         def g_objective(fake_images):
             x = fake_images
@@ -216,6 +236,22 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
 
         g_loss, d_fake = jax.value_and_grad(g_objective)(fake)
         (g_grads,) = g_vjp(d_fake)
+        reg_metrics: Metrics = {}
+        extra = state.extra
+        if stateful is not None:  # ADA's heuristic, from every round's D(real)
+            devices = lax.axis_size(axis_name) if axis_name else 1
+            new_aug, reg_metrics = stateful.update(
+                aug_state, jnp.stack(real_logits), state.step, b * devices * n_critic,
+                lambda x: _pmean(x, axis_name))
+            extra = {**extra, "augment": new_aug}
+        for j, reg in enumerate(parts.g_regs):  # G's own regularizers (path length)
+            inputs = GRegInputs(G, g_params, g_stats, z, y_fake,
+                                lambda j=j: per_sample_keys(streams.fold(key, streams.G_REG + j),
+                                                            b, axis_name),
+                                lambda x: _pmean(x, axis_name))
+            reg_grads, g_stats, m = _g_regularize(reg, inputs, state.step)
+            g_grads = jax.tree.map(jnp.add, g_grads, reg_grads)
+            reg_metrics.update(m)
         g_grads = _pmean(g_grads, axis_name)
         g_updates, g_opt = models.tx_g.update(g_grads, state.g_opt_state, g_params)
         new_g_params = optax.apply_updates(g_params, g_updates)
@@ -228,7 +264,7 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
         metrics: Metrics = {
             "d_loss": d_loss, "g_loss": g_loss,
             "d_loss_real": aux["loss_real"], "d_loss_fake": aux["loss_fake"],
-            **aux["extra"],
+            **aux["extra"], **reg_metrics,
         }
         if parts.health is Health.OFF:  # losses and the NaN flag (the NaN guard needs it)
             metrics = _pmean(metrics, axis_name)
@@ -240,10 +276,34 @@ def make_train_step(models: GANModels, loss: GANLoss, parts: StepParts | None = 
         new_state = state.replace(
             step=state.step + 1, g_params=new_g_params, d_params=d_params,
             g_batch_stats=g_stats, d_batch_stats=d_stats, g_opt_state=g_opt,
-            d_opt_state=d_opt, ema_params=ema)
+            d_opt_state=d_opt, ema_params=ema, extra=extra)
         return new_state, {k: v.astype(jnp.float32) for k, v in metrics.items()}
 
     return step
+
+
+def _g_regularize(reg: GReg, inputs: GRegInputs, step: jax.Array) -> tuple[Any, Any, Metrics]:
+    """(gradient w.r.t. G's params, G's new batch stats, metrics) of one G regularizer; at
+    the steps it skips (``step % every != 0``, `lax.cond`): zeros, the stats unchanged and
+    the regularizer's idle metrics (0 by default)."""
+    def run(_):
+        def objective(params):
+            return reg.fn(replace(inputs, params=params))
+
+        (_, (metrics, stats)), grads = jax.value_and_grad(objective, has_aux=True)(
+            inputs.params)
+        return grads, stats, metrics
+
+    if reg.every <= 1:
+        return run(None)
+
+    def skip(_):
+        grads, _, metrics = jax.eval_shape(run, None)
+        zeros = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), (grads, metrics))
+        idle = zeros[1] if reg.idle is None else {**zeros[1], **reg.idle(inputs.stats)}
+        return zeros[0], inputs.stats, idle
+
+    return lax.cond(step % reg.every == 0, run, skip, None)
 
 
 def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_updates,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import jax
 
 __all__ = ["fold", "LABELS", "D_INPUT_NOISE", "D_LABEL_FLIP", "G_AUGMENT", "G_INPUT_NOISE",
-           "TRUNCATION",
+           "TRUNCATION", "G_REG",
            "LATENTS_SEED_OFFSET", "SAMPLE_SEED_OFFSET", "EVAL_SEED_OFFSET", "TOY_MODES_SEED_OFFSET",
            "CLASS_SIGNAL_SEED_OFFSET"]
 
@@ -35,6 +35,9 @@ G_AUGMENT = 10_000
 G_INPUT_NOISE = 20_000
 # the redraws of truncated latents (`sampling.truncate`), from the sample grid's latent key
 TRUNCATION = 30_000
+# G's regularizers (`parts.GReg`, StyleGAN2's path length), regularizer j at G_REG + j,
+# from the iteration's key
+G_REG = 40_000
 
 # --- added to the run's seed for the generator's samples outside the step ---------------
 # every draw of `sampling.generate(..., seed)` uses the latents of PRNGKey(seed + this)

@@ -31,16 +31,27 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 from jaxgan import regularizers as R
 from jaxgan.models.family import generator_family
-from jaxgan.parts import Health, LabelPolicy, StepParts, TrickParts, drift_term, penalty_term
+from jaxgan.parts import (
+    Health,
+    LabelPolicy,
+    StepParts,
+    TrickParts,
+    drift_term,
+    lazy_term,
+    penalty_term,
+)
 from jaxgan.schema import Config
-from jaxgan.state import GANModels
 
-__all__ = ["Trick", "TRICKS", "register_trick", "step_parts", "combine"]
+if TYPE_CHECKING:  # not an import edge: jaxgan.state.make_models asks `initial_extra`
+    from jaxgan.state import GANModels
 
-_SINGLE = ("augment", "d_input", "real_target", "label_flip")  # one trick each, at most
+__all__ = ["Trick", "TRICKS", "register_trick", "step_parts", "combine", "initial_extra"]
+
+_SINGLE = ("augment", "augment_state", "d_input", "real_target", "label_flip")  # one each
 
 
 @dataclass(frozen=True)
@@ -71,7 +82,7 @@ def combine(contributions: Iterable[tuple[str, TrickParts]], models: GANModels
     models with D's and G's optimizers wrapped; `models` itself when nothing wraps them."""
     owner: dict[str, str] = {}
     single: dict[str, object] = {}
-    d_terms, g_terms, penalties = [], [], []
+    d_terms, g_terms, penalties, g_regs = [], [], [], []
     tx_d, tx_g = models.tx_d, models.tx_g
     for name, c in contributions:
         for slot in _SINGLE:
@@ -83,12 +94,16 @@ def combine(contributions: Iterable[tuple[str, TrickParts]], models: GANModels
             owner[slot], single[slot] = name, value
         d_terms.extend(c.d_terms)
         g_terms.extend(c.g_terms)
+        g_regs.extend(c.g_regs)
         if c.d_penalty is not None:
             penalties.append(c.d_penalty)
         if c.tx_d is not None:
             tx_d = c.tx_d(tx_d)
         if c.tx_g is not None:
             tx_g = c.tx_g(tx_g)
+    if "augment" in owner and "augment_state" in owner:
+        raise ValueError(f"tricks {owner['augment']!r} and {owner['augment_state']!r} both "
+                         "augment D's inputs")
     penalty = R.combine_penalties(*penalties)
     if penalty is not None:
         d_terms.append(penalty_term(penalty))
@@ -96,9 +111,13 @@ def combine(contributions: Iterable[tuple[str, TrickParts]], models: GANModels
     parts = StepParts(augment=single.get("augment"), d_input=single.get("d_input"),
                       labels=LabelPolicy(1.0 if real_target is None else real_target,
                                          single.get("label_flip", 0.0)),
-                      d_terms=tuple(d_terms), g_terms=tuple(g_terms), health=Health.FULL)
+                      d_terms=tuple(d_terms), g_terms=tuple(g_terms), g_regs=tuple(g_regs),
+                      augment_state=single.get("augment_state"), health=Health.FULL)
     if tx_d is not models.tx_d or tx_g is not models.tx_g:
         models = models._replace(tx_d=tx_d, tx_g=tx_g)
+    if parts.augment_state is not None:  # its state starts in GANState.extra
+        init = parts.augment_state.init
+        models = models._replace(init_extra=lambda: {"augment": init()})
     return parts, models
 
 
@@ -114,6 +133,13 @@ def step_parts(cfg: Config, models: GANModels) -> tuple[StepParts, GANModels]:
         if c is not None:
             contributions.append((trick.name, c))
     return combine(contributions, models)
+
+
+def initial_extra(cfg: Config, models: GANModels) -> Callable[[], dict] | None:
+    """The initial `GANState.extra` of the config's tricks (None when none keeps state):
+    `jaxgan.state.make_models` puts it in the models every run assembly starts from, so
+    `init_state` and the restore template have the trick state wherever they are built."""
+    return step_parts(cfg, models)[1].init_extra
 
 
 # ----------------------------------------------------------------------------- built-ins
@@ -153,9 +179,17 @@ def _gradient_penalty(cfg: Config) -> TrickParts | None:
 
 
 def _r1(cfg: Config) -> TrickParts | None:
-    """R1 (Mescheder et al. 2018): gamma / 2 * |grad D(real)|^2."""
-    g = cfg.tricks.r1_gamma
-    return TrickParts(d_penalty=partial(R.r1_penalty, gamma=g)) if g > 0 else None
+    """R1 (Mescheder et al. 2018): gamma / 2 * |grad D(real)|^2. With ``tricks.r1_every``
+    k > 1 it is lazy (StyleGAN2): computed at every k-th D update only, times k, under
+    `lax.cond` inside the step; a D term of its own then, no longer summed with the other
+    penalties (the default, k = 1, builds the same program as before)."""
+    g, every = cfg.tricks.r1_gamma, cfg.tricks.r1_every
+    if g <= 0:
+        return None
+    if every > 1:
+        return TrickParts(d_terms=(lazy_term(penalty_term(partial(R.r1_penalty, gamma=g)),
+                                             every),))
+    return TrickParts(d_penalty=partial(R.r1_penalty, gamma=g))
 
 
 def _weight_clip(cfg: Config) -> TrickParts | None:
@@ -171,6 +205,15 @@ def _ortho_reg(cfg: Config) -> TrickParts | None:
     return TrickParts(tx_g=partial(R.add_orthogonal_grad, beta=beta)) if beta > 0 else None
 
 
+def _ada(cfg: Config) -> TrickParts | None:
+    """ADA (Karras et al. 2020): StyleGAN2-ADA's augmentation of every input of D with
+    probability p, p adapted to keep E[sign D(real)] at ``tricks.ada_target``
+    (`jaxgan.augment_ada`); p lives in the state."""
+    from jaxgan.augment_ada import ada_parts
+
+    return ada_parts(cfg)
+
+
 def _drift(cfg: Config) -> TrickParts | None:
     """ProGAN's drift penalty (Karras et al. 2018): eps * E[D(real)^2] in D's loss."""
     eps = cfg.tricks.drift_penalty
@@ -183,7 +226,8 @@ register_trick("instance_noise", _instance_noise,
                keys=("instance_noise", "instance_noise_anneal_steps"))
 register_trick("diffaugment", _diffaugment, keys=("diffaugment",))
 register_trick("gradient_penalty", _gradient_penalty, keys=("gp_weight",))  # penalty 0
-register_trick("r1", _r1, keys=("r1_gamma",))  # penalty 1: its keys fold in 1
+register_trick("r1", _r1, keys=("r1_gamma", "r1_every"))  # penalty 1: its keys fold in 1
 register_trick("weight_clip", _weight_clip, keys=("weight_clip",))
 register_trick("drift", _drift, keys=("drift_penalty",))
 register_trick("ortho_reg", _ortho_reg, keys=("ortho_reg",))
+register_trick("ada", _ada, keys=("ada", "ada_p", "ada_target", "ada_kimg", "ada_interval"))

@@ -5,7 +5,8 @@ Usage: python _multidevice_step.py N OUT.npz MODEL
 MODEL: dcgan, mlp, or dcgan_tricks (DCGAN with spectral norm, DiffAugment, instance noise,
 label flipping and the WGAN-GP penalty: every trick that draws random numbers), or biggan
 (10 classes with random labels, attention at 4x4, orthogonal regularization, EMA from
-step 1).
+step 1), or stylegan2 (style mixing, noise inputs, lazy R1 and path length every 2
+steps, ADA adjusting p at every step from 0.5).
 """
 
 import os
@@ -14,7 +15,7 @@ import sys
 n_devices, out, model = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 os.environ["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={n_devices}"
 # compile-bound: XLA:CPU's cheap pipeline halves the run time
-if model in ("dcgan_tricks", "biggan"):
+if model in ("dcgan_tricks", "biggan", "stylegan2"):
     os.environ["XLA_FLAGS"] += (" --xla_backend_optimization_level=0"
                                 " --xla_llvm_disable_expensive_passes=true")
 
@@ -50,6 +51,18 @@ if model == "biggan":
     # SGD, not Adam: a bias right before a batch norm has a gradient of exactly 0 up to
     # rounding, which Adam's first step would scale up to +-lr in a device-dependent sign
     cfg.optim.g.name = cfg.optim.d.name = "sgd"
+if model == "stylegan2":
+    m = cfg.model
+    m.generator = m.discriminator = "stylegan2"
+    m.g_width = m.d_width = 4
+    m.latent_dim = m.stylegan_w_dim = 8
+    m.stylegan_mapping_layers, m.stylegan_mbstd_group = 2, 2  # 2 samples per device
+    m.stylegan_pl_weight, m.stylegan_pl_every = 2.0, 2
+    m.sync_bn = False  # no batch norm in either network
+    t = cfg.tricks
+    t.r1_gamma, t.r1_every = 1.0, 2
+    t.ada, t.ada_p, t.ada_interval, t.ada_kimg = "bgc", 0.5, 1, 0.1
+    cfg.optim.g.name = cfg.optim.d.name = "sgd"  # as biggan: no sign flips of ~0 grads
 parts, models = step_parts(cfg, make_models(cfg))
 mesh = parallel.make_mesh()
 step = make_train_step(models, get_loss("non_saturating"), n_critic=2, axis_name="data",

@@ -54,7 +54,7 @@ register_model("dcgan", _dcgan_g, _dcgan_d)
 register_model("mlp", _mlp_g, _mlp_d)
 
 # The other built-in families register themselves on import (ProGAN's checks run first).
-from jaxgan.models import progan, resnet, sagan, conditional, infogan, dcgan_fc, biggan  # noqa: E402, F401, I001
+from jaxgan.models import progan, resnet, sagan, conditional, infogan, dcgan_fc, biggan, stylegan2  # noqa: E402, F401, I001
 
 
 def compute_dtype(cfg: Config) -> Any:

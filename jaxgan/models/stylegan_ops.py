@@ -138,7 +138,7 @@ class EqDense(nn.Module):
         fan_in = x.shape[-1]
         w = self.param("kernel", lambda k, s: jax.random.normal(k, s) / self.lr_mul,
                        (fan_in, self.features))
-        b = (self.param("bias", lambda k, s: jnp.full(s, self.bias_init),
+        b = (self.param("bias", lambda k, s: jnp.full(s, self.bias_init, jnp.float32),
                         (self.features,)) * self.lr_mul if self.use_bias else None)
         y = x @ (w * (self.lr_mul / math.sqrt(fan_in))).astype(x.dtype)
         return bias_act(y, b, self.act)
