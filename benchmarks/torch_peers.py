@@ -132,24 +132,27 @@ class DCGANPeer:
 class ToyPeer:
     """The toy_ring MLP GAN, non-saturating loss, one D step then one G step per iteration."""
 
-    def __init__(self, batch: int = 64, latent: int = 256, hidden: int = 128, seed: int = 0):
+    def __init__(self, batch: int = 64, latent: int = 256, hidden: int = 128, seed: int = 0,
+                 device: str = "cpu"):
         torch.manual_seed(seed)
-        self.batch, self.latent = batch, latent
+        self.batch, self.latent, self.device = batch, latent, torch.device(device)
         self.G = nn.Sequential(nn.Linear(latent, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
-                               nn.ReLU(), nn.Linear(hidden, 2))
+                               nn.ReLU(), nn.Linear(hidden, 2)).to(self.device)
         self.D = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, hidden),
-                               nn.ReLU(), nn.Linear(hidden, 1))
+                               nn.ReLU(), nn.Linear(hidden, 1)).to(self.device)
         self.optG = torch.optim.Adam(self.G.parameters(), lr=1e-3, betas=(0.5, 0.999))
         self.optD = torch.optim.Adam(self.D.parameters(), lr=1e-3, betas=(0.5, 0.999))
         ang = torch.arange(8) * (2 * math.pi / 8)
-        self.centers = 2.0 * torch.stack([torch.cos(ang), torch.sin(ang)], 1)
+        self.centers = 2.0 * torch.stack([torch.cos(ang), torch.sin(ang)], 1).to(self.device)
         self.bce = nn.BCEWithLogitsLoss()
-        self.ones, self.zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+        self.ones = torch.ones(batch, 1, device=self.device)
+        self.zeros = torch.zeros(batch, 1, device=self.device)
 
     def step(self) -> None:
-        real = self.centers[torch.randint(0, 8, (self.batch,))] + \
-            0.02 * torch.randn(self.batch, 2)
-        fake = self.G(torch.randn(self.batch, self.latent))
+        dev = self.device
+        real = self.centers[torch.randint(0, 8, (self.batch,), device=dev)] + \
+            0.02 * torch.randn(self.batch, 2, device=dev)
+        fake = self.G(torch.randn(self.batch, self.latent, device=dev))
         self.optD.zero_grad()
         d_loss = self.bce(self.D(real), self.ones) + self.bce(self.D(fake.detach()), self.zeros)
         d_loss.backward()
@@ -158,3 +161,74 @@ class ToyPeer:
         g_loss = self.bce(self.D(fake), self.ones)  # non-saturating
         g_loss.backward()
         self.optG.step()
+
+
+class DCGANDevicePeer:
+    """`DCGANPeer`'s iteration for any resolution and width on any device, float32 or
+    bfloat16, eager or `torch.compile`: the peer of `jaxgan bench` on an accelerator.
+
+    D ends in a logit and the loss is `BCEWithLogitsLoss` (the example's Sigmoid + BCELoss,
+    fused): autocast refuses BCELoss in bfloat16, and jaxgan's loss also takes logits.
+    bfloat16 is `torch.autocast` (weights and optimizer in float32, convolutions in bf16),
+    the mixed precision PyTorch users write; jaxgan's ``train.precision=bf16`` is the same
+    split. `compile` wraps G and D in `torch.compile` (default mode); the optimizer steps
+    stay eager, as in most compiled training loops.
+    """
+
+    def __init__(self, batch: int = 64, image_size: int = 64, nz: int = 100, ngf: int = 64,
+                 ndf: int = 64, device: str = "cpu", precision: str = "float32",
+                 compile: bool = False, seed: int = 0, compile_backend: str = "inductor"
+                 ) -> None:
+        torch.manual_seed(seed)
+        self.nz, self.batch, self.device = nz, batch, torch.device(device)
+        net_g, net_d = dcgan_pair(image_size, nz, ngf, ndf, nc=3)
+        net_d.main = nn.Sequential(*list(net_d.main)[:-1])  # logits: drop the Sigmoid
+        self.netG, self.netD = net_g.to(self.device), net_d.to(self.device)
+        wrap = (lambda m: torch.compile(m, backend=compile_backend)) if compile else \
+            (lambda m: m)
+        self.fwdG, self.fwdD = wrap(self.netG), wrap(self.netD)
+        self.dtype = torch.bfloat16 if precision == "bf16" else None
+        self.criterion = nn.BCEWithLogitsLoss()
+        self.optD = torch.optim.Adam(self.netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.optG = torch.optim.Adam(self.netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        self.real = torch.rand(batch, 3, image_size, image_size, device=self.device) * 2 - 1
+        self.ones = torch.ones(batch, device=self.device)
+        self.zeros = torch.zeros(batch, device=self.device)
+
+    def _autocast(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=self.dtype,
+                              enabled=self.dtype is not None)
+
+    def step(self) -> torch.Tensor:
+        """One iteration (D on real and fake, D step, G step); returns G's loss, unsynced."""
+        self.optD.zero_grad(set_to_none=True)
+        with self._autocast():
+            errD_real = self.criterion(self.fwdD(self.real).float(), self.ones)
+            fake = self.fwdG(torch.randn(self.batch, self.nz, 1, 1, device=self.device))
+            errD_fake = self.criterion(self.fwdD(fake.detach()).float(), self.zeros)
+        (errD_real + errD_fake).backward()
+        self.optD.step()
+        self.optG.zero_grad(set_to_none=True)
+        with self._autocast():
+            errG = self.criterion(self.fwdD(fake).float(), self.ones)
+        errG.backward()
+        self.optG.step()
+        return errG.detach()
+
+    def sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    def flops_per_step(self) -> float:
+        """FLOPs of one iteration by `torch.utils.flop_counter` (convolutions and matmuls,
+        forward and backward), counted on the eager modules."""
+        from torch.utils.flop_counter import FlopCounterMode
+
+        fwdG, fwdD = self.fwdG, self.fwdD
+        self.fwdG, self.fwdD = self.netG, self.netD
+        try:
+            with FlopCounterMode(display=False) as counter:
+                self.step()
+        finally:
+            self.fwdG, self.fwdD = fwdG, fwdD
+        return float(counter.get_total_flops())
