@@ -34,11 +34,24 @@ print(json.dumps({"z": z.tolist(), "u": u.tolist()}))
 """
 
 
+# Whether `install()` unrolls on this JAX: on the series it was measured on (0.10), not on
+# 0.11 (minutes of compile, jaxgan/xla_cpu.py).
+UNROLLS = xla_cpu.unroll_by_default()
+
+
 def test_unrolled_threefry_is_in_place_and_has_no_loop():
-    assert xla_cpu.install()
+    assert xla_cpu.unroll_threefry()
     hlo = jax.jit(lambda k: jax.random.normal(k, (512, 256))).lower(
         jax.random.key(0)).compile().as_text()
     assert " while(" not in hlo  # the rolled lowering is a while loop of five rounds
+
+
+def test_unrolled_only_on_the_measured_jax_series():
+    assert xla_cpu.jax_series("0.10.2") == (0, 10) and xla_cpu.jax_series("0.11.2") == (0, 11)
+    assert xla_cpu.jax_series("garbage") == (0, 0)
+    assert xla_cpu.unroll_by_default("0.10.2")
+    assert not xla_cpu.unroll_by_default("0.11.2") and not xla_cpu.unroll_by_default("0.12.0")
+    assert UNROLLS == (xla_cpu.jax_series() == (0, 10))
 
 
 @pytest.mark.parametrize("key,count,expected", KAT)
@@ -53,7 +66,8 @@ def test_unrolled_threefry_draws_what_jax_alone_draws():
     ref = json.loads(subprocess.run([sys.executable, "-c", DRAWS], check=True,
                                     capture_output=True, text=True).stdout)
     here = json.loads(subprocess.run(
-        [sys.executable, "-c", "from jaxgan import xla_cpu\nassert xla_cpu.install()\n" + DRAWS],
+        [sys.executable, "-c", "from jaxgan import xla_cpu\nassert xla_cpu.unroll_threefry()\n"
+         + DRAWS],
         check=True, capture_output=True, text=True).stdout)
     np.testing.assert_array_equal(np.array(here["z"]), np.array(ref["z"]))
     np.testing.assert_array_equal(np.array(here["u"]), np.array(ref["u"]))
@@ -81,8 +95,9 @@ jaxgan.train(cfg, sys.argv[1])
 
 @pytest.mark.parametrize("setup,opt_out,want", [
     (IMPORTS, None, "rolled"),  # importing anything of jaxgan changes nothing
-    (TRAIN, None, "unrolled"),  # the run assembly applies it
+    (TRAIN, None, "unrolled" if UNROLLS else "rolled"),  # the run assembly applies it
     (TRAIN, "0", "rolled"),  # unless opted out
+    (IMPORTS + "\nfrom jaxgan import xla_cpu\nassert xla_cpu.install()", "1", "unrolled"),
 ])
 def test_lowering_change_is_explicit_and_opt_out(setup, opt_out, want, tmp_path):
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
