@@ -151,3 +151,18 @@ def test_one_device_equals_eight_devices(tmp_path):
     p = [k for k in one if "augment" in k and "'p'" in k]
     assert p and abs(float(one[p[0]]) - 0.5) > 0.01
     assert any("w_avg" in k for k in one) and any("pl_mean" in k for k in one)
+
+
+@pytest.mark.slow
+def test_jaxgan_sweep_trains_two_seeds_at_once():
+    """`jaxgan sweep`'s vmap over runs (the lazy conds become selects, ADA's p one per run).
+    A 1x1 convolution under that vmap once failed in XLA:CPU (stylegan_ops._conv)."""
+    from jaxgan.sweep import sweep
+
+    cfg = C.resolve("stylegan2_digits", [*TINY, "train.steps=2", "train.log_every=1",
+                                         "train.sample_every=2", "train.checkpoint_every=2",
+                                         "health.enabled=false"])
+    rows = sweep(cfg, [0, 1], quiet=True)
+    assert len(rows) == 2 and all(np.isfinite(r["d_loss"]) for r in rows)
+    assert all(int(r["state"].step) == 2 for r in rows)
+    assert all(abs(float(r["state"].extra["augment"]["p"]) - 0.5) > 0.01 for r in rows)
