@@ -8,12 +8,18 @@ Workloads (see `torch_peers.py` for the PyTorch side):
   its compile time is reported against the 15 s goal.
 * ``toy64`` / ``toy512``: the toy_ring MLP GAN at batch 64 and 512, steps/s; jaxgan with
   ``train.steps_per_call`` iterations per dispatch.
+* ``biggan_digits`` / ``biggan32``: BigGAN (`torch_biggan.py`, the same network in
+  PyTorch), images/s: the biggan_digits preset as it is (8x8, batch 64, 2 D steps), and
+  biggan_cifar10's 32x32 network and recipe (5 D steps, attention at 16x16, 4 x 20
+  hierarchical latents, 128-wide embedding) at widths 4 x 8 in G and D and batch 16
+  instead of 4 x 96 / 4 x 48 and 64, so that a round fits a shared 2-core CPU.
 
 The machine is shared, so each workload alternates jaxgan and PyTorch for `--rounds`
 rounds and reports the median of each and the ratio of medians: background load hits both
 alike. Usage::
 
     python benchmarks/step_speed.py [--only dcgan64,toy64,toy512] [--rounds 3] [--json F]
+    python benchmarks/step_speed.py --only biggan_digits,biggan32 --rounds 3 --dcgan-steps 3
 """
 
 from __future__ import annotations
@@ -31,6 +37,9 @@ from machine import cpu_model  # noqa: E402
 
 DCGAN64 = ["data.resolution=64", "data.channels=3", "train.batch_size=64",
            "model.upsample=fast", "model.downsample=s2d"]
+BIGGAN = {"biggan_digits": ("biggan_digits", []),
+          "biggan32": ("biggan_cifar10", ["model.g_width=8", "model.d_width=8",
+                                          "train.batch_size=16"])}
 
 
 def _jax_cfg(workload: str, spc: int, extra: list[str]):
@@ -38,14 +47,21 @@ def _jax_cfg(workload: str, spc: int, extra: list[str]):
 
     if workload == "dcgan64":
         return resolve("dcgan_cifar10", DCGAN64 + extra)
+    if workload in BIGGAN:
+        preset, overrides = BIGGAN[workload]
+        return resolve(preset, overrides + extra)
     batch = 64 if workload == "toy64" else 512
     return resolve("toy_ring_vanilla", [f"train.batch_size={batch}", f"train.steps_per_call={spc}",
                                 *extra])
 
 
-def _torch_peer(workload: str):
+def _torch_peer(workload: str, cfg):
     from torch_peers import DCGANPeer, ToyPeer
 
+    if workload in BIGGAN:
+        from torch_biggan import BigGANPeer, peer_kwargs
+
+        return BigGANPeer(**peer_kwargs(cfg))
     if workload == "dcgan64":
         return DCGANPeer(batch=64)
     return ToyPeer(batch=64 if workload == "toy64" else 512)
@@ -68,7 +84,7 @@ def run_workload(workload: str, rounds: int, steps: int, spc: int, extra: list[s
     per = cfg.train.steps_per_call
     calls = max(1, steps // per)
     prep.run(1)  # warm-up
-    peer = _torch_peer(workload)
+    peer = _torch_peer(workload, cfg)
     for _ in range(2):
         peer.step()
     jax_rate: list[float] = []
@@ -84,8 +100,8 @@ def run_workload(workload: str, rounds: int, steps: int, spc: int, extra: list[s
             torch_rate[th].append(calls * per / (time.perf_counter() - t0))
     best_th = max(torch_threads, key=lambda th: statistics.median(torch_rate[th]))
     jm, tm = statistics.median(jax_rate), statistics.median(torch_rate[best_th])
-    unit, scale = ("images/s", cfg.train.batch_size) if workload == "dcgan64" else \
-        ("steps/s", 1)
+    unit, scale = ("steps/s", 1) if workload.startswith("toy") else \
+        ("images/s", cfg.train.batch_size)
     return {"workload": workload, "unit": unit, "jaxgan": jm * scale, "torch": tm * scale,
             "ratio": jm / tm, "torch_threads": best_th,
             "jaxgan_rounds": [r * scale for r in jax_rate],
@@ -114,7 +130,7 @@ def main() -> None:
           flush=True)
     results = []
     for w in args.only.split(","):
-        steps = args.dcgan_steps if w == "dcgan64" else args.toy_steps
+        steps = args.toy_steps if w.startswith("toy") else args.dcgan_steps
         r = run_workload(w, args.rounds, steps, args.spc, args.overrides,
                          [int(t) for t in args.torch_threads.split(",")])
         results.append(r)
