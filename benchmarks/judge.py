@@ -96,6 +96,11 @@ class DigitsJudge:
         """Score generator samples in [-1, 1], shape (N, 8k, 8k[, 1])."""
         return self.score_flat(to_digit_scale(images))
 
+    def requested(self, images: np.ndarray, labels: np.ndarray) -> float:
+        """Share of class-conditional samples classified as the class they were drawn
+        for (chance: 1/K): a conditional G can cover every class and still ignore y."""
+        return float((self.clf.predict(to_digit_scale(images)) == labels).mean())
+
     def score_held_out(self) -> DigitsScore:
         return self.score_flat(self.held_x)
 
