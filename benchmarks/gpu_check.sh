@@ -4,7 +4,7 @@
 # tqdm, PyTorch 2.11 + torchvision 0.26; no TensorFlow, tfds, tensorboardX, no network):
 #
 #   bash benchmarks/gpu_check.sh          # on the GPU: every figure in under 8 minutes
-#   bash benchmarks/gpu_check.sh --cpu    # the dry run here: tiny sizes, every step, < 5 min
+#   bash benchmarks/gpu_check.sh --cpu    # the dry run here: tiny sizes, every step
 #   bash benchmarks/gpu_check.sh --fetch  # here, before a GPU run: the wheels it carries
 #
 # It installs jaxgan over the image's packages (pip install --no-deps -e .) plus the wheels
@@ -39,7 +39,7 @@ fi
   2>&1 | tail -1 | tee "$OUT/devices.txt"
 USED=$(( $(date +%s) - T0 ))
 DEFAULT_BUDGET=470
-[ "${1:-}" = "--cpu" ] && DEFAULT_BUDGET=900
+[ "${1:-}" = "--cpu" ] && DEFAULT_BUDGET=1230
 BUDGET=$(( ${GPU_CHECK_BUDGET:-$DEFAULT_BUDGET} - USED ))
 "$PY" benchmarks/gpu_check.py all --out "$OUT" --budget "$BUDGET" "$@"
 echo "gpu_check: done in $(( $(date +%s) - T0 )) s; figures in $OUT"
