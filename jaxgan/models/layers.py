@@ -105,7 +105,15 @@ def spectral_normalize(mdl: nn.Module, w: jax.Array, update_stats: bool, n_steps
 
 
 class SNConv(nn.Module):
-    """A convolution whose kernel is optionally spectrally normalized (``sn=True``)."""
+    """A convolution whose kernel is optionally spectrally normalized (``sn=True``).
+
+    A 1x1, stride-1 convolution is computed as a matmul over the channel axis (the same
+    kernel parameter). Why: under `jax.vmap` over parameters (`jaxgan sweep`), XLA:CPU
+    (jaxlib 0.10.2) rejected the grouped 1x1 convolutions this makes of BigGAN's attention
+    projections and shortcuts at compile time ("Expected output feature dimension (value
+    1) to be divisible by feature_group_count (value 2)"); a vmapped matmul is a plain
+    batched dot.
+    """
 
     features: int
     kernel_size: tuple[int, int] = (3, 3)
@@ -125,9 +133,13 @@ class SNConv(nn.Module):
         pad = self.padding
         if not isinstance(pad, str):
             pad = tuple(tuple(p) for p in pad)
-        y = jax.lax.conv_general_dilated(x.astype(self.dtype), w.astype(self.dtype),
-                                         self.strides, pad,
-                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        if tuple(self.kernel_size) == (1, 1) and tuple(self.strides) == (1, 1) and \
+                pad in ("SAME", "VALID"):
+            y = x.astype(self.dtype) @ w[0, 0].astype(self.dtype)
+        else:
+            y = jax.lax.conv_general_dilated(x.astype(self.dtype), w.astype(self.dtype),
+                                             self.strides, pad,
+                                             dimension_numbers=("NHWC", "HWIO", "NHWC"))
         if self.use_bias:
             y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
         return y
