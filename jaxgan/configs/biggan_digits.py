@@ -6,16 +6,16 @@ Expected: class-conditional digits (sample i of a grid has label i mod 10), heal
           Measured at seeds 0, 1, 2 (`benchmarks/preset_seeds.py biggan_digits --seeds 0 1
           2 --classes 10 --truncation 0.5`: the real train and sample commands, 1,000 EMA
           samples judged by benchmarks/judge.py's digits classifier): the requested digit
-          in 0.502 / 0.465 / 0.472 of samples (median 0.472, worst 0.465; chance 0.10),
-          0.659 / 0.662 / 0.674 with `--truncation 0.5` (worst 0.659); 56-59 % confident
-          (real held-out digits: 91 %), every class at >= 4.7 %; nearest-neighbour
+          in 0.487 / 0.478 / 0.461 of samples (median 0.478, worst 0.461; chance 0.10),
+          0.641 / 0.669 / 0.680 with `--truncation 0.5` (worst 0.641); 57-59 % confident
+          (real held-out digits: 91 %), every class at >= 4.6 %; nearest-neighbour
           distance 1.36x that of held-out real digits (no memorization). The live monitor
           said healthy at every record and `jaxgan doctor` says healthy at all three
           seeds. Settings chosen on seed 0 only; seeds 1 and 2 were run once afterwards.
-          (Trained at c48d3fd, before SNConv's 1x1 case became a matmul: the same
-          function, float rounding differs.) benchmarks/RESULTS.md, BigGAN.
-Run time: about 3 minutes on a loaded 2-core CPU (~3.5 it/s after a ~30 s compile); 9.5-10
-          minutes each at a load of ~10 on the same 2 cores.
+          benchmarks/RESULTS.md, BigGAN (also the same seeds before a float-rounding
+          change: 0.465-0.502).
+Run time: 2-3.5 minutes on a 2-core CPU at load 2-4 (123-197 s for the runs above); 9.5-10
+          minutes at a load of ~10.
 
 The paper's training recipe (Brock et al. 2019, ImageNet) except G's learning rate: hinge
 loss, D 2e-4 with Adam betas (0, 0.999), 2 D steps per G step, orthogonal
