@@ -24,7 +24,7 @@ HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "benchmarks"))
 
 from _zoo_runner import FAST_XLA  # noqa: E402
-from torch_biggan import BigGANPeer, param_sizes, peer_kwargs  # noqa: E402
+from torch_biggan import peer_kwargs  # noqa: E402
 
 from jaxgan.config import resolve  # noqa: E402
 from jaxgan.run import sample_shape  # noqa: E402
@@ -41,6 +41,37 @@ def _jax_sizes(cfg) -> tuple[list[int], list[int]]:
                  for p in (st.g_params, st.d_params))
 
 
+# The PyTorch side runs in a process of its own that never imports JAX: torch's optimizers
+# import torch._dynamo and with it triton, whose LLVM crashed (SIGSEGV) a pytest worker in
+# which XLA had already compiled (tests/test_bench_biggan.py in a shared xdist worker).
+PEER = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from torch_biggan import BigGANPeer, param_sizes
+kw = json.loads(sys.argv[2])
+peer = BigGANPeer(**kw)
+out = {"g": param_sizes(peer.G), "d": param_sizes(peer.D)}
+if sys.argv[3] == "step":
+    before = [p.detach().clone() for p in peer.G.parameters()]
+    out["losses"] = [float(peer.step()) for _ in range(2)]
+    out["moved"] = max(float((p.detach() - b).abs().max())
+                       for p, b in zip(peer.G.parameters(), before, strict=True))
+    out["lag"] = max(float((e - p.detach()).abs().max())
+                     for e, p in zip(peer.ema, peer.G.parameters(), strict=True))
+print("PEER " + json.dumps(out))
+"""
+
+
+def _peer(kwargs: dict, mode: str = "sizes") -> dict:
+    out = subprocess.run([sys.executable, "-c", PEER, str(HERE.parent / "benchmarks"),
+                          json.dumps(kwargs), mode], capture_output=True, text=True,
+                         timeout=600, env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("PEER ")]
+    assert out.returncode == 0 and lines, out.stderr[-3000:]
+    return json.loads(lines[-1][len("PEER "):])
+
+
 @pytest.mark.parametrize("preset, overrides, g_total, d_total", [
     ("biggan_digits", [], 113_858, 191_234),
     ("biggan_cifar10", [], 9_416_196, 2_415_170),  # the preset's own widths
@@ -53,25 +84,18 @@ def test_torch_peer_has_jaxgans_parameter_tensors(preset, overrides, g_total, d_
     split, linear cBN, attention where configured, projection D; the totals are pinned."""
     cfg = resolve(preset, overrides)
     jg, jd = _jax_sizes(cfg)
-    peer = BigGANPeer(**{**peer_kwargs(cfg), "batch": 2})
-    assert param_sizes(peer.G) == jg and param_sizes(peer.D) == jd
+    peer = _peer({**peer_kwargs(cfg), "batch": 2})
+    assert peer["g"] == jg and peer["d"] == jd
     assert (sum(jg), sum(jd)) == (g_total, d_total)
 
 
 def test_torch_peer_iteration_runs_and_updates_the_ema():
     cfg = resolve("biggan_cifar10", [*CIFAR_SMALL, "train.batch_size=4", "train.n_critic=2",
                                       "train.ema_start=1"])
-    peer = BigGANPeer(**peer_kwargs(cfg))
-    before = [p.detach().clone() for p in peer.G.parameters()]
-    losses = [peer.step() for _ in range(2)]
-    assert all(np.isfinite(losses))
-    moved = [float((p.detach() - b).abs().max()) for p, b in zip(peer.G.parameters(), before,
-                                                                 strict=True)]
-    assert max(moved) > 0
+    peer = _peer(peer_kwargs(cfg), "step")
+    assert all(np.isfinite(peer["losses"])) and peer["moved"] > 0
     # step 0 is before ema_start: the EMA copies G; step 1 averages, so it lags G
-    lag = max(float((e - p.detach()).abs().max())
-              for e, p in zip(peer.ema, peer.G.parameters(), strict=True))
-    assert lag > 0
+    assert peer["lag"] > 0
 
 
 BENCH = """
