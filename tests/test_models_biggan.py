@@ -4,8 +4,6 @@ of the biggan_digits preset through the real trainer."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +27,8 @@ from jaxgan.regularizers import add_orthogonal_grad, orthogonal_penalty
 from jaxgan.sampling import truncate
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from _one_vs_eight import one_vs_eight  # noqa: E402
 
 
 def test_linear_conditional_batch_norm_is_bn_times_one_plus_gain_plus_bias():
@@ -233,19 +233,7 @@ def test_one_device_equals_eight_devices(tmp_path):
     """Two scanned BigGAN iterations (n_critic 2, classes, attention, orthogonal
     regularization, EMA start) on 1 and on 8 forced host devices, sync batch norm.
     Marked slow: two compiles in subprocesses, ~45 s on a loaded 2-core CPU."""
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    procs = {n: subprocess.Popen([sys.executable, str(HERE / "_multidevice_step.py"), str(n),
-                                  str(tmp_path / f"{n}.npz"), "biggan"], env=env)
-             for n in (1, 8)}  # side by side: each is one compile, mostly one core
-    for p in procs.values():
-        assert p.wait(timeout=600) == 0
-    one, eight = (dict(np.load(tmp_path / f"{n}.npz")) for n in (1, 8))
-    assert one.keys() == eight.keys()
-    for k in one:
-        if k.startswith("metric/") and ("diversity" in k or "dup_frac" in k):
-            continue
-        np.testing.assert_allclose(eight[k].astype(np.float64), one[k].astype(np.float64),
-                                   rtol=2e-5, atol=2e-6, err_msg=k)
+    one = one_vs_eight(tmp_path, "biggan", timeout=600)
     assert any("shared" in k for k in one) and any("attention" in k for k in one)
 
 

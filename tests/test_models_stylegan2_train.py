@@ -7,8 +7,6 @@ trainer and `jaxgan sample`'s reader, and 1 device vs 8 forced host devices."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +18,8 @@ from jaxgan import config as C
 from jaxgan import xla_cpu
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from _one_vs_eight import one_vs_eight  # noqa: E402
 
 # the preset at a few channels, with every lazy schedule short enough to fire in 4 steps
 TINY = ["model.g_width=4", "model.d_width=4", "model.latent_dim=8",
@@ -135,19 +135,7 @@ def test_one_device_equals_eight_devices(tmp_path):
     """Two scanned iterations (n_critic 2, style mixing, noise, lazy R1 and path length
     both firing at step 0 and skipping at 1, ADA adjusting p at every step) on 1 and on 8
     forced host devices. Slow-marked: two compiles in subprocesses."""
-    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
-    procs = {n: subprocess.Popen([sys.executable, str(HERE / "_multidevice_step.py"), str(n),
-                                  str(tmp_path / f"{n}.npz"), "stylegan2"], env=env)
-             for n in (1, 8)}
-    for p in procs.values():
-        assert p.wait(timeout=900) == 0
-    one, eight = (dict(np.load(tmp_path / f"{n}.npz")) for n in (1, 8))
-    assert one.keys() == eight.keys()
-    for k in one:
-        if k.startswith("metric/") and ("diversity" in k or "dup_frac" in k):
-            continue
-        np.testing.assert_allclose(eight[k].astype(np.float64), one[k].astype(np.float64),
-                                   rtol=2e-5, atol=2e-6, err_msg=k)
+    one = one_vs_eight(tmp_path, "stylegan2", timeout=900)
     p = [k for k in one if "augment" in k and "'p'" in k]
     assert p and abs(float(one[p[0]]) - 0.5) > 0.01
     assert any("w_avg" in k for k in one) and any("pl_mean" in k for k in one)
