@@ -199,6 +199,27 @@ def is_failure(record: Mapping[str, Any]) -> bool:
     return record.get("verdict") in REMEDY_TABLE
 
 
+# Healthy checkpoints kept besides the initial state: enough that one predates the evidence
+# window of a failure that builds up over several checkpoint intervals.
+HEALTHY_KEPT = 4
+
+
+def restore_point(healthy_steps: Sequence[int], record: Mapping[str, Any]) -> int | None:
+    """The healthy step to go back to for a failure `record`: the newest one older than
+    every record the verdict was judged on (``verdict_evidence_from``), since a state saved
+    inside that window may already hold the failure (a D that is winning while the verdict
+    still reads healthy: the failure benchmark's D-fast runs were lost games at their last
+    healthy checkpoint). The initial state (step 0) is always kept, so a run that fails from
+    its first records starts again with the remedy. Records without the field (written
+    before it existed) go back to the newest healthy step; None when none is kept."""
+    steps = sorted(healthy_steps)
+    if not steps:
+        return None
+    before = record.get("verdict_evidence_from")
+    older = [s for s in steps if not isinstance(before, int) or s < before]
+    return older[-1] if older else steps[0]
+
+
 def is_healthy(record: Mapping[str, Any] | None) -> bool:
     """Healthy with no warning: a checkpoint taken now is one the autopilot may return to."""
     return record is not None and record.get("verdict") == "healthy" and \
@@ -212,8 +233,9 @@ class Autopilot:
     Applied remedies live in ``WORKDIR/autopilot.json`` (written atomically, after the
     failed trajectory's checkpoints are gone and the healthy state is the newest one), so
     a resumed run rebuilds the remedied config, and a run killed mid-remedy replays the
-    same failure into the same remedy. The last healthy checkpoint has a directory of its
-    own (``checkpoints_healthy/``, one kept), outside the main retention window.
+    same failure into the same remedy. Healthy checkpoints have a directory of their own
+    (``checkpoints_healthy/``: the newest HEALTHY_KEPT and the initial state, step 0),
+    outside the main retention window; `restore_point` picks among them.
     """
 
     def __init__(self, cfg: Config, workdir: Path) -> None:
@@ -223,8 +245,8 @@ class Autopilot:
         self.path = workdir / "autopilot.json"
         self.applied: list[dict[str, Any]] = (
             json.loads(self.path.read_text()) if self.path.exists() else [])
-        self.healthy = Checkpointer(workdir / "checkpoints_healthy", keep=1,
-                                    async_save=False)
+        self.healthy = Checkpointer(workdir / "checkpoints_healthy", keep=HEALTHY_KEPT,
+                                    async_save=False, keep_steps=(0,))
 
     def acts_on(self, cfg: Config, record: Mapping[str, Any]) -> bool:
         """A failure the autopilot answers now. After a remedy the monitor's window still
@@ -240,6 +262,11 @@ class Autopilot:
         for entry in self.applied:
             cfg = apply_remedy(cfg, entry["overrides"])
         return cfg
+
+    def note_start(self, step: int, state: Any) -> None:
+        """Keep the initial state (a run starting at step 0 with no healthy step yet)."""
+        if step == 0 and self.healthy.latest_step() is None:
+            self.healthy.save(0, state, force=True)
 
     def note_checkpoint(self, step: int, state: Any, last: Mapping[str, Any] | None) -> None:
         if is_healthy(last):
@@ -280,8 +307,10 @@ class Autopilot:
         remedy, overrides = found
         new_cfg = apply_remedy(run.cfg, overrides)
         ckpt.wait()
-        step, state = self._restore_healthy(run)
+        step, state = self._restore_healthy(
+            run, restore_point(self.healthy.steps(), record))
         ckpt.delete_after(step - 1)
+        self.healthy.delete_after(step)  # the failed trajectory's
         entry = {"step": step, "failed_at": int(record["step"]),
                  "verdict": record["verdict"], "remedy": remedy.name, "what": remedy.what,
                  "overrides": overrides}
@@ -317,4 +346,4 @@ class Autopilot:
 
 
 __all__ = ["Remedy", "REMEDY_TABLE", "next_remedy", "apply_remedy", "set_hyperparams",
-           "Autopilot", "is_failure", "is_healthy"]
+           "Autopilot", "is_failure", "is_healthy", "restore_point", "HEALTHY_KEPT"]

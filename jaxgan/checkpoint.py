@@ -34,7 +34,7 @@ import math
 import shutil
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -49,15 +49,19 @@ class CheckpointError(RuntimeError):
 
 
 def preservation(keep: int, keep_every: int = 0, keep_best: str = "",
-                 keep_best_mode: str = "min", latest: bool = True
+                 keep_best_mode: str = "min", latest: bool = True,
+                 keep_steps: Sequence[int] = ()
                  ) -> tuple[Any, Callable[[Mapping[str, Any]], float] | None]:
     """The orbax preservation policy of the ``train.keep_*`` settings, and the ``best_fn``
     that makes orbax store each save's metrics (None without `keep_best`). `latest=False`
-    leaves out the newest-K part: what is kept forever or as the best."""
+    leaves out the newest-K part: what is kept forever or as the best. `keep_steps` are
+    kept whatever their age (the autopilot's initial state, step 0)."""
     cm = ocp.checkpoint_managers
     policies: list[Any] = [cm.LatestN(n=keep)] if latest else []
     if keep_every:
         policies.append(cm.EveryNSteps(interval_steps=keep_every))
+    if keep_steps:
+        policies.append(cm.CustomSteps(steps=list(keep_steps)))
     best_fn = None
     if keep_best:
         worst = math.inf if keep_best_mode == "min" else -math.inf
@@ -149,7 +153,7 @@ class Checkpointer:
 
     def __init__(self, directory: str | Path, keep: int = 3, async_save: bool = True,
                  read_only: bool = False, keep_every: int = 0, keep_best: str = "",
-                 keep_best_mode: str = "min") -> None:
+                 keep_best_mode: str = "min", keep_steps: Sequence[int] = ()) -> None:
         self.directory = Path(directory).absolute()
         self.read_only = read_only
         if read_only:
@@ -166,7 +170,8 @@ class Checkpointer:
             finally:
                 absl_log.setLevel(level)
         else:
-            policy, best_fn = preservation(keep, keep_every, keep_best, keep_best_mode)
+            policy, best_fn = preservation(keep, keep_every, keep_best, keep_best_mode,
+                                           keep_steps=keep_steps)
             if best_fn is not None:
                 logging.getLogger("absl").addFilter(_ABSL_FILTER)  # idempotent
             options = ocp.CheckpointManagerOptions(preservation_policy=policy, best_fn=best_fn,

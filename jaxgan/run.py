@@ -267,12 +267,13 @@ def make_monitor(cfg: Config, history: Iterable[Mapping[str, Any]] = ()):
 
 def verdict_fields(verdict: Any, full: bool = True) -> dict[str, Any]:
     """What a verdict adds to a log record: its name and, for a failure, its evidence;
-    `full` adds since when, and the at-risk warning below a verdict ("" when none), which
-    the trainer records and a sweep does not."""
+    `full` adds since when and from which step its evidence reads, and the at-risk warning
+    below a verdict ("" when none), which the trainer records and a sweep does not."""
     out: dict[str, Any] = {"verdict": verdict.name}
     if verdict.name not in ("healthy", "warming_up"):
         if full:
             out["verdict_since"] = verdict.since_step
+            out["verdict_evidence_from"] = verdict.evidence_from
         out["verdict_evidence"] = "; ".join(verdict.evidence)
     if full:
         out["at_risk"] = verdict.at_risk

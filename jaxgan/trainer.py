@@ -114,6 +114,8 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     rollbacks, stop, wall0 = 0, False, 0.0
     try:
         step, state, resumed = _fresh_or_restored(run, ckpt)
+        if pilot is not None:
+            pilot.note_start(step, state)
         result = TrainResult(state)
         if step >= tc.steps:
             result.already_finished = True

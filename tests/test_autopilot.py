@@ -136,7 +136,6 @@ def test_the_autopilot_restores_the_healthy_step_and_applies_the_first_remedy(re
     assert [(e["verdict"], e["remedy"], e["overrides"]) for e in applied] == [
         ("vanishing_gradient", "non_saturating", ["loss.name=non_saturating"])]
     healthy, failed = applied[0]["step"], applied[0]["failed_at"]
-    assert healthy < failed
     recs = read_jsonl(wd / "metrics.jsonl")
     by_step = {}
     for r in recs:
@@ -144,8 +143,11 @@ def test_the_autopilot_restores_the_healthy_step_and_applies_the_first_remedy(re
             assert r["step"] == healthy and r["autopilot"] == "non_saturating"
         elif "d_loss" in r:
             by_step.setdefault(r["step"], []).append(r)
-    assert by_step[healthy][0]["verdict"] == "healthy"
-    assert by_step[failed][0]["verdict"] == "vanishing_gradient"
+    failing = by_step[failed][0]
+    assert failing["verdict"] == "vanishing_gradient"
+    # it went back to before every record the verdict read, to a healthy step or step 0
+    assert healthy < failing["verdict_evidence_from"] <= failed
+    assert healthy == 0 or by_step[healthy][0]["verdict"] == "healthy"
     # the step after the remedy was trained again, with the other loss: G's loss changed
     # from minimax's log(1 - D) (negative) to the non-saturating -log D (positive)
     assert by_step[failed][0]["g_loss"] < 0 < by_step[failed][1]["g_loss"]
@@ -161,8 +163,8 @@ def test_the_autopilot_restores_the_healthy_step_and_applies_the_first_remedy(re
     from jaxgan.checkpoint import Checkpointer
 
     kept = Checkpointer(wd / "checkpoints_healthy", read_only=True).steps()
-    assert len(kept) == 1 and kept[0] >= healthy
-    assert by_step[kept[0]][-1]["verdict"] == "healthy"
+    assert kept[0] == 0 and healthy in kept and len(kept) <= autopilot.HEALTHY_KEPT + 1
+    assert all(by_step[s][-1]["verdict"] == "healthy" for s in kept[1:])
 
 
 def test_a_remedied_run_resumes_bit_exactly(remedied, tmp_path):
@@ -178,6 +180,31 @@ def test_a_remedied_run_resumes_bit_exactly(remedied, tmp_path):
     resumed = train(resolve("zoo_vanishing_gradient", [*AP, "train.steps=450"], 1), part)
     for a, b in zip(_leaves(whole.state), _leaves(resumed.state), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_restore_point_is_the_newest_healthy_step_before_the_evidence():
+    steps = [0, 200, 400, 600]
+    assert autopilot.restore_point(steps, {"verdict_evidence_from": 650}) == 600
+    assert autopilot.restore_point(steps, {"verdict_evidence_from": 600}) == 400
+    assert autopilot.restore_point(steps, {"verdict_evidence_from": 150}) == 0
+    assert autopilot.restore_point([300, 500], {"verdict_evidence_from": 100}) == 300
+    assert autopilot.restore_point(steps, {}) == 600  # a record from before the field
+    assert autopilot.restore_point([], {"verdict_evidence_from": 100}) is None
+
+
+def test_the_monitor_says_from_which_step_its_evidence_reads():
+    """The verdict's `evidence_from` is the first step of the records it judged: the
+    record itself while warming up, the window's first once the window slides."""
+    from jaxgan.diagnostics import HealthMonitor
+
+    mon = HealthMonitor(window=5, warmup=2)
+    froms = []
+    for i in range(1, 12):
+        v = mon.update({"step": 10 * i, "d_loss": 1.3, "g_loss": 0.8, "d_real_acc": 0.6,
+                        "d_fake_acc": 0.6, "g_grad_norm": 1.0, "d_grad_norm": 1.0})
+        froms.append(v.evidence_from)
+    assert froms[:2] == [10, 20]  # warming up
+    assert froms[2:] == [30, 30, 30, 30, 30, 40, 50, 60, 70]
 
 
 def test_set_hyperparams_scales_the_learning_rate_in_the_state(digits):

@@ -32,6 +32,9 @@ class Verdict:
     """The monitor's judgement after one log record.
 
     `since_step` is the first step of the current uninterrupted run of this verdict;
+    `evidence_from` the first step of the records this judgement read (the window, or the
+    record itself while warming up): a state saved before it is one no evidence of the
+    failure describes, which is where the autopilot goes back to;
     `warming_up` is true while the monitor is still collecting its early baseline, when the
     only possible verdicts are `healthy` and `diverged`. `at_risk` is the warning level
     below a verdict (`d_dominating`, `collapsing`, ...; "" when none, and only ever set while
@@ -47,6 +50,7 @@ class Verdict:
     warming_up: bool = False
     at_risk: str = ""
     at_risk_evidence: list[str] = field(default_factory=list)
+    evidence_from: int = 0
 
     @property
     def healthy(self) -> bool:
@@ -138,7 +142,7 @@ class HealthMonitor:
         if (warming or not self._early) and not det.insane(record, profile):
             self._early.append(record)
             self._baseline = make_baseline(self._early)
-        risk = None
+        risk, evidence_from = None, step
         if warming:
             found = det.detect_diverged([record], self._baseline, profile)
             if found is None:
@@ -147,16 +151,19 @@ class HealthMonitor:
         else:
             self._recent.append(record)
             found = self._judge(profile)
+            evidence_from = _step(self._recent[0])
             if found.name == "healthy" and len(self._recent) < det.MIN_EVIDENCE_RECORDS:
                 # Too few records since the warm-up to judge them alone: D ahead while G
                 # loses reads absolute levels, so the warm-up records count for it too (a
                 # D ahead from the start is named at the first record after the warm-up,
                 # a start-up transient that has ended is not: the latest record must show it)
-                found = det.early_dominance(self._kept[-self.window:], self._baseline,
-                                            profile) or found
+                early = det.early_dominance(self._kept[-self.window:], self._baseline,
+                                            profile)
+                if early is not None:
+                    found, evidence_from = early, _step(self._kept[-self.window:][0])
             if found.name == "healthy":
                 risk = assess_risk(list(self._recent), self._baseline, profile)
-        return self._emit(found, step, warming, profile, risk)
+        return self._emit(found, step, warming, profile, risk, evidence_from)
 
     def _fill_sparse(self, record: Mapping[str, Any]) -> Mapping[str, Any]:
         missing = {k: v for k, v in self._sparse.items() if k not in record}
@@ -208,11 +215,13 @@ class HealthMonitor:
                           if det.value(last, k) is not None)]
 
     def _emit(self, found: det.Finding, step: int, warming: bool,
-              profile: det.LossProfile, risk: det.Finding | None = None) -> Verdict:
+              profile: det.LossProfile, risk: det.Finding | None = None,
+              evidence_from: int | None = None) -> Verdict:
         since = step
         if self.verdict is not None and self.verdict.name == found.name:
             since = self.verdict.since_step
         self.verdict = Verdict(found.name, since, found.evidence,
                                _remedies(found.name, profile), step, warming,
-                               risk.name if risk else "", list(risk.evidence) if risk else [])
+                               risk.name if risk else "", list(risk.evidence) if risk else [],
+                               step if evidence_from is None else evidence_from)
         return self.verdict
