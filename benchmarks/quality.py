@@ -23,7 +23,7 @@ The sides:
 * ``jaxgan``: the jaxgan preset as shipped (EMA generator and its tricks): what a user gets.
 
     python benchmarks/quality.py --data digits --seeds 0 1 2
-    python benchmarks/quality.py --data mnist --seeds 0 1 2 --steps 2000
+    python benchmarks/quality.py --data mnist --seeds 0 1 2 --steps 600 --width 32
 
 Results go to `benchmarks/RESULTS.md` (by hand) and, with `--json FILE`, to a file.
 """
@@ -161,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", default=None)
     p.add_argument("--torch-threads", type=int, default=os.cpu_count() or 1,
                    help="PyTorch's intra-op threads (on a loaded machine 1 can be faster)")
+    p.add_argument("--width", type=int, default=None, help="G and D width of every side "
+                   "(default: the pytorch/examples sizes, DCGAN_DIMS)")
+    p.add_argument("--save", default=None, help="write each run's samples (.npz) here")
     p.add_argument("--grids", default=None, help="write an 8x8 sample grid (PNG) of each "
                    "side's first seed into this folder")
     args = p.parse_args(argv)
@@ -170,8 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     cfg = resolve(preset, [], 1)
     steps = args.steps or cfg.train.steps
     nz, ngf, ndf, batch = DCGAN_DIMS[args.data]
-    plain = PLAIN + [f"model.latent_dim={nz}", f"model.g_width={ngf}",
-                     f"model.d_width={ndf}", f"train.batch_size={batch}"]
+    ngf, ndf = (args.width, args.width) if args.width else (ngf, ndf)
+    widths = [f"model.g_width={ngf}", f"model.d_width={ndf}"]
+    plain = PLAIN + [f"model.latent_dim={nz}", *widths, f"train.batch_size={batch}"]
     root = Path(tempfile.mkdtemp(prefix="jaxgan-quality-"))
     npz = root / f"{args.data}.npz"
     np.savez(npz, images=images[..., None])
@@ -190,12 +194,16 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 extra = [f"train.steps={steps}", f"train.checkpoint_every={steps}",
                          f"train.sample_every={steps}"]
-                extra += plain if side == "jaxgan-plain" else []
+                extra += plain if side == "jaxgan-plain" else widths if args.width else []
                 samples = train_jaxgan(npz, res, preset, extra, seed, root, args.num)
             row = {"side": side, "seed": seed, "wall_s": round(time.perf_counter() - t0, 1),
                    **score(judge, samples)}
             rows.append(row)
             print(json.dumps(row), flush=True)
+            if args.save:
+                Path(args.save).mkdir(parents=True, exist_ok=True)
+                np.savez_compressed(Path(args.save) / f"{args.data}_{side}_s{seed}.npz",
+                                    samples=np.asarray(samples, np.float32))
             if args.grids and seed == args.seeds[0]:
                 save_grid(samples, Path(args.grids) / f"{args.data}_{side}_s{seed}.png")
     print("\n| side | FD (median, worst) | confident (median, worst) | classes >= 3 % "
