@@ -32,9 +32,9 @@ class Verdict:
     """The monitor's judgement after one log record.
 
     `since_step` is the first step of the current uninterrupted run of this verdict;
-    `evidence_from` the first step of the records this judgement read (the window, or the
-    record itself while warming up): a state saved before it is one no evidence of the
-    failure describes, which is where the autopilot goes back to;
+    `evidence_from` the first step of the records this judgement read (the last `window`
+    records, warm-up included, or the record itself while warming up): a state saved
+    before it is one no evidence of the failure describes, where the autopilot goes back to;
     `warming_up` is true while the monitor is still collecting its early baseline, when the
     only possible verdicts are `healthy` and `diverged`. `at_risk` is the warning level
     below a verdict (`d_dominating`, `collapsing`, ...; "" when none, and only ever set while
@@ -151,16 +151,17 @@ class HealthMonitor:
         else:
             self._recent.append(record)
             found = self._judge(profile)
-            evidence_from = _step(self._recent[0])
+            # the window's first step, counting the warm-up records that precede a window
+            # not yet full: a failure judged at the first records after the warm-up (D ahead
+            # from the start) may have shown in them, unjudged
+            evidence_from = _step(self._kept[-self.window:][0])
             if found.name == "healthy" and len(self._recent) < det.MIN_EVIDENCE_RECORDS:
                 # Too few records since the warm-up to judge them alone: D ahead while G
                 # loses reads absolute levels, so the warm-up records count for it too (a
                 # D ahead from the start is named at the first record after the warm-up,
                 # a start-up transient that has ended is not: the latest record must show it)
-                early = det.early_dominance(self._kept[-self.window:], self._baseline,
-                                            profile)
-                if early is not None:
-                    found, evidence_from = early, _step(self._kept[-self.window:][0])
+                found = det.early_dominance(self._kept[-self.window:], self._baseline,
+                                            profile) or found
             if found.name == "healthy":
                 risk = assess_risk(list(self._recent), self._baseline, profile)
         return self._emit(found, step, warming, profile, risk, evidence_from)
