@@ -9,6 +9,12 @@ bend. Nothing here imports jaxgan; the judges see samples as plain numpy arrays.
   probability >= 0.9, each class's share of samples and the class entropy (bits), and the
   mean distance to the nearest training digit divided by that of the 297 held-out real
   digits (1.0 is "as close as real unseen digits"; far below 1 is memorization).
+* `MnistJudge`: the same for MNIST at 32x32: an sklearn MLP on 16x16 area-downsampled
+  images, fitted on the first 8,000 of the 10,000 real test digits of
+  `../shared/data/mnist` (IDX files, read here by `mnist_images` / `mnist_labels`), the
+  other 2,000 held out (held-out accuracy 0.965, 96.0 % of them confident at p >= 0.9:
+  the ceiling of a perfect generator). `frechet_distance` of its hidden features is the
+  benchmark's FD (the judge's training digits against the held-out ones: 6.2).
 * `mode_count`: the VEEGAN/PacGAN protocol on the 2-D toys, written out again in numpy: a
   sample is high quality within 3 std of its nearest mode, a mode is captured when at
   least one high-quality sample has it as nearest.
@@ -16,7 +22,9 @@ bend. Nothing here imports jaxgan; the judges see samples as plain numpy arrays.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -131,8 +139,13 @@ class MnistJudge(DigitsJudge):
             labels = mnist_labels()
         x = self.flat(np.asarray(images, np.float64) / 127.5 - 1.0)
         self.train_x, self.held_x, self.held_y = x[:train], x[train:], labels[train:]
-        self.clf = MLPClassifier(hidden_layer_sizes=(128,), alpha=1e-3, max_iter=300,
-                                 random_state=0).fit(self.train_x, labels[:train])
+        from threadpoolctl import threadpool_limits
+
+        # one BLAS thread: on a shared, loaded 2-core machine two spin-waiting threads made
+        # this fit take ~11 minutes instead of ~15 s
+        with threadpool_limits(1):
+            self.clf = MLPClassifier(hidden_layer_sizes=(128,), alpha=1e-3, max_iter=300,
+                                     random_state=0).fit(self.train_x, labels[:train])
         self.nn = NearestNeighbors(n_neighbors=1).fit(self.train_x)
         self.held_nn = float(self.nn.kneighbors(self.held_x)[0].mean())
         self.held_spread = pixel_spread(self.held_x)
@@ -149,13 +162,19 @@ class MnistJudge(DigitsJudge):
         return hidden_features(self.clf, self.flat(images))
 
 
-def mnist_labels() -> np.ndarray:
-    import gzip
-    from pathlib import Path
+MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 
-    path = Path(__file__).resolve().parents[2] / "shared/data/mnist/t10k-labels-idx1-ubyte.gz"
-    with gzip.open(path) as f:
+
+def mnist_labels() -> np.ndarray:
+    """The 10,000 labels of the shared MNIST test set (IDX1 file, gzipped)."""
+    with gzip.open(MNIST_DIR / "t10k-labels-idx1-ubyte.gz") as f:
         return np.frombuffer(f.read(), np.uint8, offset=8).astype(np.int64)
+
+
+def mnist_images() -> np.ndarray:
+    """The 10,000 uint8 28x28 images of the shared MNIST test set (IDX3 file, gzipped)."""
+    with gzip.open(MNIST_DIR / "t10k-images-idx3-ubyte.gz") as f:
+        return np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 28, 28)
 
 
 def pixel_spread(x: np.ndarray) -> float:
