@@ -126,3 +126,47 @@ def test_unknown_source_and_bad_channels():
         make_source(DataConfig(source="imagenet"), seed=0)
     with pytest.raises(DataError, match="channels must be 1 or 3"):
         make_source(DataConfig(source="npz", path="x.npz", channels=2), seed=0)
+
+
+def _write_idx(path, array):
+    """An IDX file of unsigned bytes as MNIST ships it (magic 0x0000080N, big-endian dims)."""
+    import gzip
+
+    head = bytes([0, 0, 8, array.ndim]) + b"".join(int(d).to_bytes(4, "big")
+                                                    for d in array.shape)
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "wb") as f:
+        f.write(head + np.ascontiguousarray(array, np.uint8).tobytes())
+
+
+def test_idx_source_reads_mnist_files_by_split(tmp_path):
+    rng = np.random.default_rng(0)
+    train = rng.integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    test = rng.integers(0, 256, size=(3, 28, 28), dtype=np.uint8)
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", train)
+    _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.array([0, 1, 2, 3, 9]))
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte", test)  # not gzipped, no labels
+    src = make_source(DataConfig(source="idx", path=str(tmp_path), split="train",
+                                 resolution=28, channels=1), seed=0)
+    np.testing.assert_array_equal(src.images[..., 0], train)
+    np.testing.assert_array_equal(src.labels, [0, 1, 2, 3, 9])
+    assert src.num_classes == 10
+    src = make_source(DataConfig(source="idx", path=str(tmp_path), split="test",
+                                 resolution=32, channels=1), seed=0)
+    assert src.images.shape == (3, 32, 32, 1) and src.labels is None
+    with pytest.raises(DataError, match="2 images-idx3-ubyte files"):
+        make_source(DataConfig(source="idx", path=str(tmp_path), split=""), seed=0)
+    with pytest.raises(DataError, match="without a slice"):
+        make_source(DataConfig(source="idx", path=str(tmp_path), split="train[:5]"), seed=0)
+    (tmp_path / "bad").mkdir()
+    bad = tmp_path / "bad" / "t10k-images-idx3-ubyte"
+    bad.write_bytes(b"\x00\x00\x08\x03" + bytes(8))  # 3 dimensions, 2 given
+    with pytest.raises(DataError, match="ends inside its header"):
+        make_source(DataConfig(source="idx", path=str(tmp_path / "bad"), split="test"), seed=0)
+    _write_idx(bad, np.zeros((2, 4, 4), np.uint8))
+    bad.write_bytes(bad.read_bytes()[:-1])
+    with pytest.raises(DataError, match="holds 31 bytes after its header, expected 32"):
+        make_source(DataConfig(source="idx", path=str(tmp_path / "bad"), split="test"), seed=0)
+    (tmp_path / "bad" / "t10k-images-idx3-ubyte").write_bytes(b"PK\x03\x04junk")
+    with pytest.raises(DataError, match="not an IDX file"):
+        make_source(DataConfig(source="idx", path=str(tmp_path / "bad"), split="test"), seed=0)

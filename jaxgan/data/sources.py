@@ -140,6 +140,15 @@ def _files(kind: str) -> SourceFactory:
     return make
 
 
+def idx_dataset(cfg: DataConfig, seed: int) -> ImageSource:
+    """MNIST's IDX files in the folder `cfg.path` (numpy only; `jaxgan.data.idx`)."""
+    if not cfg.path:
+        raise DataError("data.path must point to a folder of IDX files when data.source=idx")
+    from jaxgan.data.idx import idx_source
+
+    return idx_source(cfg.path, cfg.split, cfg.resolution, cfg.channels, seed)
+
+
 def arrayrecord_dataset(cfg: DataConfig, seed: int) -> Source:
     """A dataset `jaxgan prepare` wrote (ArrayRecord), streamed through Grain or held in
     memory by `cfg.stream` (grain imported only here)."""
@@ -152,6 +161,7 @@ register_source("digits", digits_source)
 register_source("tfds", tfds_dataset)
 register_source("folder", _files("folder"))
 register_source("npz", _files("npz"))
+register_source("idx", idx_dataset)
 register_source("arrayrecord", arrayrecord_dataset, streams=True)
 register_source("random", random_source)  # uniform noise: benchmarks, no dataset needed
 register_source("toy_ring", lambda cfg, seed: toy_ring(seed), on_device=True)
