@@ -464,12 +464,14 @@ RESCUE_CKPT = {"ring": 200, "grid": 200, "digits": 250, "mnist": 250}  # a recen
 
 
 def rescue(root: Path, rows: list[Scored], files: dict[str, str], seeds: tuple[int, ...],
-           jobs: int) -> list[dict]:
-    """Retrain the failing runs (truth in KINDS, the given seeds) with the autopilot on and
-    judge them: rescued = the final verdict healthy and the judge within 10 % of the
-    healthy controls' median coverage (toys: modes; images: classes >= 3 % and confidence)."""
+           jobs: int, only: str = "") -> list[dict]:
+    """Retrain the failing runs (truth in KINDS, the given seeds, names containing `only`)
+    with the autopilot on and judge them: rescued = the final verdict healthy and the judge
+    within 10 % of the healthy controls' median coverage (toys: modes; images: classes
+    >= 3 % and confidence)."""
     controls = _control_medians(root, rows)
-    todo = [r for r in rows if r.truth in KINDS and r.seed in seeds and r.case.base in controls]
+    todo = [r for r in rows if r.truth in KINDS and r.seed in seeds and r.case.base in controls
+            and only in r.case.name]
 
     def one(r: Scored) -> dict:
         case = Case(r.case.kind, r.case.mechanism + " remedy", r.case.half, r.case.base,
@@ -546,8 +548,8 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     root = Path(args.root)
     if args.action == "rescue":
-        rows = [r for r in score(root) if args.only in r.case.name]
-        out = rescue(root, rows, data_files(root / "data"), tuple(args.seeds), args.jobs)
+        out = rescue(root, score(root), data_files(root / "data"), tuple(args.seeds),
+                     args.jobs, args.only)
         for o in out:
             print(json.dumps({k: v for k, v in o.items() if k != "judge"}), o["judge"])
         by_kind: dict = defaultdict(lambda: [0, 0])

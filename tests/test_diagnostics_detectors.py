@@ -440,7 +440,7 @@ def test_verdict_to_dict_and_str():
     d = v.to_dict()
     assert d["name"] == "convergence_failure" and d["step"] == 49 * EVERY
     assert set(d) == {"name", "since_step", "evidence", "remedies", "step", "warming_up",
-                      "at_risk", "at_risk_evidence"}
+                      "at_risk", "at_risk_evidence", "evidence_from"}
     assert d["at_risk"] == "" and d["at_risk_evidence"] == []
     assert str(v) == f"convergence_failure since step {(ONSET + LAG) * EVERY}"
     assert set(mon.REMEDIES) == set(mon.VERDICTS)

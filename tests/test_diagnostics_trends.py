@@ -167,6 +167,32 @@ def test_d_of_g_z_at_zero_alone_is_g_losing():
     assert any("median D(G(z))" in e for e in v[-1].evidence)
 
 
+def _with_confident(recs, confident):
+    for i, r in enumerate(recs):
+        r["class_confident"] = confident(i)
+    return recs
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_d_ahead_while_the_classifier_recognizes_nothing_is_convergence_failure(seed):
+    """The healthy digits shape (D 0.93-1.0 accurate, G's loss ~2.1, D(G(z)) 0.1-0.25: no
+    losing level) while jaxgan's classifier is sure of no sample: G learns nothing."""
+    verdicts = replay(_with_confident(digits_shaped(40, seed), lambda i: 0.0))
+    first = next(i for i, v in enumerate(verdicts) if not v.healthy)
+    assert verdicts[first].name == "convergence_failure"
+    assert first == WARMUP + dominance.NOTHING_MIN_RECORDS - 1  # the 8th judged record
+    assert any("class_confident" in e for e in verdicts[first].evidence)
+    assert {v.name for v in verdicts[first:]} == {"convergence_failure"}
+
+
+@pytest.mark.parametrize("blank", [4, dominance.NOTHING_MIN_RECORDS - 1 + WARMUP])
+def test_a_g_that_starts_drawing_recognizable_samples_is_not_flagged(blank):
+    """Healthy runs show nothing recognizable only in their first records (the controls: at
+    most 4), and the latest record must show it: a G that has started is not judged."""
+    recs = _with_confident(digits_shaped(40, 1), lambda i: 0.0 if i < blank else 0.6)
+    assert names(replay(recs)) == {"healthy"}
+
+
 # --- absolute sanity bounds ----------------------------------------------------------------
 
 def test_huge_finite_losses_in_the_first_interval_are_diverged_at_once():

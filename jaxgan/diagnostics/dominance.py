@@ -31,6 +31,8 @@ from jaxgan.diagnostics.thresholds import (
     G_CLIMB_MARGIN,
     G_DEAD_NORM,
     HOLD_FRAC,
+    NOTHING_CONFIDENT,
+    NOTHING_MIN_RECORDS,
     OSC_MIN_RECORDS,
     SATURATED_PROB,
     VANISH_FRAC,
@@ -132,6 +134,20 @@ def _g_losing(window: Sequence[Record], profile: LossProfile, active: bool) -> l
     return ev
 
 
+def _nothing_recognized(window: Sequence[Record], active: bool) -> list[str]:
+    """Evidence that G has learned nothing the live classifier recognizes: sure of at most
+    NOTHING_CONFIDENT of its samples in NOTHING_MIN_RECORDS records (half that to hold a
+    verdict), the latest among them. Absent without the class signal."""
+    conf = [v for r in window if (v := value(r, "class_confident")) is not None]
+    hits = sum(v <= NOTHING_CONFIDENT for v in conf)
+    need = NOTHING_MIN_RECORDS // 2 if active else NOTHING_MIN_RECORDS
+    if not conf or hits < need or conf[-1] > NOTHING_CONFIDENT:
+        return []
+    return [f"class_confident <= {NOTHING_CONFIDENT:g} in {hits}/{len(conf)} records: "
+            "jaxgan's classifier recognizes almost none of G's samples (G has learned "
+            "nothing it can name while D is ahead)"]
+
+
 def _g_starved(window: Sequence[Record], baseline: Mapping[str, float],
                profile: LossProfile) -> bool:
     """G's gradient has collapsed in much of the window: a vanishing gradient instead."""
@@ -146,7 +162,8 @@ def _losing_over_time(window: Sequence[Record], baseline: Mapping[str, float],
                                              or profile.probabilistic)):
         return None
     ok, where = sustained(window, _d_ahead, active)
-    if not ok or not (losing := _g_losing(window, profile, active)):
+    if not ok or not (losing := _g_losing(window, profile, active)
+                      or _nothing_recognized(window, active)):
         return None
     if _g_starved(window, baseline, profile):
         return None

@@ -97,6 +97,17 @@ G_LOSS_HIGH = {"non_saturating": 3.0, "minimax": -0.05, "least_squares": 0.4}
 # toy_ring run with G 10x faster than D sat at accuracies 0.86-0.93 with G's loss 2.7-4.7
 # (early 0.76) and ended at 3/8 modes, 1 % high quality; G's loss is what separates it.
 D_AHEAD_ACC = 0.85
+# ...or G has learned nothing recognizable while D is ahead: jaxgan's live classifier
+# (labelled image data, `health.class_signal`) is sure (p >= 0.9) of at most
+# NOTHING_CONFIDENT of G's samples in at least NOTHING_MIN_RECORDS records of the window,
+# the latest among them. Measured on the failure benchmark (benchmarks/health_zoo.py, whose
+# half B and the autopilot's rescue runs showed it; half A is the held-out check): healthy
+# digits and MNIST controls show it in at most 4 consecutive records (their first, before G
+# draws digits); a minimax MNIST run with D 10x faster than G in 18 of 20 (D(G(z)) sliding
+# 0.5 -> 0.04 over 1,000 steps, never reaching the saturation level below), a D 4x faster
+# than a G at lr 1e-5 in all 30. A level of G's loss cannot tell these apart from health.
+NOTHING_CONFIDENT = 0.02
+NOTHING_MIN_RECORDS = 8
 # Wasserstein has no floor and no meaningful sign: the critic winning shows as its
 # Wasserstein estimate -(d_loss) growing steadily, here 3x within one window.
 WGAN_W_GROWTH = 3.0
