@@ -13,6 +13,13 @@ Workloads (see `torch_peers.py` for the PyTorch side):
   biggan_cifar10's 32x32 network and recipe (5 D steps, attention at 16x16, 4 x 20
   hierarchical latents, 128-wide embedding) at widths 4 x 8 in G and D and batch 16
   instead of 4 x 96 / 4 x 48 and 64, so that a round fits a shared 2-core CPU.
+* ``stylegan2_digits``: StyleGAN2 with ADA (`torch_stylegan2.py`, the same network and
+  iteration in PyTorch), images/s, the preset as it is (8x8, batch 32, 1 D step). What
+  is timed: whole iterations (ADA-augmented D step, then the G step through the updated
+  D), in rounds of a multiple of 16 consecutive iterations, so each round holds the lazy
+  regularizers as jaxgan runs them: one R1 step (every 16 D updates), four path-length
+  steps (every 4 G steps) and four adjustments of ADA's p; jaxgan's `lax.cond` runs only
+  the branch taken, the peer an `if`.
 
 The machine is shared, so each workload alternates jaxgan and PyTorch for `--rounds`
 rounds and reports the median of each and the ratio of medians: background load hits both
@@ -20,6 +27,7 @@ alike. Usage::
 
     python benchmarks/step_speed.py [--only dcgan64,toy64,toy512] [--rounds 3] [--json F]
     python benchmarks/step_speed.py --only biggan_digits,biggan32 --rounds 3 --dcgan-steps 3
+    python benchmarks/step_speed.py --only stylegan2_digits --rounds 3 --dcgan-steps 16
 """
 
 from __future__ import annotations
@@ -37,9 +45,12 @@ from machine import cpu_model  # noqa: E402
 
 DCGAN64 = ["data.resolution=64", "data.channels=3", "train.batch_size=64",
            "model.upsample=fast", "model.downsample=s2d"]
-BIGGAN = {"biggan_digits": ("biggan_digits", []),
+# the workloads timed against a family's PyTorch peer: (preset, overrides, iterations a
+# round's count is a multiple of: the period of the lazy regularizers)
+FAMILY = {"biggan_digits": ("biggan_digits", [], 1),
           "biggan32": ("biggan_cifar10", ["model.g_width=8", "model.d_width=8",
-                                          "train.batch_size=16"])}
+                                          "train.batch_size=16"], 1),
+          "stylegan2_digits": ("stylegan2_digits", [], 16)}
 
 
 def _jax_cfg(workload: str, spc: int, extra: list[str]):
@@ -47,8 +58,8 @@ def _jax_cfg(workload: str, spc: int, extra: list[str]):
 
     if workload == "dcgan64":
         return resolve("dcgan_cifar10", DCGAN64 + extra)
-    if workload in BIGGAN:
-        preset, overrides = BIGGAN[workload]
+    if workload in FAMILY:
+        preset, overrides, _ = FAMILY[workload]
         return resolve(preset, overrides + extra)
     batch = 64 if workload == "toy64" else 512
     return resolve("toy_ring_vanilla", [f"train.batch_size={batch}", f"train.steps_per_call={spc}",
@@ -56,12 +67,10 @@ def _jax_cfg(workload: str, spc: int, extra: list[str]):
 
 
 def _torch_peer(workload: str, cfg):
-    from torch_peers import DCGANPeer, ToyPeer
+    from torch_peers import DCGANPeer, ToyPeer, family_peer
 
-    if workload in BIGGAN:
-        from torch_biggan import BigGANPeer, peer_kwargs
-
-        return BigGANPeer(**peer_kwargs(cfg))
+    if workload in FAMILY:
+        return family_peer(cfg)
     if workload == "dcgan64":
         return DCGANPeer(batch=64)
     return ToyPeer(batch=64 if workload == "toy64" else 512)
@@ -82,6 +91,8 @@ def run_workload(workload: str, rounds: int, steps: int, spc: int, extra: list[s
     cfg = _jax_cfg(workload, spc, extra)
     prep = prepare(cfg)
     per = cfg.train.steps_per_call
+    period = FAMILY.get(workload, (None, None, 1))[2]
+    steps = -(-steps // period) * period
     calls = max(1, steps // per)
     prep.run(1)  # warm-up
     peer = _torch_peer(workload, cfg)

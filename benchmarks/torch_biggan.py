@@ -276,7 +276,3 @@ def peer_kwargs(cfg) -> dict:
                 g_lr=o.g.lr, d_lr=o.d.lr, betas=(o.g.b1, o.g.b2),
                 ortho=cfg.tricks.ortho_reg, ema_decay=t.ema_decay, ema_start=t.ema_start)
 
-
-def param_sizes(module: nn.Module) -> list[int]:
-    """Sorted sizes of a module's trainable tensors (SN's u and v are buffers, not here)."""
-    return sorted(p.numel() for p in module.parameters())

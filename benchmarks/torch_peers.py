@@ -7,15 +7,30 @@
   D: 2 -> 128 -> 128 -> 1, ReLU, Adam 1e-3 beta1 0.5, non-saturating loss), real samples
   drawn each step from the 8-Gaussian ring, as jaxgan draws them on device.
 
+* `family_peer`: the peer of a model family written for the benchmark in its own module
+  (`torch_biggan.BigGANPeer`, `torch_stylegan2.StyleGAN2Peer`), built from a jaxgan config.
+
 Benchmark-only: torch is never imported by the jaxgan package.
 """
 
 from __future__ import annotations
 
+import importlib
 import math
 
 import torch
 from torch import nn
+
+# model.generator -> (module, class) of the peer written for that family
+FAMILY_PEERS = {"biggan": ("torch_biggan", "BigGANPeer"),
+                "stylegan2": ("torch_stylegan2", "StyleGAN2Peer")}
+
+
+def family_peer(cfg, **overrides):
+    """The PyTorch peer of `cfg`'s model family, from its module's ``peer_kwargs(cfg)``."""
+    module, cls = FAMILY_PEERS[cfg.model.generator]
+    mod = importlib.import_module(module)
+    return getattr(mod, cls)(**{**mod.peer_kwargs(cfg), **overrides})
 
 
 def _weights_init(m: nn.Module) -> None:  # verbatim from examples/dcgan/main.py
