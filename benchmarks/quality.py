@@ -163,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="PyTorch's intra-op threads (on a loaded machine 1 can be faster)")
     p.add_argument("--width", type=int, default=None, help="G and D width of every side "
                    "(default: the pytorch/examples sizes, DCGAN_DIMS)")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="overrides of the preset side (`jaxgan`) only: a re-tune to compare")
     p.add_argument("--save", default=None, help="write each run's samples (.npz) here")
     p.add_argument("--grids", default=None, help="write an 8x8 sample grid (PNG) of each "
                    "side's first seed into this folder")
@@ -194,7 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 extra = [f"train.steps={steps}", f"train.checkpoint_every={steps}",
                          f"train.sample_every={steps}"]
-                extra += plain if side == "jaxgan-plain" else widths if args.width else []
+                extra += plain if side == "jaxgan-plain" else [
+                    *(widths if args.width else []), *args.set]
                 samples = train_jaxgan(npz, res, preset, extra, seed, root, args.num)
             row = {"side": side, "seed": seed, "wall_s": round(time.perf_counter() - t0, 1),
                    **score(judge, samples)}
