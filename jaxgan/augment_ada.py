@@ -23,8 +23,10 @@ differentiable with respect to the image, so G's gradient passes through them:
 The heuristic (`AdaState`, kept in the train state so resume is exact): r_t = E[sign
 D(real)] over `interval` steps; then ``p += sign(r_t - target) * images / (kimg * 1000)``
 with `images` the real images D saw meanwhile (p from 0 to 1 in `kimg` thousand images
-at most), clipped to [0, 1]. ``tricks.ada_target=0`` keeps p fixed at ``tricks.ada_p``.
-`ada_p` and `ada_rt` are metrics of every step, signals for the health monitor.
+at most), clipped to [0, 1]. ``tricks.ada_target=0`` keeps p fixed at ``tricks.ada_p``
+(r_t is still measured). `ada_p`, `ada_rt` and `ada_target` are metrics of every step,
+signals for the health monitor: the ``d_overfitting`` detector reads them
+(`jaxgan.diagnostics.overfitting`).
 """
 
 from __future__ import annotations
@@ -239,16 +241,20 @@ def update_state(s: dict, real_logits: jax.Array, step: jax.Array, images: int,
     signs = s["signs"] + jnp.sum(pmean(jnp.mean(jnp.sign(real_logits), axis=-1)))
     count = s["count"] + real_logits.shape[0]
     s = {**s, "signs": signs, "count": count}
-    if target > 0:
-        def adjust(s):
-            rt = s["signs"] / jnp.maximum(s["count"], 1.0)
-            step_size = images * interval / (kimg * 1000.0)
-            p = jnp.clip(s["p"] + jnp.sign(rt - target) * step_size, 0.0, 1.0)
-            zero = jnp.zeros((), jnp.float32)
-            return {"p": p, "signs": zero, "count": zero, "rt": rt}
 
-        s = jax.lax.cond((step + 1) % interval == 0, adjust, lambda s: s, s)
-    return s, {"ada_p": s["p"], "ada_rt": s["rt"]}
+    def adjust(s):  # r_t is measured with p fixed too (target 0): it is a health signal
+        rt = s["signs"] / jnp.maximum(s["count"], 1.0)
+        p = s["p"]
+        if target > 0:
+            step_size = images * interval / (kimg * 1000.0)
+            p = jnp.clip(p + jnp.sign(rt - target) * step_size, 0.0, 1.0)
+        zero = jnp.zeros((), jnp.float32)
+        return {"p": p, "signs": zero, "count": zero, "rt": rt}
+
+    s = jax.lax.cond((step + 1) % interval == 0, adjust, lambda s: s, s)
+    # the target rides along so the health monitor reads r_t against it (0: p fixed)
+    return s, {"ada_p": s["p"], "ada_rt": s["rt"],
+               "ada_target": jnp.asarray(target, jnp.float32)}
 
 
 def validate_ada(cfg: Config) -> None:

@@ -100,6 +100,14 @@ def _r1(cfg: Config, step: int) -> list[str] | None:
     return [f"tricks.r1_gamma={gamma}"]
 
 
+def _stronger_r1(cfg: Config, step: int) -> list[str] | None:
+    """R1 10x stronger where it is on (StyleGAN2-ADA: gamma is what small datasets need
+    more of), else the plain R1 remedy."""
+    if cfg.tricks.r1_gamma > 0:
+        return [f"tricks.r1_gamma={cfg.tricks.r1_gamma * 10:.6g}"]
+    return _r1(cfg, step)
+
+
 def _non_saturating(cfg: Config, step: int) -> list[str] | None:
     del step
     return ["loss.name=non_saturating"] if cfg.loss.name == "minimax" else None
@@ -132,6 +140,8 @@ SMOOTH = Remedy("label_smoothing", "one-sided label smoothing: D's real target 0
 NOISE = Remedy("instance_noise", "instance noise on D's inputs, annealed to 0 by the end",
                _instance_noise)
 R1 = Remedy("r1", "an R1 gradient penalty on real data", _r1)
+STRONGER_R1 = Remedy("stronger_r1", "R1 10x stronger (or an R1 penalty where there is none)",
+                     _stronger_r1)
 NON_SAT = Remedy("non_saturating", "the non-saturating G loss instead of minimax",
                  _non_saturating)
 B1_ZERO = Remedy("adam_b1_zero", "Adam b1=0 for both players (less momentum, less rotation)",
@@ -142,6 +152,7 @@ FEWER_D = Remedy("fewer_d_steps", "halve D's steps per G step (train.n_critic)",
 # Verdict -> the remedies tried in order. `healthy` has none by definition.
 REMEDY_TABLE: dict[str, tuple[Remedy, ...]] = {
     "diverged": (LOWER_BOTH, R1, LOWER_BOTH),
+    "d_overfitting": (STRONGER_R1, SLOW_D, NOISE),
     "convergence_failure": (SLOW_D, SMOOTH, NOISE, FEWER_D, R1),
     "vanishing_gradient": (NON_SAT, FEWER_D, SLOW_D, NOISE, SMOOTH),
     "mode_collapse": (R1, NOISE, SLOW_G, HALVE_BOTH),

@@ -145,9 +145,12 @@ def test_heuristic_follows_the_paper_rule_on_scripted_d_outputs():
                                atol=1e-6)
     assert rts[3] == 1.0 and rts[7] == 0.0
     assert rts[4:7] == [1.0] * 3 and rts[-1] == -1.0
-    fixed = A.update_state(A.init_state(0.3), jnp.ones((1, 4)), jnp.asarray(3), 10,
-                           lambda x: x, 0.0, kimg, interval)[0]  # target 0: p stays
+    fixed, fm = A.update_state(A.init_state(0.3), jnp.ones((1, 4)), jnp.asarray(3), 10,
+                               lambda x: x, 0.0, kimg, interval)  # target 0: p stays
     assert float(fixed["p"]) == pytest.approx(0.3)
+    # ...and r_t is still measured (a health signal), against the target the metrics carry
+    assert float(fixed["rt"]) == 1.0 and float(fm["ada_rt"]) == 1.0
+    assert float(fm["ada_target"]) == 0.0 and float(m["ada_target"]) == pytest.approx(0.6)
 
 
 def test_the_trick_puts_p_in_the_state_and_refuses_bad_configs():

@@ -430,9 +430,9 @@ def test_priority_when_several_fire():
     assert replay(recs)[-1].name == "convergence_failure"
     edit(recs, 45, g_loss=float("nan"))
     assert replay(recs)[45].name == "diverged"
-    assert [n for n, _ in det.DETECTORS] == ["diverged", "convergence_failure",
-                                             "vanishing_gradient", "mode_collapse",
-                                             "oscillation"]
+    assert [n for n, _ in det.DETECTORS] == ["diverged", "d_overfitting",
+                                             "convergence_failure", "vanishing_gradient",
+                                             "mode_collapse", "oscillation"]
 
 
 def test_verdict_to_dict_and_str():

@@ -35,6 +35,7 @@ from jaxgan.diagnostics.dominance import (  # noqa: F401 (re-exported: det.X)
     early_dominance,
     g_grad_vanished,
 )
+from jaxgan.diagnostics.overfitting import detect_d_overfitting
 from jaxgan.diagnostics.records import (  # noqa: F401 (det.X)
     Finding,
     LossProfile,
@@ -51,6 +52,8 @@ from jaxgan.diagnostics.records import (  # noqa: F401 (det.X)
     value,
 )
 from jaxgan.diagnostics.thresholds import (  # noqa: F401  (re-exported: det.X)
+    ADA_P_PINNED,
+    ADA_RT_MARGIN,
     CLASSES_MIN_CONFIDENT,
     D_AHEAD_ACC,
     D_CONFIDENT_PROB,
@@ -351,6 +354,14 @@ register_detector(
         "regularize D: gradient penalty (R1 or WGAN-GP) or spectral norm (model.spectral_norm)",
         "check the data scaling ([-1, 1] to match a tanh generator) and train.precision=float32",
         "train.on_nan=rollback to resume from the last good checkpoint",
+    ))
+register_detector(
+    "d_overfitting", detect_d_overfitting, colour="#8c564b",  # the cause, before its effect
+    remedies=(
+        "more training data: ADA's p is at its useful maximum and D still memorizes",
+        "a stronger R1 (tricks.r1_gamma, e.g. 10x): the ADA paper's small datasets use more",
+        "a narrower D (model.d_width) or a lower D learning rate (optim.d.lr)",
+        "instance noise on D's inputs (tricks.instance_noise)",
     ))
 register_detector(
     "convergence_failure", detect_convergence_failure, colour="#d62728",

@@ -22,6 +22,7 @@ from jaxgan.diagnostics.records import Finding, LossProfile, Record
 
 RISK_NAMES: dict[str, str] = {
     "diverged": "exploding",
+    "d_overfitting": "overfitting",
     "convergence_failure": "d_dominating",
     "vanishing_gradient": "g_starving",
     "mode_collapse": "collapsing",
@@ -41,5 +42,5 @@ def assess_risk(window: Sequence[Record], baseline: Mapping[str, float],
         else:
             found = detect(window, baseline, profile, True)
         if found is not None:
-            return Finding(RISK_NAMES[name], found.evidence)
+            return Finding(RISK_NAMES.get(name, name), found.evidence)
     return None

@@ -163,3 +163,13 @@ OSC_MIN_CROSSINGS = 4
 OSC_SETTLE_FRAC = 0.5
 OSC_BAND_FRAC = 0.25  # a crossing must go from +-1/4 of the required amplitude to the other
 OSC_HOLD_FACTOR = 0.7  # an active oscillation verdict holds down to 70 % of the amplitudes
+
+# --- d_overfitting (ADA's signals: ada_p, ada_rt, ada_target) --------------------------------
+# ADA raises p while r_t = E[sign D(real)] is above its target. Once p is past 0.8 the
+# augmentations of the bgc pipeline begin to leak into the generated images (Karras et al.
+# 2020b, Fig. 3: the leak starts near p = 0.8), so p has no useful room left; r_t still
+# above the target there means D overfits the training set despite (nearly) full
+# augmentation. 0.05 above the target: the heuristic keeps r_t within a few hundredths of
+# it, record to record, while it still has room (benchmarks/RESULTS.md, the ADA trace).
+ADA_P_PINNED = 0.8
+ADA_RT_MARGIN = 0.05
