@@ -42,6 +42,7 @@ class ModelConfig:
     d_width: int = 64  # DCGAN: channels of the first discriminator block (ndf)
     mlp_hidden: int = 128
     mlp_depth: int = 2
+    mlp_bias_init: float = 0.0  # MLP D: std of its first layer's random biases (0: zeros)
     # DCGAN up/down convolutions: every mode computes the same map with the same kernel
     # (jaxgan/models/strided_conv.py). "fast" picks per layer between "phase" and "col2im", one
     # matmul each, and "s2d" is one matmul: the fastest exact forms on CPU, and measured only

@@ -47,7 +47,7 @@ def _mlp_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
 
 def _mlp_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     return MLPDiscriminator(cfg.model.mlp_hidden, cfg.model.mlp_depth, dtype,
-                            sn=cfg.model.spectral_norm)
+                            sn=cfg.model.spectral_norm, bias_init=cfg.model.mlp_bias_init)
 
 
 register_model("dcgan", _dcgan_g, _dcgan_d)

@@ -153,6 +153,7 @@ class SNDense(nn.Module):
     use_bias: bool = True
     kernel_init: nn.initializers.Initializer = nn.initializers.xavier_uniform()
     dtype: jnp.dtype = jnp.float32
+    bias_init: nn.initializers.Initializer = nn.initializers.zeros
 
     @nn.compact
     def __call__(self, x: jax.Array, update_stats: bool = True) -> jax.Array:
@@ -161,7 +162,7 @@ class SNDense(nn.Module):
             w = spectral_normalize(self, w, update_stats)
         y = x.astype(self.dtype) @ w.astype(self.dtype)
         if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,)).astype(y.dtype)
+            y = y + self.param("bias", self.bias_init, (self.features,)).astype(y.dtype)
         return y
 
 

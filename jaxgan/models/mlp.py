@@ -3,6 +3,13 @@
 Sized like the mode-collapse literature's toy setups (VEEGAN, PacGAN, Unrolled GAN): a few
 ReLU layers of a few hundred units. The generator's output is unbounded (no tanh), since
 the toy data live on [-4, 4]^2.
+
+`MLPDiscriminator(bias_init=s)` (`model.mlp_bias_init`) draws its first layer's biases from
+N(0, s^2) instead of zeros. With zero biases every first-layer ReLU kink passes through the
+origin, so D starts as a function of the input's direction only and must first grow its
+biases (Adam moves them ~lr per step) before it can single out a mode at (4, 4): on the
+5x5 grid D sat at chance (loss 2 ln 2) for thousands of steps while G spread its samples
+uniformly. Random biases spread the kinks over the data's range from the first step.
 """
 
 from __future__ import annotations
@@ -39,16 +46,20 @@ class MLPDiscriminator(nn.Module):
     depth: int = 2
     dtype: jnp.dtype = jnp.float32
     sn: bool = False
+    bias_init: float = 0.0  # std of the first layer's biases (0: zeros)
 
     @nn.compact
     def __call__(self, x: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
         del y  # unconditional; labels accepted for a uniform signature
 
         def dense(features: int, i: int):
+            b_init = nn.initializers.normal(self.bias_init) if i == 0 and self.bias_init \
+                else nn.initializers.zeros
             if not self.sn:
-                return nn.Dense(features, dtype=self.dtype)
+                return nn.Dense(features, dtype=self.dtype, bias_init=b_init)
             return partial(SNDense(features, kernel_init=nn.initializers.lecun_normal(),
-                                   dtype=self.dtype, name=f"Dense_{i}"), update_stats=train)
+                                   bias_init=b_init, dtype=self.dtype, name=f"Dense_{i}"),
+                           update_stats=train)
 
         h = x.reshape(x.shape[0], -1).astype(self.dtype)
         for i in range(self.depth):
