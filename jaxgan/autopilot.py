@@ -4,8 +4,9 @@ Why a table of data: a remedy must be something the trainer can apply between tw
 without changing the shapes of the state, so that the last healthy checkpoint restores into
 the remedied run unchanged — learning rates and Adam's b1 (optax keeps no learning rate in
 its state), the loss, the number of D steps per G step, and the D-side regularizers
-(label smoothing, instance noise, R1). Architecture changes (spectral norm, packing, widths)
-would need a fresh state and are therefore advice in the doctor's report, never remedies.
+(label smoothing, instance noise, R1, DiffAugment). Architecture changes (spectral norm,
+packing, widths) would need a fresh state and are therefore advice in the doctor's report,
+never remedies.
 
 Each entry names the verdict it treats, says in one sentence what it does, and computes its
 `KEY=VALUE` overrides from the run's current config (and step, for annealed terms), or
@@ -108,6 +109,19 @@ def _stronger_r1(cfg: Config, step: int) -> list[str] | None:
     return _r1(cfg, step)
 
 
+# DiffAugment's policy for limited data (Zhao et al. 2020): D sees only augmented reals
+# and fakes, so it cannot memorize a small training set; images only (the 2-D toys have no
+# colour or translation to augment), and only while the run has no augmentation of its own.
+DIFFAUGMENT_POLICY = "color,translation,cutout"
+
+
+def _diffaugment(cfg: Config, step: int) -> list[str] | None:
+    del step
+    if on_device(cfg.data.source) or cfg.tricks.diffaugment or cfg.tricks.ada:
+        return None
+    return [f"tricks.diffaugment={DIFFAUGMENT_POLICY}"]
+
+
 def _non_saturating(cfg: Config, step: int) -> list[str] | None:
     del step
     return ["loss.name=non_saturating"] if cfg.loss.name == "minimax" else None
@@ -146,6 +160,8 @@ NON_SAT = Remedy("non_saturating", "the non-saturating G loss instead of minimax
                  _non_saturating)
 B1_ZERO = Remedy("adam_b1_zero", "Adam b1=0 for both players (less momentum, less rotation)",
                  _adam_b1_zero)
+DIFFAUG = Remedy("diffaugment", "DiffAugment (color, translation, cutout) on D's inputs",
+                  _diffaugment)
 FEWER_D = Remedy("fewer_d_steps", "halve D's steps per G step (train.n_critic)",
                  _fewer_d_steps)
 
@@ -153,8 +169,8 @@ FEWER_D = Remedy("fewer_d_steps", "halve D's steps per G step (train.n_critic)",
 REMEDY_TABLE: dict[str, tuple[Remedy, ...]] = {
     "diverged": (LOWER_BOTH, R1, LOWER_BOTH),
     "d_overfitting": (STRONGER_R1, SLOW_D, NOISE),
-    "convergence_failure": (SLOW_D, SMOOTH, NOISE, FEWER_D, R1),
-    "vanishing_gradient": (NON_SAT, FEWER_D, SLOW_D, NOISE, SMOOTH),
+    "convergence_failure": (SLOW_D, DIFFAUG, SMOOTH, NOISE, FEWER_D, R1),
+    "vanishing_gradient": (NON_SAT, FEWER_D, SLOW_D, DIFFAUG, NOISE, SMOOTH),
     "mode_collapse": (R1, NOISE, SLOW_G, HALVE_BOTH),
     "oscillation": (HALVE_BOTH, B1_ZERO, R1),
 }

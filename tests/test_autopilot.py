@@ -57,6 +57,17 @@ def test_remedies_that_do_not_apply_are_skipped(digits):
     assert autopilot.FEWER_D.overrides(digits, 0) is None  # n_critic is already 1
 
 
+def test_diffaugment_remedy_is_for_images_without_augmentation(digits):
+    cfg = autopilot.apply_remedy(digits, autopilot.DIFFAUG.overrides(digits, 400))
+    assert cfg.tricks.diffaugment == autopilot.DIFFAUGMENT_POLICY
+    assert autopilot.DIFFAUG.overrides(cfg, 800) is None  # already on
+    assert autopilot.DIFFAUG.overrides(resolve("toy_ring", [], 1), 400) is None  # 2-D toy
+    # after slow_d, a second convergence failure of an image run gets DiffAugment
+    rem, ov = autopilot.next_remedy("convergence_failure", digits, 400, ["slow_d"])
+    assert rem.name == "diffaugment"
+    assert ov == [f"tricks.diffaugment={autopilot.DIFFAUGMENT_POLICY}"]
+
+
 def test_next_remedy_walks_the_table_without_repeating_one(digits):
     tried: list[str] = []
     cfg = digits
@@ -67,10 +78,11 @@ def test_next_remedy_walks_the_table_without_repeating_one(digits):
         tried.append(rem.name)
         names.append(rem.name)
     # n_critic=1 makes fewer_d_steps inapplicable; every other entry is used once, in order
-    assert names == ["slow_d", "label_smoothing", "instance_noise", "r1"]
+    assert names == ["slow_d", "diffaugment", "label_smoothing", "instance_noise", "r1"]
     assert cfg.optim.d.lr == pytest.approx(digits.optim.d.lr / 2, rel=1e-5)
     assert cfg.tricks.label_smoothing == pytest.approx(0.1)
     assert cfg.tricks.r1_gamma == pytest.approx(1.0)
+    assert cfg.tricks.diffaugment == autopilot.DIFFAUGMENT_POLICY
 
 
 def test_a_remedy_listed_twice_is_used_twice(digits):
