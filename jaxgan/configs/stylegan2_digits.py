@@ -6,10 +6,15 @@ Expected: measured at 500 iterations, seeds 0-2 (`jaxgan sweep --seeds 3
           train.steps=500`): the health monitor's verdict healthy for all three; r_t
           0.16-0.36 at the end, so ADA's p stayed at ~0 (D had not begun to overfit);
           samples are digit-like strokes, not yet clean digits. The full 1,000-iteration
-          run is not measured. Not tuned.
+          run is not measured. Not tuned. ADA acts on a 64-image subset
+          (benchmarks/RESULTS.md): r_t climbs to the target 0.6 by ~2,000 iterations,
+          then p leaves 0 and r_t is held at 0.59 +- 0.05 (p 0.045 at 2,600).
 Run time: about 9 minutes on 2 heavily loaded CPU cores (load average ~12): `jaxgan bench
           --config stylegan2_digits` measured a 147 s compile, then 2.7 it/s (1.23 GFLOP
-          per iteration); 1,000 iterations at batch 32. Less on an idle machine.
+          per iteration as XLA counts it: R1 and path length both on; 0.83 on average
+          over their intervals by torch's count); 1,000 iterations at batch 32. The same
+          network in eager PyTorch (benchmarks/torch_stylegan2.py) ran 2.8x faster
+          (35.0 vs 98.4 images/s, load 10-12). Less on an idle machine.
 
 The paper's training recipe (Karras et al. 2020a/b) at CPU size: non-saturating loss,
 Adam 0.0025 with betas (0, 0.99), lazy R1 every 16 D updates and lazy path length every
