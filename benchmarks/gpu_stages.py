@@ -42,7 +42,7 @@ SIZES: dict[str, dict[str, Any]] = {
         "toy": {"batch": 64, "spc": 10, "steps": 50, "torch_steps": 20,
                 "extra": ["health.enabled=false"]},
         "sweep": {"runs": 2, "steps": 40, "spc": 20,
-                  "extra": ["model.mlp_depth=1", "model.mlp_hidden=16"]},
+                  "extra": ["model.mlp.depth=1", "model.mlp.hidden=16"]},
         "fid": {"images": 4, "size": 16, "batch": 4, "rounds": 1},
         "matmul": 512,
     },

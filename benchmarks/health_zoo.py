@@ -82,7 +82,7 @@ CASES = [
     Case("mode_collapse", "G 10x faster than D", "A", "ring",
          ("optim.g.lr=5e-3", "optim.d.lr=5e-4")),
     Case("mode_collapse", "no packing, small MLPs", "A", "ring",
-         ("model.pack=1", "model.mlp_hidden=128", "model.mlp_depth=2")),
+         ("model.pack=1", "model.mlp.hidden=128", "model.mlp.depth=2")),
     Case("mode_collapse", "G lr 10x D", "A", "digits", ("optim.g.lr=2e-3",)),
     Case("mode_collapse", "latent size 1", "B", "grid", ("model.latent_dim=1",)),
     Case("mode_collapse", "latent size 1", "B", "digits", ("model.latent_dim=1",)),
@@ -109,7 +109,7 @@ CASES = [
     Case("vanishing_gradient", "minimax, tiny dataset", "B", "digits",
          ("loss.name=minimax", "data.source=npz", "data.path={digits_tiny}")),
     Case("vanishing_gradient", "minimax, capacity imbalance", "B", "grid",
-         ("loss.name=minimax", "model.mlp_hidden=512", "optim.g.lr=1e-4")),
+         ("loss.name=minimax", "model.mlp.hidden=512", "optim.g.lr=1e-4")),
     # divergence
     Case("diverged", "unconstrained Wasserstein", "A", "ring", ("loss.name=wasserstein",)),
     Case("diverged", "SGD lr 1, momentum 0.9", "A", "digits",

@@ -143,8 +143,8 @@ DCGAN_DIMS = {"digits": (64, 64, 64, 64), "mnist": (100, 64, 64, 64)}
 
 # What jaxgan-plain turns off so that it is the torch recipe: EMA and every preset trick;
 # it also sets the preset's model back to the DCGAN (the preset may ship another one).
-PLAIN = ["model.generator=dcgan", "model.discriminator=dcgan", "model.info_categorical=0",
-         "model.info_continuous=0", "train.ema_decay=0", "tricks.label_smoothing=0",
+PLAIN = ["model.generator=dcgan", "model.discriminator=dcgan", "model.infogan.categorical=0",
+         "model.infogan.continuous=0", "train.ema_decay=0", "tricks.label_smoothing=0",
          "tricks.instance_noise=0",
          "tricks.diffaugment=", "tricks.r1_gamma=0", "model.pack=1",
          "model.spectral_norm=false", "loss.name=non_saturating", "train.n_critic=1",

@@ -271,7 +271,7 @@ def peer_kwargs(cfg) -> dict:
         raise ValueError("the peer takes one pair of Adam betas for G and D")
     return dict(resolution=cfg.data.resolution, channels=cfg.data.channels,
                 g_width=m.g_width, d_width=m.d_width, num_classes=m.num_classes,
-                latent_dim=m.latent_dim, shared_dim=m.biggan_shared_dim, hier=m.biggan_hier,
+                latent_dim=m.latent_dim, shared_dim=m.biggan.shared_dim, hier=m.biggan.hier,
                 attention_res=m.attention_res, batch=t.batch_size, n_critic=t.n_critic,
                 g_lr=o.g.lr, d_lr=o.d.lr, betas=(o.g.b1, o.g.b2),
                 ortho=cfg.tricks.ortho_reg, ema_decay=t.ema_decay, ema_start=t.ema_start)

@@ -18,7 +18,7 @@ update), exactly what `jaxgan train` runs, health signals included. The measurem
    with the full health signals). A Progressive GAN's step is a `lax.switch` over its
    stages, which XLA counts as its costliest branch (measured: a switch of one and two
    matmuls counts two), so the bench times a ProGAN at its final, full-resolution stage
-   (at `train.batch_size`; `model.progan_batch_sizes` may give that stage a smaller one);
+   (at `train.batch_size`; `model.progan.batch_sizes` may give that stage a smaller one);
 5. MFU divides the achieved FLOP/s by the device's datasheet peak for the run's precision
    (`PEAKS`). A device or precision without a datasheet figure gets no MFU (``mfu:
    unknown (no peak for DEVICE)``), never a guess; on a CPU the peak is a float32 matmul

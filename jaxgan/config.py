@@ -13,6 +13,9 @@ import importlib.util
 import json
 from pathlib import Path
 
+# The model families register their config sections (``model.NAME.*``) on import, so
+# every Config built from here on has them: presets, config.json files, overrides.
+import jaxgan.models  # noqa: F401
 from jaxgan.errors import ConfigError
 from jaxgan.schema import (  # noqa: F401  (re-exported; _flatten for the writers)
     AUTO_LAYERS,
@@ -125,8 +128,7 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
     positive = ["train.steps", "train.batch_size", "train.n_critic", "train.steps_per_call",
                 "train.log_every", "train.sample_every", "train.checkpoint_every",
                 "train.keep_checkpoints", "train.num_samples", "model.latent_dim",
-                "model.g_width", "model.d_width", "model.mlp_hidden", "model.mlp_depth",
-                "data.channels", "health.window"]
+                "model.g_width", "model.d_width", "data.channels", "health.window"]
     for key in positive:
         if flat[key] <= 0:
             raise ConfigError(f"{key} must be a positive integer, got {flat[key]}")
@@ -138,8 +140,8 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
             raise ConfigError(f"{key} must be in [0, 1), got {flat[key]}")
     for key in ("optim.g.eps", "optim.d.eps", "optim.g.weight_decay", "optim.d.weight_decay",
                 "optim.g.grad_clip", "optim.d.grad_clip", "eval.every", "train.max_rollbacks",
-                "model.num_classes", "train.keep_every", "health.max_remedies",
-                "train.ema_start"):
+                "model.num_classes", "model.attention_res", "train.keep_every",
+                "health.max_remedies", "train.ema_start"):
         if flat[key] < 0:
             raise ConfigError(f"{key} must be >= 0, got {flat[key]}")
     for player in ("g", "d"):
@@ -162,7 +164,10 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
                               f"{cfg.data.resolution}")
         if cfg.data.channels not in (1, 3):
             raise ConfigError(f"data.channels must be 1 or 3, got {cfg.data.channels}")
-    _validate_tricks(cfg)
+    from jaxgan.tricks import validate_tricks
+
+    validate_tricks(cfg)
+    _validate_families(cfg, device_count)
     if cfg.data.source == "tfds" and not cfg.data.name:
         raise ConfigError("data.name must name a tfds dataset (e.g. mnist) when data.source=tfds")
     from jaxgan.data.sources import can_stream
@@ -183,40 +188,10 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
             (cfg.train.batch_size // device_count) % cfg.model.pack:
         raise ConfigError(f"model.pack={cfg.model.pack} must divide the per-device batch "
                           f"train.batch_size/devices={cfg.train.batch_size // device_count}")
-    if device_count is not None and any(b % device_count for b in cfg.model.progan_batch_sizes):
-        raise ConfigError(f"model.progan_batch_sizes={cfg.model.progan_batch_sizes} must all "
-                          f"be divisible by the device count {device_count}")
     return cfg
 
 
-def _validate_tricks(cfg: Config) -> None:
-    t, m = cfg.tricks, cfg.model
-    for key in ("label_smoothing", "label_flip"):
-        if not 0.0 <= getattr(t, key) < 0.5:
-            raise ConfigError(f"tricks.{key} must be in [0, 0.5), got {getattr(t, key)}")
-    for key in ("instance_noise", "instance_noise_anneal_steps", "r1_gamma", "gp_weight",
-                "weight_clip", "drift_penalty", "ortho_reg"):
-        if getattr(t, key) < 0:
-            raise ConfigError(f"tricks.{key} must be >= 0, got {getattr(t, key)}")
-    if t.r1_every < 1:
-        raise ConfigError(f"tricks.r1_every must be a positive integer (1: R1 at every D "
-                          f"update; StyleGAN2's lazy R1: 16), got {t.r1_every}")
-    from jaxgan.augment_ada import validate_ada
-    from jaxgan.regularizers import DIFFAUGMENT_OPS
-
-    validate_ada(cfg)
-
-    for op in (o.strip() for o in t.diffaugment.split(",") if o.strip()):
-        if op not in DIFFAUGMENT_OPS:
-            raise ConfigError(f"tricks.diffaugment has {op!r}; use a comma-separated subset "
-                              f"of: {', '.join(DIFFAUGMENT_OPS)}")
-    for key in ("attention_res", "info_categorical", "info_continuous", "progan_stage_steps"):
-        if getattr(m, key) < 0:
-            raise ConfigError(f"model.{key} must be >= 0, got {getattr(m, key)}")
-    _validate_families(cfg)
-
-
-def _validate_families(cfg: Config) -> None:
+def _validate_families(cfg: Config, device_count: int | None) -> None:
     """The model families' rules, as each registered them (`jaxgan.models.register_model`)."""
     from jaxgan.models import FAMILIES, discriminator_family, generator_family
 
@@ -240,7 +215,7 @@ def _validate_families(cfg: Config) -> None:
                           f"{m.discriminator}; it works with {_words(ok)}")
     for fam in FAMILIES.values():  # each family checks its own fields, used or not
         if fam.validate is not None:
-            fam.validate(cfg)
+            fam.validate(cfg, device_count)
 
 
 def _discriminators() -> tuple[str, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from pathlib import Path, PurePath
 
-from jaxgan.config import ConfigError
+from jaxgan.errors import ConfigError
 
 __all__ = ["local_workdir", "refuse_url"]
 

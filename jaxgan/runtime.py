@@ -19,6 +19,7 @@ import jax
 
 from jaxgan import config as config_lib
 from jaxgan.config import Config, ConfigError
+from jaxgan.legacy import migrate
 
 # Keys that may change between the first run and a resume without changing the math.
 # (Retention, train.keep_*: a resume that would delete kept snapshots is refused apart.)
@@ -45,14 +46,15 @@ def config_differences(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
 
 
 def _with_defaults(old: dict[str, Any]) -> dict[str, Any]:
-    """A saved config with the keys it predates filled by their defaults, so that a run
-    started before a config key existed still resumes (an absent key meant the default)."""
+    """A saved config with the keys it predates filled by their defaults and the keys that
+    moved since at their new places (`jaxgan.legacy`), so that a run started before a
+    config key existed or moved still resumes (an absent key meant the default)."""
     def merge(default: Any, saved: Any) -> Any:
         if isinstance(default, dict) and isinstance(saved, dict):
             return {**default, **{k: merge(default.get(k), v) for k, v in saved.items()}}
         return saved
 
-    return merge(Config().to_dict(), old)
+    return merge(Config().to_dict(), migrate(old))
 
 
 def workdir_guard(cfg: Config, workdir: Path, force: bool = False, write: bool = True) -> None:

@@ -24,25 +24,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jaxgan.errors import ConfigError
+from jaxgan.legacy import migrate, renamed_message
 
 __all__ = ["describe_keys", "coerce", "from_dict", "apply_overrides", "resolve_auto",
            "Config", "ModelConfig", "DataConfig", "LossConfig",
            "TricksConfig", "OptimConfig", "OptimPair", "TrainConfig", "EvalConfig",
-           "HealthConfig"]
+           "HealthConfig", "SECTIONS", "register_section"]
 
 
-@dataclass
+@dataclass(eq=False)
 class ModelConfig:
-    """Generator and discriminator architecture, looked up by name in `jaxgan.models`."""
+    """Generator and discriminator architecture, looked up by name in `jaxgan.models`.
+
+    The fields below are the ones any family may read. A family's own fields live in its
+    section, reached as an attribute (``cfg.model.infogan.categorical``) although it is
+    not a dataclass field: the families import this schema, so the schema cannot list
+    them; they add their section when they register (`register_section`), and
+    `to_dict`, `describe_keys`, `from_dict` and equality include every section."""
 
     generator: str = "dcgan"
     discriminator: str = "dcgan"
     latent_dim: int = 100
     g_width: int = 64  # DCGAN: channels of the last generator block (ngf)
     d_width: int = 64  # DCGAN: channels of the first discriminator block (ndf)
-    mlp_hidden: int = 128
-    mlp_depth: int = 2
-    mlp_bias_init: float = 0.0  # MLP D: std of its first layer's random biases (0: zeros)
     # DCGAN up/down convolutions: every mode computes the same map with the same kernel
     # (jaxgan/models/strided_conv.py). "fast" picks per layer between "phase" and "col2im", one
     # matmul each, and "s2d" is one matmul: the fastest exact forms on CPU, and measured only
@@ -54,25 +58,54 @@ class ModelConfig:
     pack: int = 1  # PacGAN: D judges groups of this many samples jointly (1: off)
     num_classes: int = 0  # > 0 for class-conditional models
     sync_bn: bool = False  # batch-norm statistics over the global batch (cross-replica)
-    # zoo (jaxgan.models.resnet/sagan/infogan/progan)
+    # shared by the attention families (resnet, sagan, biggan)
     g_spectral_norm: bool = False  # spectral norm in G too (SAGAN); `spectral_norm` is D's
-    attention_res: int = 0  # SAGAN: self-attention after the block of this resolution
-    info_categorical: int = 0  # InfoGAN: categories of the categorical code (0: none)
-    info_continuous: int = 0  # InfoGAN: number of Uniform(-1, 1) continuous codes
-    info_weight: float = 1.0  # InfoGAN: lambda of the mutual-information loss
-    biggan_shared_dim: int = 128  # BigGAN: width of G's shared class embedding
-    biggan_hier: bool = True  # BigGAN: z split into chunks over the 4x4 projection and blocks
-    stylegan_w_dim: int = 512  # StyleGAN2: width of W (the mapping network's layers)
-    stylegan_mapping_layers: int = 8  # StyleGAN2: dense layers of the mapping network
-    stylegan_mapping_lr: float = 0.01  # StyleGAN2: the mapping network's lr multiplier
-    stylegan_mixing: float = 0.9  # StyleGAN2: probability of style mixing per sample
-    stylegan_mbstd_group: int = 4  # StyleGAN2: D's minibatch-stddev group size
-    stylegan_pl_weight: float = 0.0  # StyleGAN2: path-length regularization weight (2)
-    stylegan_pl_every: int = 4  # StyleGAN2: lazy path length, every this many G steps
-    stylegan_pl_batch_shrink: int = 2  # StyleGAN2: path length on 1/this of the batch
-    progan_stage_steps: int = 1000  # ProGAN: iterations per fade-in and per stable phase
-    # ProGAN: global batch per stage (4x4, 8x8, ...; the last repeats); empty: train.batch_size
-    progan_batch_sizes: list[int] = field(default_factory=list)
+    attention_res: int = 0  # self-attention after the block of this resolution (0: none)
+    # Each family's own fields are its section, ``model.NAME.FIELD`` (e.g.
+    # model.infogan.categorical), a dataclass the family declares with
+    # ``register_model(..., config=...)``: see `register_section` below.
+
+    def __post_init__(self) -> None:
+        self.__dict__["_sections"] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        """A family's section (``cfg.model.infogan``), made with its defaults when first
+        read; only called for names that are not fields."""
+        if name.startswith("__") or name == "_sections":
+            raise AttributeError(name)
+        sections = self.__dict__.setdefault("_sections", {})
+        if name not in sections:
+            if name not in SECTIONS:
+                known = ", ".join(SECTIONS) or "none registered yet: import jaxgan.config"
+                raise AttributeError(f"model has no field or family section {name!r} "
+                                     f"(sections: {known})")
+            sections[name] = SECTIONS[name]()
+        return sections[name]
+
+    def sections(self) -> dict[str, Any]:
+        """Every registered family's section, in registration order."""
+        return {name: getattr(self, name) for name in SECTIONS}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModelConfig):
+            return NotImplemented
+        return all(getattr(self, f.name) == getattr(other, f.name)
+                   for f in dataclasses.fields(self)) and self.sections() == other.sections()
+
+
+# Family config sections: ``model.NAME`` -> its dataclass. A family registers its own with
+# ``jaxgan.models.register_model(NAME, ..., config=Dataclass)``; the schema only stores,
+# parses and prints them, so no generic code names a family's fields.
+SECTIONS: dict[str, type] = {}
+
+
+def register_section(name: str, cls: type) -> None:
+    """Make ``model.NAME.*`` keys of the dataclass `cls` part of every config."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"model section {name!r} must be a dataclass, got {cls!r}")
+    if name in {f.name for f in dataclasses.fields(ModelConfig)}:
+        raise ValueError(f"model section {name!r} would hide the field model.{name}")
+    SECTIONS[name] = cls
 
 
 @dataclass
@@ -201,7 +234,10 @@ class Config:
     health: HealthConfig = field(default_factory=HealthConfig)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        out = dataclasses.asdict(self)
+        out["model"].update({name: dataclasses.asdict(sec)
+                             for name, sec in self.model.sections().items()})
+        return out
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -268,19 +304,23 @@ def describe_keys(cfg: Any | None = None, prefix: str = "") -> list[tuple[str, s
     """Every settable key as (dotted key, type name, value), in schema order; the values
     are `cfg`'s, by default the dataclasses' defaults (`Config()`), not a preset's."""
     cfg = Config() if cfg is None else cfg
-    hints = typing.get_type_hints(type(cfg))
+    hints = _field_types(cfg)
     out: list[tuple[str, str, Any]] = []
-    for f in dataclasses.fields(cfg):
-        value = getattr(cfg, f.name)
-        if dataclasses.is_dataclass(hints[f.name]):
-            out.extend(describe_keys(value, f"{prefix}{f.name}."))
+    for name, typ in hints.items():
+        value = getattr(cfg, name)
+        if dataclasses.is_dataclass(typ):
+            out.extend(describe_keys(value, f"{prefix}{name}."))
         else:
-            out.append((f"{prefix}{f.name}", _type_name(hints[f.name]), value))
+            out.append((f"{prefix}{name}", _type_name(typ), value))
     return out
 
 
 def _field_types(obj: Any) -> dict[str, Any]:
-    return typing.get_type_hints(type(obj))
+    """A section's keys and their types; the model's family sections after its fields."""
+    hints = typing.get_type_hints(type(obj))
+    if isinstance(obj, ModelConfig):
+        hints.update(SECTIONS)
+    return hints
 
 
 def _set(cfg: Any, dotted: str, value: Any, full_key: str) -> None:
@@ -315,6 +355,7 @@ def from_dict(raw: dict[str, Any]) -> Config:
     """A Config from a (possibly partial) nested dict, e.g. a saved config.json."""
     if not isinstance(raw, dict):
         raise ConfigError("a config must be a JSON object of sections")
+    raw = migrate(raw)  # a config.json written before a key moved (jaxgan.legacy)
     cfg = Config()
     for k, v in raw.items():
         _set(cfg, k, v, k)
@@ -331,6 +372,8 @@ def apply_overrides(cfg: Config, overrides: list[str]) -> Config:
         key = key.strip()
         if not key:
             raise ConfigError(f"override {item!r} has an empty key")
+        if (moved := renamed_message(key, value)) is not None:
+            raise ConfigError(moved)
         _set(cfg, key, value, key)
     return cfg
 

@@ -11,14 +11,19 @@ None when its switch is off, so a config without tricks builds exactly the defau
 
 ```python
 from jaxgan.parts import Term, TrickParts
-from jaxgan.tricks import register_trick
+from jaxgan.tricks import at_least, register_trick
 
 def consistency(cfg):                      # -> TrickParts | None
     w = cfg.tricks.my_weight
     return TrickParts(d_terms=(Term(lambda a: ...),)) if w > 0 else None
 
-register_trick("consistency", consistency, keys=("my_weight",))
+register_trick("consistency", consistency, keys=("my_weight",),
+               validate=at_least(0.0, "my_weight"))
 ```
+
+A trick's `validate(cfg)` holds the range rules of its own keys and raises a one-line
+`ConfigError`; `jaxgan.config.validate` calls every trick's (`validate_tricks`) before
+anything compiles, so the rule sits beside the code that needs it.
 
 Contributions are merged in registration order, after the model family's own
 (`ModelFamily.step_parts`, e.g. InfoGAN's mutual information): D terms in that order, then
@@ -34,6 +39,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from jaxgan import regularizers as R
+from jaxgan.errors import ConfigError
 from jaxgan.models.family import generator_family
 from jaxgan.parts import (
     Health,
@@ -49,31 +55,79 @@ from jaxgan.schema import Config
 if TYPE_CHECKING:  # not an import edge: jaxgan.state.make_models asks `initial_extra`
     from jaxgan.state import GANModels
 
-__all__ = ["Trick", "TRICKS", "register_trick", "step_parts", "combine", "initial_extra"]
+__all__ = ["Trick", "TRICKS", "register_trick", "step_parts", "combine", "initial_extra",
+           "validate_tricks", "at_least"]
 
 _SINGLE = ("augment", "augment_state", "d_input", "real_target", "label_flip")  # one each
 
 
 @dataclass(frozen=True)
 class Trick:
-    """A registered trick: `build(cfg) -> TrickParts | None` and the `tricks.*` fields it
-    reads (`keys`), so that every field of `TricksConfig` is owned by one trick."""
+    """A registered trick: `build(cfg) -> TrickParts | None`, the `tricks.*` fields it
+    reads (`keys`), so that every field of `TricksConfig` is owned by one trick, and the
+    range rules of those fields (`validate(cfg)`, raising `ConfigError`)."""
 
     name: str
     build: Callable[[Config], TrickParts | None]
     keys: tuple[str, ...] = ()
+    validate: Callable[[Config], None] | None = None
 
 
 TRICKS: dict[str, Trick] = {}
 
 
 def register_trick(name: str, build: Callable[[Config], TrickParts | None],
-                   keys: Iterable[str] = ()) -> Trick:
+                   keys: Iterable[str] = (),
+                   validate: Callable[[Config], None] | None = None) -> Trick:
     """Register `build` under `name`; its contribution joins every step built from then on,
-    after those registered before it. Returns the entry."""
-    trick = Trick(name, build, tuple(keys))
+    after those registered before it, and `validate` joins `jaxgan.config.validate`.
+    Returns the entry."""
+    trick = Trick(name, build, tuple(keys), validate)
     TRICKS[name] = trick
     return trick
+
+
+def validate_tricks(cfg: Config) -> None:
+    """Every registered trick's rules, in registration order (`jaxgan.config.validate`)."""
+    for trick in TRICKS.values():
+        if trick.validate is not None:
+            trick.validate(cfg)
+
+
+def at_least(low: float, *keys: str, note: str = "") -> Callable[[Config], None]:
+    """A validator: each ``tricks.KEY`` is >= `low` (`note`, if any, ends the message)."""
+    def check(cfg: Config) -> None:
+        for key in keys:
+            value = getattr(cfg.tricks, key)
+            if value < low:
+                what = "a positive integer" if low == 1 else f">= {low:g}"
+                raise ConfigError(f"tricks.{key} must be {what}{note}, got {value}")
+    return check
+
+
+def _below_half(key: str) -> Callable[[Config], None]:
+    def check(cfg: Config) -> None:
+        if not 0.0 <= getattr(cfg.tricks, key) < 0.5:
+            raise ConfigError(f"tricks.{key} must be in [0, 0.5), got {getattr(cfg.tricks, key)}")
+    return check
+
+
+def _diffaugment_ops(cfg: Config) -> None:
+    for op in (o.strip() for o in cfg.tricks.diffaugment.split(",") if o.strip()):
+        if op not in R.DIFFAUGMENT_OPS:
+            raise ConfigError(f"tricks.diffaugment has {op!r}; use a comma-separated subset "
+                              f"of: {', '.join(R.DIFFAUGMENT_OPS)}")
+
+
+def _r1_rules(cfg: Config) -> None:
+    at_least(0.0, "r1_gamma")(cfg)
+    at_least(1, "r1_every", note=" (1: R1 at every D update; StyleGAN2's lazy R1: 16)")(cfg)
+
+
+def _ada_rules(cfg: Config) -> None:
+    from jaxgan.augment_ada import validate_ada
+
+    validate_ada(cfg)
 
 
 def combine(contributions: Iterable[tuple[str, TrickParts]], models: GANModels
@@ -220,14 +274,21 @@ def _drift(cfg: Config) -> TrickParts | None:
     return TrickParts(d_terms=(drift_term(eps),)) if eps > 0 else None
 
 
-register_trick("label_smoothing", _label_smoothing, keys=("label_smoothing",))
-register_trick("label_flip", _label_flip, keys=("label_flip",))
+register_trick("label_smoothing", _label_smoothing, keys=("label_smoothing",),
+               validate=_below_half("label_smoothing"))
+register_trick("label_flip", _label_flip, keys=("label_flip",),
+               validate=_below_half("label_flip"))
 register_trick("instance_noise", _instance_noise,
-               keys=("instance_noise", "instance_noise_anneal_steps"))
-register_trick("diffaugment", _diffaugment, keys=("diffaugment",))
-register_trick("gradient_penalty", _gradient_penalty, keys=("gp_weight",))  # penalty 0
-register_trick("r1", _r1, keys=("r1_gamma", "r1_every"))  # penalty 1: its keys fold in 1
-register_trick("weight_clip", _weight_clip, keys=("weight_clip",))
-register_trick("drift", _drift, keys=("drift_penalty",))
-register_trick("ortho_reg", _ortho_reg, keys=("ortho_reg",))
-register_trick("ada", _ada, keys=("ada", "ada_p", "ada_target", "ada_kimg", "ada_interval"))
+               keys=("instance_noise", "instance_noise_anneal_steps"),
+               validate=at_least(0.0, "instance_noise", "instance_noise_anneal_steps"))
+register_trick("diffaugment", _diffaugment, keys=("diffaugment",), validate=_diffaugment_ops)
+register_trick("gradient_penalty", _gradient_penalty, keys=("gp_weight",),  # penalty 0
+               validate=at_least(0.0, "gp_weight"))
+register_trick("r1", _r1, keys=("r1_gamma", "r1_every"),  # penalty 1: its keys fold in 1
+               validate=_r1_rules)
+register_trick("weight_clip", _weight_clip, keys=("weight_clip",),
+               validate=at_least(0.0, "weight_clip"))
+register_trick("drift", _drift, keys=("drift_penalty",), validate=at_least(0.0, "drift_penalty"))
+register_trick("ortho_reg", _ortho_reg, keys=("ortho_reg",), validate=at_least(0.0, "ortho_reg"))
+register_trick("ada", _ada, keys=("ada", "ada_p", "ada_target", "ada_kimg", "ada_interval"),
+               validate=_ada_rules)

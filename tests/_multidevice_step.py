@@ -55,9 +55,9 @@ if model == "stylegan2":
     m = cfg.model
     m.generator = m.discriminator = "stylegan2"
     m.g_width = m.d_width = 4
-    m.latent_dim = m.stylegan_w_dim = 8
-    m.stylegan_mapping_layers, m.stylegan_mbstd_group = 2, 2  # 2 samples per device
-    m.stylegan_pl_weight, m.stylegan_pl_every = 2.0, 2
+    m.latent_dim = m.stylegan.w_dim = 8
+    m.stylegan.mapping_layers, m.stylegan.mbstd_group = 2, 2  # 2 samples per device
+    m.stylegan.pl_weight, m.stylegan.pl_every = 2.0, 2
     m.sync_bn = False  # no batch norm in either network
     t = cfg.tricks
     t.r1_gamma, t.r1_every = 1.0, 2

@@ -22,8 +22,8 @@ CACHE = os.path.join(tempfile.gettempdir(), "jaxgan-test-xla-cache")
 
 # The 2-D ring with a tiny MLP: real data are drawn on device from per-sample keys indexed
 # by global position, so the run is the same for any split of the batch over processes.
-TOY = ["--config", "toy_ring_vanilla", "model.latent_dim=8", "model.mlp_hidden=16",
-       "model.mlp_depth=1", "train.batch_size=16", "train.steps_per_call=1",
+TOY = ["--config", "toy_ring_vanilla", "model.latent_dim=8", "model.mlp.hidden=16",
+       "model.mlp.depth=1", "train.batch_size=16", "train.steps_per_call=1",
        "train.progress=false", "train.sample_every=100000", "train.log_every=1"]
 
 

@@ -59,11 +59,11 @@ def presets(workdir: Path, names: list[str]) -> dict:
         t = time.time()
         extra = []
         if name.startswith("infogan"):
-            extra = ["model.latent_dim=16", "model.info_categorical=10"]
+            extra = ["model.latent_dim=16", "model.infogan.categorical=10"]
         elif name.startswith("progan"):
-            extra = ["data.resolution=16", "model.progan_stage_steps=1", "train.steps=4",
+            extra = ["data.resolution=16", "model.progan.stage_steps=1", "train.steps=4",
                      "model.latent_dim=8", "train.batch_size=8",
-                     "model.progan_batch_sizes=8,4"]  # two programs: stage 0; stages 1-2
+                     "model.progan.batch_sizes=8,4"]  # two programs: stage 0; stages 1-2
         else:
             extra = ["model.latent_dim=8"]
         _, res = _train(name, workdir / name, TINY + extra)
@@ -154,9 +154,9 @@ def progan_resume(workdir: Path) -> dict:
 
     from jaxgan.models.progan import schedule
 
-    over = TINY + ["model.progan_stage_steps=2", "model.latent_dim=8",
+    over = TINY + ["model.progan.stage_steps=2", "model.latent_dim=8",
                    "train.checkpoint_every=100", "tricks.gp_weight=0", "train.batch_size=8",
-                   "model.progan_batch_sizes=8,4"]
+                   "model.progan.batch_sizes=8,4"]
     _, a = _train("progan_celeba", workdir / "straight", over + ["train.steps=5"])
     _, b1 = _train("progan_celeba", workdir / "resumed", over + ["train.steps=3"])
     _, b = _train("progan_celeba", workdir / "resumed", over + ["train.steps=5"])

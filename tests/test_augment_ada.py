@@ -183,7 +183,7 @@ def test_a_checkpoint_from_before_the_state_had_extra_still_restores(tmp_path):
     from jaxgan.checkpoint import Checkpointer
     from jaxgan.state import init_state, make_models
 
-    cfg = C.resolve("toy_ring", ["model.mlp_hidden=4", "model.mlp_depth=1"])
+    cfg = C.resolve("toy_ring", ["model.mlp.hidden=4", "model.mlp.depth=1"])
     models = make_models(cfg)
     state = init_state(models, 0, (2,))
     assert state.extra == {} and models.init_extra is None

@@ -22,8 +22,8 @@ from jaxgan.bench import (
 from jaxgan.cli import main
 from jaxgan.config import resolve
 
-OVR = ["train.batch_size=8", "train.steps_per_call=2", "model.mlp_hidden=16"]
-ONE = ["train.batch_size=8", "train.steps_per_call=1", "model.mlp_hidden=16"]
+OVR = ["train.batch_size=8", "train.steps_per_call=2", "model.mlp.hidden=16"]
+ONE = ["train.batch_size=8", "train.steps_per_call=1", "model.mlp.hidden=16"]
 
 
 def test_bench_reports_every_field():

@@ -24,7 +24,7 @@ from torch_biggan import peer_kwargs  # noqa: E402
 
 from jaxgan.config import resolve  # noqa: E402
 
-CIFAR_SMALL = ["model.g_width=4", "model.d_width=4", "model.biggan_shared_dim=8",
+CIFAR_SMALL = ["model.g_width=4", "model.d_width=4", "model.biggan.shared_dim=8",
                "model.latent_dim=8"]
 
 
@@ -36,7 +36,7 @@ def _peer(kwargs: dict, steps: int = 0) -> dict:
     ("biggan_digits", [], 113_858, 191_234),
     ("biggan_cifar10", [], 9_416_196, 2_415_170),  # the preset's own widths
     ("biggan_cifar10", CIFAR_SMALL, 18_292, 17_522),
-    ("biggan_digits", ["model.biggan_hier=false", "model.num_classes=0",
+    ("biggan_digits", ["model.biggan.hier=false", "model.num_classes=0",
                        "model.attention_res=8"], 117_890, 185_473),
 ])
 def test_torch_peer_has_jaxgans_parameter_tensors(preset, overrides, g_total, d_total):

@@ -59,7 +59,7 @@ RUNS: dict[str, list[str]] = {
     "infogan_digits": [
         "name=infogan_digits", "data.source=digits", "data.resolution=8", "data.channels=1",
         "model.generator=infogan", "model.discriminator=infogan", "model.latent_dim=74",
-        "model.info_categorical=10", "model.info_continuous=2", "model.info_weight=1.0",
+        "model.infogan.categorical=10", "model.infogan.continuous=2", "model.infogan.weight=1.0",
         "model.g_width=32", "model.d_width=32", "loss.name=non_saturating",
         "optim.g.lr=1e-3", "optim.d.lr=2e-4", "train.batch_size=64",
         "train.steps_per_call=1", "train.ema_decay=0.0", "train.steps=20",
@@ -69,8 +69,8 @@ RUNS: dict[str, list[str]] = {
     "progan_digits": [
         "name=progan_digits", "data.source=digits", "data.resolution=8", "data.channels=1",
         "model.generator=progan", "model.discriminator=progan", "model.latent_dim=32",
-        "model.g_width=4", "model.d_width=4", "model.progan_stage_steps=2",
-        "model.progan_batch_sizes=8,4", "loss.name=wasserstein", "tricks.gp_weight=10.0",
+        "model.g_width=4", "model.d_width=4", "model.progan.stage_steps=2",
+        "model.progan.batch_sizes=8,4", "loss.name=wasserstein", "tricks.gp_weight=10.0",
         "tricks.drift_penalty=0.001", "optim.g.lr=1e-3", "optim.d.lr=1e-3",
         "optim.g.b1=0.0", "optim.d.b1=0.0", "optim.g.b2=0.99", "optim.d.b2=0.99",
         "train.batch_size=8", "train.ema_decay=0.999", "train.steps=8",
@@ -78,8 +78,8 @@ RUNS: dict[str, list[str]] = {
     # toy_ring (PacGAN pack 4, 3 x 256 MLPs), 100 of its 10000 steps
     "toy_ring": [
         "name=toy_ring", "data.source=toy_ring", "model.generator=mlp",
-        "model.discriminator=mlp", "model.latent_dim=256", "model.mlp_hidden=256",
-        "model.mlp_depth=3", "model.pack=4", "loss.name=non_saturating",
+        "model.discriminator=mlp", "model.latent_dim=256", "model.mlp.hidden=256",
+        "model.mlp.depth=3", "model.pack=4", "loss.name=non_saturating",
         "optim.g.lr=5e-4", "optim.d.lr=1e-3", "optim.g.b1=0.5", "optim.d.b1=0.5",
         "train.batch_size=256", "train.steps_per_call=50", "train.ema_decay=0.999",
         "train.steps=100", "train.log_every=50", "train.checkpoint_every=100"],

@@ -159,7 +159,7 @@ def test_ema_generator_copies_g_until_ema_start():
 
     cfg = C.Config()
     cfg.model.generator = cfg.model.discriminator = "mlp"
-    cfg.model.latent_dim, cfg.model.mlp_hidden = 4, 8
+    cfg.model.latent_dim, cfg.model.mlp.hidden = 4, 8
     models = make_models(cfg)
     step = jax.jit(make_train_step(models, get_loss("hinge"), ema_decay=0.9, ema_start=2,
                                    health=False))
@@ -207,8 +207,8 @@ def test_biggan_is_a_registered_family_with_its_own_rules():
     cfg.model.latent_dim = 24
     g, d = build_models(C.validate(cfg))
     assert type(g).__name__ == "BigGANGenerator" and g.sn and d.sn  # SN in both, always
-    with pytest.raises(ConfigError, match="biggan_shared_dim"):
-        C.resolve("dcgan_digits", ["model.biggan_shared_dim=0"])
+    with pytest.raises(ConfigError, match="biggan.shared_dim"):
+        C.resolve("dcgan_digits", ["model.biggan.shared_dim=0"])
 
 
 def test_biggan_presets_validate_and_build():
@@ -221,7 +221,7 @@ def test_biggan_presets_validate_and_build():
         assert type(g).__name__ == "BigGANGenerator" and g.sn and d.sn
     with pytest.raises(ConfigError, match="latent_dim=30 must be a multiple of 4"):
         C.resolve("biggan_cifar10", ["model.latent_dim=30"])
-    assert C.resolve("biggan_cifar10", ["model.latent_dim=30", "model.biggan_hier=false"])
+    assert C.resolve("biggan_cifar10", ["model.latent_dim=30", "model.biggan.hier=false"])
     with pytest.raises(ConfigError, match="tricks.ortho_reg"):
         C.resolve("biggan_digits", ["tricks.ortho_reg=-1"])
     with pytest.raises(ConfigError, match="train.ema_start"):
@@ -282,7 +282,7 @@ def test_cifar_preset_runs_two_steps_on_cifar_shaped_npz(tmp_path):
              labels=np.arange(32) % 10)
     cfg = C.resolve("biggan_cifar10", ["data.source=npz", f"data.path={path}",
                                        "model.g_width=2", "model.d_width=2",
-                                       "model.biggan_shared_dim=8", "train.batch_size=8",
+                                       "model.biggan.shared_dim=8", "train.batch_size=8",
                                        "train.n_critic=1", "train.steps=2",
                                        "health.enabled=false"])
     assert (cfg.model.latent_dim, cfg.model.attention_res, cfg.loss.name) == (80, 16, "hinge")

@@ -148,8 +148,8 @@ def _np_pl(a, ys, weight, every, old):
 def test_path_length_penalty_value_running_mean_and_gradient_match_numpy():
     cfg = C.Config()
     cfg.model.generator = "stylegan2"
-    cfg.model.stylegan_pl_weight, cfg.model.stylegan_pl_every = 2.0, 4
-    cfg.model.stylegan_pl_batch_shrink = 2
+    cfg.model.stylegan.pl_weight, cfg.model.stylegan.pl_every = 2.0, 4
+    cfg.model.stylegan.pl_batch_shrink = 2
     (reg,) = path_length_parts(cfg).g_regs
     g = LinearStyles()
     z = jax.random.normal(jax.random.PRNGKey(0), (4, 6))
@@ -210,12 +210,12 @@ def test_family_rules_and_presets():
         g, d = build_models(cfg)
         assert type(g).__name__ == "StyleGAN2Generator" and g.truncation_psi == 1.0
         assert cfg.tricks.r1_every == 16 and cfg.optim.g.b1 == 0.0
-    assert C.resolve("stylegan2_ffhq256").model.stylegan_pl_weight == 2.0
-    with pytest.raises(ConfigError, match="multiple of model.stylegan_mbstd_group=32"):
+    assert C.resolve("stylegan2_ffhq256").model.stylegan.pl_weight == 2.0
+    with pytest.raises(ConfigError, match="multiple of model.stylegan.mbstd_group=32"):
         C.resolve("stylegan2_cifar10", ["train.batch_size=48"])
-    with pytest.raises(ConfigError, match="stylegan_mixing is a probability"):
-        C.resolve("stylegan2_digits", ["model.stylegan_mixing=1.5"])
+    with pytest.raises(ConfigError, match="stylegan.mixing is a probability"):
+        C.resolve("stylegan2_digits", ["model.stylegan.mixing=1.5"])
     with pytest.raises(ConfigError, match="regularizes StyleGAN2's W space"):
-        C.resolve("dcgan_digits", ["model.stylegan_pl_weight=2"])
+        C.resolve("dcgan_digits", ["model.stylegan.pl_weight=2"])
     with pytest.raises(ConfigError, match="tricks.r1_every must be a positive"):
         C.resolve("stylegan2_digits", ["tricks.r1_every=0"])

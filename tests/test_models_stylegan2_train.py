@@ -23,8 +23,8 @@ from _one_vs_eight import one_vs_eight  # noqa: E402
 
 # the preset at a few channels, with every lazy schedule short enough to fire in 4 steps
 TINY = ["model.g_width=4", "model.d_width=4", "model.latent_dim=8",
-        "model.stylegan_w_dim=8", "model.stylegan_mapping_layers=2", "train.batch_size=8",
-        "tricks.r1_every=2", "model.stylegan_pl_every=2", "tricks.ada_interval=1",
+        "model.stylegan.w_dim=8", "model.stylegan.mapping_layers=2", "train.batch_size=8",
+        "tricks.r1_every=2", "model.stylegan.pl_every=2", "tricks.ada_interval=1",
         "tricks.ada_kimg=0.1", "tricks.ada_p=0.5", "train.progress=false"]
 
 

@@ -20,7 +20,7 @@ def _setup():
 
     cfg = Config()
     cfg.model.generator = cfg.model.discriminator = "mlp"
-    cfg.model.latent_dim, cfg.model.mlp_hidden = 4, 8
+    cfg.model.latent_dim, cfg.model.mlp.hidden = 4, 8
     models = make_models(cfg)
     state = init_state(models, 0, (2,))
     batch = {"image": jnp.asarray(np.random.default_rng(0).normal(size=(1, 6, 2)),

@@ -9,7 +9,7 @@ from jaxgan import config as config_lib
 from jaxgan.checkpoint import CheckpointError
 from jaxgan.cli import main
 
-TOY = ["model.latent_dim=8", "model.mlp_hidden=16", "model.mlp_depth=1",
+TOY = ["model.latent_dim=8", "model.mlp.hidden=16", "model.mlp.depth=1",
        "train.batch_size=16", "train.steps_per_call=1", "train.progress=false",
        "train.sample_every=100000", "train.log_every=2", "train.checkpoint_every=2",
        "train.steps=4"]

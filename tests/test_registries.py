@@ -4,11 +4,14 @@ validation, in one line, before anything runs."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax.numpy as jnp
 import pytest
 
 from jaxgan import config as C
 from jaxgan.config import ConfigError
+from jaxgan.schema import describe_keys
 
 
 def _base(*overrides: str) -> C.Config:
@@ -18,17 +21,16 @@ def _base(*overrides: str) -> C.Config:
 @pytest.fixture
 def restore_registries():
     """Leave every registry as it was (the tests add entries)."""
-    from jaxgan import losses
+    from jaxgan import losses, schema, tricks
     from jaxgan.diagnostics import detectors as det
     from jaxgan.metrics import registry as metrics
     from jaxgan.models import family
 
-    saved = (dict(losses.LOSSES), dict(family.FAMILIES), dict(family.GENERATORS),
-             dict(family.DISCRIMINATORS), dict(metrics.METRICS), dict(metrics._GROUPS),
-             dict(det.REGISTRY), dict(det.REMEDIES), dict(det.VERDICT_COLORS))
-    yield
     tables = (losses.LOSSES, family.FAMILIES, family.GENERATORS, family.DISCRIMINATORS,
-              metrics.METRICS, metrics._GROUPS, det.REGISTRY, det.REMEDIES, det.VERDICT_COLORS)
+              metrics.METRICS, metrics._GROUPS, det.REGISTRY, det.REMEDIES, det.VERDICT_COLORS,
+              schema.SECTIONS, tricks.TRICKS)
+    saved = tuple(dict(t) for t in tables)
+    yield
     for table, old in zip(tables, saved, strict=True):
         table.clear()
         table.update(old)
@@ -83,14 +85,28 @@ def test_a_registered_family_declares_its_special_cases(restore_registries):
 
     calls = []
 
-    def check(cfg):
-        calls.append(cfg.model.generator)
+    @dataclasses.dataclass
+    class TwinConfig:
+        bond: float = 0.5
+
+    def check(cfg, device_count=None):
+        calls.append((cfg.model.generator, device_count))
         if cfg.model.generator == "twin" and cfg.model.latent_dim < 4:
             raise ConfigError("twin needs model.latent_dim >= 4")
+        if not 0 <= cfg.model.twin.bond <= 1:
+            raise ConfigError(f"model.twin.bond must be in [0, 1], got {cfg.model.twin.bond}")
 
     from jaxgan.models import DISCRIMINATORS, GENERATORS
     register_model("twin", GENERATORS["mlp"], DISCRIMINATORS["mlp"], paired=True,
-                   packable=False, validate=check)
+                   packable=False, validate=check, config=TwinConfig)
+    # its section is part of every config: set, saved, read back, printed, checked
+    cfg = _base("model.twin.bond=0.25")
+    assert cfg.model.twin.bond == 0.25 and cfg.to_dict()["model"]["twin"] == {"bond": 0.25}
+    assert C.from_dict(cfg.to_dict()).model.twin.bond == 0.25
+    assert ("model.twin.bond", "float", 0.5) in describe_keys()
+    with pytest.raises(ConfigError, match=r"model.twin.bond must be in \[0, 1\], got 2.0"):
+        C.validate(_base("model.twin.bond=2"), 4)
+    assert calls[-1] == ("mlp", 4)
     with pytest.raises(ConfigError, match="must both be 'twin'"):
         C.validate(_base("model.generator=twin"))
     with pytest.raises(ConfigError, match="model.pack=2 works with unconditional"):
@@ -102,7 +118,25 @@ def test_a_registered_family_declares_its_special_cases(restore_registries):
     g, d = build_models(cfg)
     assert type(g).__name__ == "MLPGenerator"
     C.validate(_base())  # a family's rules run for every config, used or not
-    assert calls[-1] == "mlp"
+    assert calls[-1] == ("mlp", None)
+
+
+def test_a_registered_trick_brings_its_own_rules(restore_registries):
+    """A trick's range check is declared with it and runs in `config.validate`."""
+    from jaxgan.tricks import TRICKS, at_least, register_trick
+
+    assert all(t.validate is not None for t in TRICKS.values())  # every built-in has rules
+    seen = []
+
+    def rule(cfg):
+        seen.append(cfg.tricks.label_smoothing)
+        at_least(0.1, "label_smoothing")(cfg)
+
+    register_trick("fussy", lambda cfg: None, validate=rule)
+    with pytest.raises(ConfigError, match=r"^tricks.label_smoothing must be >= 0.1, got 0.0$"):
+        C.validate(_base())
+    assert seen == [0.0]
+    assert C.validate(_base("tricks.label_smoothing=0.2")).tricks.label_smoothing == 0.2
 
 
 def test_a_registered_metric_is_computed_by_evaluate(restore_registries, tmp_path):
@@ -119,7 +153,7 @@ def test_a_registered_metric_is_computed_by_evaluate(restore_registries, tmp_pat
 
     register_metric("sample_std", spread)
     cfg = C.validate(_base("eval.metrics=sample_std,mode_coverage", "eval.num_samples=64",
-                           "model.mlp_hidden=8", "train.steps=50"))
+                           "model.mlp.hidden=8", "train.steps=50"))
     run = setup_run(cfg)
     rec = evaluate_state(run, init_state(run.models, 0, run.sample_shape), 0)
     assert seen == [["sample_std"]] and rec["sample_std"] > 0 and "modes_captured" in rec

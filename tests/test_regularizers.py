@@ -198,7 +198,7 @@ def _mlp_setup():
 
     cfg = Config()
     cfg.model.generator = cfg.model.discriminator = "mlp"
-    cfg.model.latent_dim, cfg.model.mlp_hidden = 4, 8
+    cfg.model.latent_dim, cfg.model.mlp.hidden = 4, 8
     models = make_models(cfg)
     state = init_state(models, 0, (2,))
     batch = {"image": jnp.asarray(RNG.normal(size=(1, 6, 2)), jnp.float32)}
@@ -299,9 +299,9 @@ def test_zoo_config_errors_name_the_field():
              (["tricks.gp_weight=-1"], "tricks.gp_weight must be >= 0"),
              (["model.generator=infogan"], "must both be 'infogan'"),
              (["model.generator=progan", "model.discriminator=progan",
-               "model.progan_stage_steps=0"], "model.progan_stage_steps must be a positive"),
+               "model.progan.stage_steps=0"], "model.progan.stage_steps must be a positive"),
              (["model.generator=infogan", "model.discriminator=infogan",
-               "model.info_categorical=10", "model.spectral_norm=true"],
+               "model.infogan.categorical=10", "model.spectral_norm=true"],
               "model.spectral_norm is not available for model.discriminator=infogan")]
     for overrides, message in cases:
         with pytest.raises(C.ConfigError, match=message.replace("[", r"\[").replace(

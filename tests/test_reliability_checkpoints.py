@@ -140,7 +140,7 @@ def test_training_resumes_from_the_previous_good_checkpoint(tmp_path, capfd):
     from jaxgan.writers import read_jsonl
 
     cfg = config_lib.resolve("toy_ring_vanilla", [
-        "model.latent_dim=8", "model.mlp_hidden=16", "model.mlp_depth=1",
+        "model.latent_dim=8", "model.mlp.hidden=16", "model.mlp.depth=1",
         "train.batch_size=16", "train.progress=false", "train.steps_per_call=1",
         "train.sample_every=100000", "train.log_every=1", "train.checkpoint_every=2",
         "train.steps=4"])

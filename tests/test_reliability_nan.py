@@ -15,7 +15,7 @@ from jaxgan.cli import main
 from jaxgan.guards import all_finite, learning_rates
 from jaxgan.writers import read_jsonl
 
-TOY = ["model.latent_dim=8", "model.mlp_hidden=16", "model.mlp_depth=1",
+TOY = ["model.latent_dim=8", "model.mlp.hidden=16", "model.mlp.depth=1",
        "train.batch_size=16", "train.steps_per_call=1", "train.progress=false",
        "train.sample_every=100000", "train.log_every=1", "train.checkpoint_every=2"]
 

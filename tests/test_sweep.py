@@ -82,8 +82,8 @@ def test_sweep_writes_each_run(swept):
 
 def test_sweep_refuses_structural_keys():
     cfg = resolve("toy_ring_vanilla", OVR)
-    with pytest.raises(ConfigError, match="model.mlp_hidden"):
-        expand_runs(cfg, 1, {"model.mlp_hidden": ["64", "128"]})
+    with pytest.raises(ConfigError, match="model.mlp.hidden"):
+        expand_runs(cfg, 1, {"model.mlp.hidden": ["64", "128"]})
     with pytest.raises(ConfigError, match="train.batch_size"):
         _parse_grid(["train.batch_size=32,64"])
     fixed, grid = _parse_grid(["train.steps=10", "optim.g.lr=1e-3,2e-3"])

@@ -33,7 +33,7 @@ def restore_tricks():
 def _mlp_cfg() -> Config:
     cfg = Config()
     cfg.model.generator = cfg.model.discriminator = "mlp"
-    cfg.model.latent_dim, cfg.model.mlp_hidden = 4, 8
+    cfg.model.latent_dim, cfg.model.mlp.hidden = 4, 8
     return cfg
 
 

@@ -138,8 +138,8 @@ def test_images_seen_counts_every_critic_batch_of_every_stage():
     from jaxgan import config as config_lib
     from jaxgan.run import host_batch_plan, images_seen
 
-    cfg = config_lib.resolve("progan_celeba", ["model.progan_stage_steps=3",
-                                               "model.progan_batch_sizes=16,8,4",
+    cfg = config_lib.resolve("progan_celeba", ["model.progan.stage_steps=3",
+                                               "model.progan.batch_sizes=16,8,4",
                                                "train.n_critic=2", "data.resolution=16",
                                                "train.batch_size=16"])
     plan = host_batch_plan(cfg)

@@ -94,7 +94,7 @@ TRAIN = """
 import jaxgan
 cfg = jaxgan.resolve("toy_ring_vanilla", ["train.steps=2", "train.log_every=1",
                                   "train.progress=false",
-                                  "model.mlp_hidden=8", "model.mlp_depth=1",
+                                  "model.mlp.hidden=8", "model.mlp.depth=1",
                                   "train.batch_size=8", "train.steps_per_call=1"])
 jaxgan.train(cfg, sys.argv[1])
 """

@@ -304,7 +304,7 @@ def test_spectral_norm_switch_on_dcgan_and_mlp_discriminators():
         cfg = Config()
         cfg.model.generator = cfg.model.discriminator = kind
         cfg.data.resolution, cfg.model.g_width, cfg.model.d_width = 16, 4, 8
-        cfg.model.latent_dim, cfg.model.mlp_hidden = 8, 16
+        cfg.model.latent_dim, cfg.model.mlp.hidden = 8, 16
         plain = jax.eval_shape(lambda c=cfg, s=shape: init_state(make_models(c), 0, s))
         cfg.model.spectral_norm = True
         models = make_models(cfg)

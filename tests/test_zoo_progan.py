@@ -19,15 +19,15 @@ from jaxgan.models.progan import _stages_of_batch, batch_plan, stage_batch_size
 
 def _cfg(*overrides: str) -> C.Config:
     return C.resolve("progan_celeba", ["data.source=digits", "data.channels=1",
-                                       "data.resolution=8", "model.progan_stage_steps=2",
-                                       "train.batch_size=8", "model.progan_batch_sizes=8,4",
+                                       "data.resolution=8", "model.progan.stage_steps=2",
+                                       "train.batch_size=8", "model.progan.batch_sizes=8,4",
                                        *overrides])
 
 
 def test_stage_batch_sizes_repeat_the_last_entry():
-    cfg = _cfg("data.resolution=32", "model.progan_batch_sizes=8,8,4")
+    cfg = _cfg("data.resolution=32", "model.progan.batch_sizes=8,8,4")
     assert [stage_batch_size(cfg, s) for s in range(4)] == [8, 8, 4, 4]
-    plain = _cfg("model.progan_batch_sizes=", "train.batch_size=6")
+    plain = _cfg("model.progan.batch_sizes=", "train.batch_size=6")
     assert [stage_batch_size(plain, s) for s in range(2)] == [6, 6]
 
 
@@ -66,7 +66,7 @@ def test_host_batches_follow_the_stage_and_the_stream():
 
 
 def test_each_program_holds_only_the_stages_of_its_batch():
-    cfg = _cfg("data.resolution=16", "model.progan_batch_sizes=8,4")
+    cfg = _cfg("data.resolution=16", "model.progan.batch_sizes=8,4")
 
     def batch(b):
         return {"image": np.zeros((1, b, 16, 16, 1), np.float32)}
@@ -74,15 +74,15 @@ def test_each_program_holds_only_the_stages_of_its_batch():
     assert _stages_of_batch(cfg, batch(8), None, 2) == [0]
     assert _stages_of_batch(cfg, batch(4), None, 2) == [1, 2]
     assert _stages_of_batch(cfg, batch(6), None, 2) == [0, 1, 2]  # e.g. a bench at any size
-    plain = _cfg("model.progan_batch_sizes=")
+    plain = _cfg("model.progan.batch_sizes=")
     assert _stages_of_batch(plain, batch(8), None, 1) == [0, 1]
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (["model.progan_batch_sizes=8,3"], "stage 1's batch 3 must divide the 16 samples"),
+    (["model.progan.batch_sizes=8,3"], "stage 1's batch 3 must divide the 16 samples"),
     (["train.batch_size=4"], "train.batch_size=4 must equal the first stage's batch"),
-    (["train.steps_per_call=4"], "progan_stage_steps=2 must be a multiple of train.steps_"),
-    (["model.progan_batch_sizes=8,0"], "must be positive integers"),
+    (["train.steps_per_call=4"], "progan.stage_steps=2 must be a multiple of train.steps_"),
+    (["model.progan.batch_sizes=8,0"], "must be positive integers"),
 ])
 def test_batch_size_mistakes_name_the_field(overrides, message):
     with pytest.raises(C.ConfigError, match=message):
@@ -91,22 +91,22 @@ def test_batch_size_mistakes_name_the_field(overrides, message):
 
 def test_batch_sizes_only_for_progan_and_divisible_by_devices():
     with pytest.raises(C.ConfigError, match="applies to model.generator=progan only"):
-        C.resolve("dcgan_digits", ["model.progan_batch_sizes=64"])
+        C.resolve("dcgan_digits", ["model.progan.batch_sizes=64"])
     with pytest.raises(C.ConfigError, match="must all be divisible by the device count 8"):
-        C.validate(_cfg("model.progan_batch_sizes=8,4"), 8)
+        C.validate(_cfg("model.progan.batch_sizes=8,4"), 8)
     # the preset's schedule is valid at 128x128 and at any smaller resolution
     for res in (128, 32):
         C.resolve("progan_celeba", [f"data.resolution={res}"])
 
 
 def test_a_run_from_before_new_config_keys_still_resumes(tmp_path):
-    """config.json written before `tricks.drift_penalty` and `model.progan_batch_sizes`
+    """config.json written before `tricks.drift_penalty` and `model.progan.batch_sizes`
     existed: an absent key meant its default, so the workdir is the same run."""
     from jaxgan.runtime import workdir_guard
 
     cfg = C.resolve("dcgan_digits", [])
     old = json.loads(cfg.to_json())
-    del old["tricks"]["drift_penalty"], old["model"]["progan_batch_sizes"]
+    del old["tricks"]["drift_penalty"], old["model"]["progan"]["batch_sizes"]
     (tmp_path / "config.json").write_text(json.dumps(old))
     workdir_guard(cfg, tmp_path, write=False)  # no error
     changed = C.resolve("dcgan_digits", ["tricks.drift_penalty=0.01"])

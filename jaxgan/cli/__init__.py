@@ -30,9 +30,9 @@ class _Parser(argparse.ArgumentParser):
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from jaxgan.checkpoint import CheckpointError
-    from jaxgan.config import ConfigError
     from jaxgan.data import DataError
     from jaxgan.diagnostics import DiagnosticsError
+    from jaxgan.errors import ConfigError
     from jaxgan.metrics import MetricsError
 
     return (ConfigError, DataError, CheckpointError, MetricsError, DiagnosticsError)

@@ -9,7 +9,7 @@ import argparse
 def cmd_sample(args: argparse.Namespace) -> int:
     import jax
 
-    from jaxgan.config import ConfigError
+    from jaxgan.errors import ConfigError
     from jaxgan.readers import load_run
     from jaxgan.sampling import write_samples
 

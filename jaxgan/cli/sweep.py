@@ -12,7 +12,7 @@ import numpy as np
 
 from jaxgan import xla_cpu
 from jaxgan.argparsing import intermixed
-from jaxgan.config import ConfigError
+from jaxgan.errors import ConfigError
 from jaxgan.sweep import _check_key, sweep
 
 

@@ -33,8 +33,8 @@ def get_config() -> Config:
     cfg.model.discriminator = "biggan"
     cfg.model.num_classes = 10
     cfg.model.latent_dim = 80
-    cfg.model.biggan_shared_dim = 128
-    cfg.model.biggan_hier = True
+    cfg.model.biggan.shared_dim = 128
+    cfg.model.biggan.hier = True
     cfg.model.attention_res = 16
     cfg.model.g_width = 96  # x4 per G block: 384
     cfg.model.d_width = 48  # x4 per D block: 192

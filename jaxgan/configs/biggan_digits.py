@@ -38,8 +38,8 @@ def get_config() -> Config:
     cfg.model.discriminator = "biggan"
     cfg.model.num_classes = 10
     cfg.model.latent_dim = 32
-    cfg.model.biggan_shared_dim = 32
-    cfg.model.biggan_hier = True
+    cfg.model.biggan.shared_dim = 32
+    cfg.model.biggan.hier = True
     cfg.model.attention_res = 4
     cfg.model.g_width = 16
     cfg.model.d_width = 16

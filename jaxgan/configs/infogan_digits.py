@@ -21,9 +21,9 @@ def get_config() -> Config:
     cfg.model.generator = "infogan"
     cfg.model.discriminator = "infogan"
     cfg.model.latent_dim = 74  # the paper's 62 noise + 10 categorical + 2 continuous
-    cfg.model.info_categorical = 10
-    cfg.model.info_continuous = 2
-    cfg.model.info_weight = 1.0
+    cfg.model.infogan.categorical = 10
+    cfg.model.infogan.continuous = 2
+    cfg.model.infogan.weight = 1.0
     cfg.model.g_width = 32
     cfg.model.d_width = 32
     cfg.loss.name = "non_saturating"

@@ -12,7 +12,7 @@ Run time: about 17 hours on one V100 for the full schedule below (estimate: 6 st
           16, which was estimated at 12 hours; the early stages are cheap).
 
 Growth runs inside the ordinary trainer: `jaxgan.models.progan.progressive_step` switches
-on the stage of `state.step` (`model.progan_stage_steps` iterations of fade-in and of
+on the stage of `state.step` (`model.progan.stage_steps` iterations of fade-in and of
 stable training per stage), so a checkpoint taken mid-growth resumes in the same stage and
 at the same alpha. Sample grids show the stage and alpha being trained (upsampled).
 
@@ -20,7 +20,7 @@ Two more of the paper's training details are on:
 
 * drift penalty: `tricks.drift_penalty=0.001` adds epsilon_drift * E[D(real)^2] to the
   critic's loss (Sec. A.1), keeping WGAN-GP's critic outputs near zero;
-* per-stage batch size: `model.progan_batch_sizes` gives each stage's global batch (the
+* per-stage batch size: `model.progan.batch_sizes` gives each stage's global batch (the
   last entry repeats). The values are the official code's 1-GPU schedule (`config.py`,
   preset-v2-1gpu: 128 up to 16x16, then 64, 32, 16); the paper's CelebA-HQ run used 16 up
   to 128x128 and shrank only above (Sec. A.1). Every stage is still compiled once: the
@@ -46,7 +46,7 @@ def get_config() -> Config:
     cfg.model.latent_dim = 512
     cfg.model.g_width = 64  # 512 channels up to 32x32, then halving (the paper's widths)
     cfg.model.d_width = 64
-    cfg.model.progan_stage_steps = 20_000
+    cfg.model.progan.stage_steps = 20_000
     cfg.loss.name = "wasserstein"
     cfg.tricks.gp_weight = 10.0
     cfg.optim.g.lr = cfg.optim.d.lr = 1e-3
@@ -55,7 +55,7 @@ def get_config() -> Config:
     cfg.train.n_critic = 1
     cfg.train.steps = 220_000  # 5 growth stages x 2 phases + the 4x4 phase
     # the official code's 1-GPU schedule (preset-v2-1gpu): 128 up to 16x16, then halving
-    cfg.model.progan_batch_sizes = [128, 128, 128, 64, 32, 16]
+    cfg.model.progan.batch_sizes = [128, 128, 128, 64, 32, 16]
     cfg.train.batch_size = 128  # = the first stage's
     cfg.tricks.drift_penalty = 0.001  # epsilon_drift (Sec. A.1)
     cfg.train.ema_decay = 0.999

@@ -30,12 +30,12 @@ def get_config() -> Config:
     cfg.data.channels = 3
     m = cfg.model
     m.generator = m.discriminator = "stylegan2"
-    m.latent_dim = m.stylegan_w_dim = 512
+    m.latent_dim = m.stylegan.w_dim = 512
     m.g_width = m.d_width = 512
-    m.stylegan_mapping_layers = 2
-    m.stylegan_mixing = 0.0
-    m.stylegan_mbstd_group = 32
-    m.stylegan_pl_weight = 0.0
+    m.stylegan.mapping_layers = 2
+    m.stylegan.mixing = 0.0
+    m.stylegan.mbstd_group = 32
+    m.stylegan.pl_weight = 0.0
     cfg.loss.name = "non_saturating"
     cfg.tricks.r1_gamma, cfg.tricks.r1_every = 0.01, 16
     cfg.tricks.ada, cfg.tricks.ada_target, cfg.tricks.ada_kimg = "bgc", 0.6, 500.0

@@ -38,18 +38,18 @@ def get_config() -> Config:
     cfg.data.channels = 1
     m = cfg.model
     m.generator = m.discriminator = "stylegan2"
-    m.latent_dim = m.stylegan_w_dim = 32
+    m.latent_dim = m.stylegan.w_dim = 32
     m.g_width = m.d_width = 32
-    m.stylegan_mapping_layers = 4
-    m.stylegan_mixing = 0.9
-    m.stylegan_mbstd_group = 4
-    m.stylegan_pl_weight, m.stylegan_pl_every = 2.0, 4
+    m.stylegan.mapping_layers = 4
+    m.stylegan.mixing = 0.9
+    m.stylegan.mbstd_group = 4
+    m.stylegan.pl_weight, m.stylegan.pl_every = 2.0, 4
     cfg.loss.name = "non_saturating"
     cfg.tricks.r1_gamma, cfg.tricks.r1_every = 0.01, 16
     cfg.tricks.ada, cfg.tricks.ada_target, cfg.tricks.ada_kimg = "bgc", 0.6, 100.0
     for c in (cfg.optim.g, cfg.optim.d):
         c.lr, c.b1, c.b2, c.eps = 0.0025, 0.0, 0.99, 1e-8
-    lazy_optim(cfg.optim.g, m.stylegan_pl_every)
+    lazy_optim(cfg.optim.g, m.stylegan.pl_every)
     lazy_optim(cfg.optim.d, cfg.tricks.r1_every)
     cfg.train.steps = 1000
     cfg.train.batch_size = 32

@@ -30,18 +30,18 @@ def get_config() -> Config:
     cfg.data.channels = 3
     m = cfg.model
     m.generator = m.discriminator = "stylegan2"
-    m.latent_dim = m.stylegan_w_dim = 512
+    m.latent_dim = m.stylegan.w_dim = 512
     m.g_width = m.d_width = 512
-    m.stylegan_mapping_layers = 8
-    m.stylegan_mixing = 0.9
-    m.stylegan_mbstd_group = 8
-    m.stylegan_pl_weight, m.stylegan_pl_every = 2.0, 4
+    m.stylegan.mapping_layers = 8
+    m.stylegan.mixing = 0.9
+    m.stylegan.mbstd_group = 8
+    m.stylegan.pl_weight, m.stylegan.pl_every = 2.0, 4
     cfg.loss.name = "non_saturating"
     cfg.tricks.r1_gamma, cfg.tricks.r1_every = 1.0, 16
     cfg.tricks.ada, cfg.tricks.ada_target, cfg.tricks.ada_kimg = "bgc", 0.6, 500.0
     for c in (cfg.optim.g, cfg.optim.d):
         c.lr, c.b1, c.b2, c.eps = 0.0025, 0.0, 0.99, 1e-8
-    lazy_optim(cfg.optim.g, m.stylegan_pl_every)
+    lazy_optim(cfg.optim.g, m.stylegan.pl_every)
     lazy_optim(cfg.optim.d, cfg.tricks.r1_every)
     cfg.train.batch_size = 64
     cfg.train.steps = 25_000_000 // cfg.train.batch_size

@@ -13,7 +13,7 @@ Run time: 1.5-3.2 minutes per run on a 2-core CPU shared with other jobs (load 1
           runs at a time; 6,000 iterations of 2 x 128 MLPs at batch 256).
 
 What it changes against the plain recipe (`toy_ring_vanilla` on the grid, 10-16 of 25
-modes, 2-6 % high quality): D's first-layer biases start random (`model.mlp_bias_init=2`;
+modes, 2-6 % high quality): D's first-layer biases start random (`model.mlp.bias_init=2`;
 with zeros every ReLU kink of D passes through the origin and D sat at chance while G
 spread its samples uniformly), an EMA generator (0.999), 6,000 iterations, and PacGAN
 packing of 2 (pack 4 covers more modes but keeps samples blurred: 6-7 % high quality;
@@ -28,7 +28,7 @@ def get_config() -> Config:
     cfg = toy_ring_vanilla.get_config()
     cfg.name = "toy_grid"
     cfg.data.source = "toy_grid"
-    cfg.model.mlp_bias_init = 2.0
+    cfg.model.mlp.bias_init = 2.0
     cfg.model.pack = 2
     cfg.train.steps = 6000
     cfg.train.ema_decay = 0.999

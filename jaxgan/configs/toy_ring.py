@@ -27,8 +27,8 @@ def get_config() -> Config:
     cfg = vanilla()
     cfg.name = "toy_ring"
     cfg.model.pack = 4
-    cfg.model.mlp_hidden = 256
-    cfg.model.mlp_depth = 3
+    cfg.model.mlp.hidden = 256
+    cfg.model.mlp.depth = 3
     cfg.optim.g.lr = 5e-4
     cfg.optim.d.lr = 1e-3
     cfg.train.steps = 10000

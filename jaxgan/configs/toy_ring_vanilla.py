@@ -20,8 +20,8 @@ def get_config() -> Config:
     cfg.model.generator = "mlp"
     cfg.model.discriminator = "mlp"
     cfg.model.latent_dim = 256
-    cfg.model.mlp_hidden = 128
-    cfg.model.mlp_depth = 2
+    cfg.model.mlp.hidden = 128
+    cfg.model.mlp.depth = 2
     cfg.loss.name = "non_saturating"
     cfg.optim.g.lr = 1e-3
     cfg.optim.d.lr = 1e-3

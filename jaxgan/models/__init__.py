@@ -27,7 +27,7 @@ from jaxgan.models.family import (
     generator_family,
     register_model,
 )
-from jaxgan.models.mlp import MLPDiscriminator, MLPGenerator
+from jaxgan.models.mlp import MLPConfig, MLPDiscriminator, MLPGenerator, validate_mlp
 from jaxgan.schema import Config
 
 
@@ -42,16 +42,16 @@ def _dcgan_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
 
 
 def _mlp_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
-    return MLPGenerator(cfg.model.mlp_hidden, cfg.model.mlp_depth, 2, dtype)
+    return MLPGenerator(cfg.model.mlp.hidden, cfg.model.mlp.depth, 2, dtype)
 
 
 def _mlp_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
-    return MLPDiscriminator(cfg.model.mlp_hidden, cfg.model.mlp_depth, dtype,
-                            sn=cfg.model.spectral_norm, bias_init=cfg.model.mlp_bias_init)
+    return MLPDiscriminator(cfg.model.mlp.hidden, cfg.model.mlp.depth, dtype,
+                            sn=cfg.model.spectral_norm, bias_init=cfg.model.mlp.bias_init)
 
 
 register_model("dcgan", _dcgan_g, _dcgan_d)
-register_model("mlp", _mlp_g, _mlp_d)
+register_model("mlp", _mlp_g, _mlp_d, config=MLPConfig, validate=validate_mlp)
 
 # The other built-in families register themselves on import (ProGAN's checks run first).
 from jaxgan.models import progan, resnet, sagan, conditional, infogan, dcgan_fc, biggan, stylegan2  # noqa: E402, F401, I001

@@ -3,8 +3,8 @@
 What sets it apart from the SNGAN/SAGAN ResNets of `resnet.py`, and why:
 
 * **A shared class embedding and hierarchical latents.** One embedding of the label
-  (``model.biggan_shared_dim`` wide) is shared by every generator block instead of a
-  per-class table in each batch norm; with ``model.biggan_hier`` the latent is split into
+  (``model.biggan.shared_dim`` wide) is shared by every generator block instead of a
+  per-class table in each batch norm; with ``model.biggan.hier`` the latent is split into
   ``blocks + 1`` equal chunks, the first feeding the 4x4 projection and one chunk per
   block, concatenated with the embedding. Each block's batch norms then get their scale
   and shift as linear functions of that vector (`LinearCondBatchNorm`): the latent acts
@@ -28,6 +28,7 @@ truncation at sampling time (``jaxgan sample --truncation``); the presets are
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -216,7 +217,7 @@ def biggan_generator(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     """Spectral norm in G always: it is part of what BigGAN is (as SAGAN's factory forces)."""
     m = cfg.model
     return BigGANGenerator(cfg.data.resolution, cfg.data.channels, m.g_width, m.num_classes,
-                           m.biggan_shared_dim, m.biggan_hier, m.attention_res, True, bn_axis,
+                           m.biggan.shared_dim, m.biggan.hier, m.attention_res, True, bn_axis,
                            dtype)
 
 
@@ -226,25 +227,33 @@ def biggan_discriminator(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Mod
                                m.attention_res, True, dtype)
 
 
-def validate_biggan(cfg: Config) -> None:
+@dataclass
+class BigGANConfig:
+    """``model.biggan.*``: BigGAN's shared class embedding and hierarchical latents."""
+
+    shared_dim: int = 128  # width of G's shared class embedding
+    hier: bool = True  # z split into chunks over the 4x4 projection and the blocks
+
+
+def validate_biggan(cfg: Config, device_count: int | None = None) -> None:
     """BigGAN's own fields: a positive embedding width, and with hierarchical latents a
     ``model.latent_dim`` that splits evenly over the projection and the blocks."""
     m = cfg.model
-    if m.biggan_shared_dim <= 0:
-        raise ConfigError(f"model.biggan_shared_dim must be a positive integer, got "
-                          f"{m.biggan_shared_dim}")
+    if m.biggan.shared_dim <= 0:
+        raise ConfigError(f"model.biggan.shared_dim must be a positive integer, got "
+                          f"{m.biggan.shared_dim}")
     if m.generator != "biggan":
         return
     try:
         slots = num_blocks(cfg.data.resolution) + 1
     except ValueError as e:
         raise ConfigError(f"model.generator=biggan: {e}") from None
-    if m.biggan_hier and m.latent_dim % slots:
+    if m.biggan.hier and m.latent_dim % slots:
         raise ConfigError(f"model.latent_dim={m.latent_dim} must be a multiple of {slots} "
-                          f"with model.biggan_hier=true at {cfg.data.resolution}x"
+                          f"with model.biggan.hier=true at {cfg.data.resolution}x"
                           f"{cfg.data.resolution} (one chunk for the 4x4 projection and one "
                           f"per each of {slots - 1} blocks)")
 
 
 register_model("biggan", biggan_generator, biggan_discriminator, packable=False,
-               validate=validate_biggan)
+               config=BigGANConfig, validate=validate_biggan)

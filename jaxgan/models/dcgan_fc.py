@@ -37,7 +37,7 @@ def _d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     return InfoGANDiscriminator(cfg.data.resolution, cfg.model.d_width, 0, 0, bn_axis, dtype)
 
 
-def validate(cfg: Config) -> None:
+def validate(cfg: Config, device_count: int | None = None) -> None:
     """The FC networks need a resolution that halves twice to a whole map (>= 4)."""
     m = cfg.model
     if "dcgan_fc" in (m.generator, m.discriminator) and cfg.data.resolution % 4:

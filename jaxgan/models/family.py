@@ -7,8 +7,13 @@ about the family, so that nothing outside the family's own module asks for it by
 * `paired`: its G and D only work together (InfoGAN's Q head, ProGAN's growth);
 * `packable` / `spectral_norm`: whether its D takes PacGAN packing (``model.pack``) and
   ``model.spectral_norm``;
-* `validate(cfg)`: the rules of its own config fields, called for every config (a family
-  refuses its fields on a run that does not use it);
+* `config`: the dataclass of its own config fields, its section ``model.NAME.*``
+  (``section`` names it when that is not the family's name: StyleGAN2's is
+  ``model.stylegan``); the schema parses, prints and saves it with the rest, and a key
+  that moved there from the old flat ``model.*`` is in `jaxgan.legacy.RENAMED`;
+* `validate(cfg, device_count)`: the rules of its own config fields, called for every
+  config (a family refuses its fields on a run that does not use it); `device_count` is
+  None when the devices are not known yet;
 * `step_parts(cfg)`: what the family adds to the step, a `jaxgan.parts.TrickParts`
   merged before the tricks' (`jaxgan.tricks`; InfoGAN's mutual information);
 * `wrap_step(cfg, models, loss, make_train_step, kwargs)`: a step of its own built from the
@@ -30,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jaxgan.schema import Config
+from jaxgan.schema import Config, register_section
 
 Factory = Callable[[Config, Any, str | None], Any]  # (cfg, dtype, bn_axis) -> nn.Module
 
@@ -44,7 +49,9 @@ class ModelFamily:
     paired: bool = False
     packable: bool = True
     spectral_norm: bool = True
-    validate: Callable[[Config], None] | None = None
+    config: type | None = None  # the dataclass of its section, model.<section>
+    section: str = ""  # the section's name; "" is the family's name
+    validate: Callable[[Config, int | None], None] | None = None
     step_parts: Callable[[Config], Any] | None = None  # -> parts.TrickParts
     wrap_step: Callable[..., Any] | None = None
     sweepable: bool = True
@@ -64,6 +71,8 @@ def register_model(name: str, generator: Factory | None = None,
     `ModelFamily` fields in `spec`; returns the family."""
     family = ModelFamily(name, **spec)
     FAMILIES[name] = family
+    if family.config is not None:
+        register_section(family.section or name, family.config)
     if generator is not None:
         GENERATORS[name] = generator
     if discriminator is not None:

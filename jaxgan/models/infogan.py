@@ -11,13 +11,14 @@ The discriminator shares its trunk between the real/fake logit and Q: a small he
 outputs ``K`` category logits and ``M`` means, sown as ``intermediates/q``. `make_info_loss`
 is the step's ``info_loss(q, z)``: cross-entropy for the categorical code plus the
 fixed-variance Gaussian log-likelihood (squared error / 2) for the continuous ones,
-weighted by ``model.info_weight`` (the paper's lambda = 1 for discrete codes, with the
+weighted by ``model.infogan.weight`` (the paper's lambda = 1 for discrete codes, with the
 continuous term scaled by 0.1 as in its MNIST experiments' smaller lambda). The same term
 is minimized by G (through the fakes) and by D (Q's parameters), as in the paper.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -141,7 +142,7 @@ def info_loss_terms(q: jax.Array, z: jax.Array, n_cat: int, n_cont: int
 def make_info_loss(cfg: Config):
     """The step's ``info_loss(q, z) -> (scalar, metrics)`` for the config's codes."""
     m = cfg.model
-    k, c, w = m.info_categorical, m.info_continuous, m.info_weight
+    k, c, w = m.infogan.categorical, m.infogan.continuous, m.infogan.weight
 
     def info_loss(q: jax.Array, z: jax.Array) -> tuple[jax.Array, Metrics]:
         ce, mse = info_loss_terms(q, z, k, c)
@@ -173,7 +174,7 @@ def traversal_grid(models: Any, state: Any, cfg: Config, cont_index: int = 0,
     periodic traversal grids compile once per run rather than dispatching op by op.
     """
     m = cfg.model
-    z = traversal_latents(m.info_categorical, m.info_continuous, m.latent_dim, cont_index,
+    z = traversal_latents(m.infogan.categorical, m.infogan.continuous, m.latent_dim, cont_index,
                           steps, seed)
     params = state.ema_params if cfg.train.ema_decay > 0 else state.g_params
     out = make_sampler(models)(params, state.g_batch_stats, z,
@@ -192,10 +193,10 @@ def traversal_panel(models: Any, state: Any, cfg: Config, steps: int = 10, seed:
     which code took the class, which ones took width or slant.
     """
     m = cfg.model
-    rows = max(m.info_categorical, 1)
-    if m.info_continuous > 0:
+    rows = max(m.infogan.categorical, 1)
+    if m.infogan.continuous > 0:
         blocks = [traversal_grid(models, state, cfg, c, steps, seed)
-                  for c in range(m.info_continuous)]
+                  for c in range(m.infogan.continuous)]
     else:
         blocks = [traversal_grid(models, state, cfg, 0, 1, seed + i) for i in range(steps)]
     per_row = [b.reshape(rows, -1, *b.shape[1:]) for b in blocks]  # (rows, cols_b, H, W, C)
@@ -206,23 +207,36 @@ def traversal_panel(models: Any, state: Any, cfg: Config, steps: int = 10, seed:
 def _info_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     m = cfg.model
     return InfoGANGenerator(cfg.data.resolution, cfg.data.channels, m.g_width,
-                            m.info_categorical, m.info_continuous, bn_axis, dtype)
+                            m.infogan.categorical, m.infogan.continuous, bn_axis, dtype)
 
 
 def _info_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     m = cfg.model
-    return InfoGANDiscriminator(cfg.data.resolution, m.d_width, m.info_categorical,
-                                m.info_continuous, bn_axis, dtype)
+    return InfoGANDiscriminator(cfg.data.resolution, m.d_width, m.infogan.categorical,
+                                m.infogan.continuous, bn_axis, dtype)
 
 
-def validate_codes(cfg: Config) -> None:
+@dataclass
+class InfoGANConfig:
+    """``model.infogan.*``: InfoGAN's latent codes and the weight of their loss."""
+
+    categorical: int = 0  # categories of the categorical code (0: none)
+    continuous: int = 0  # number of Uniform(-1, 1) continuous codes
+    weight: float = 1.0  # lambda of the mutual-information loss
+
+
+def validate_codes(cfg: Config, device_count: int | None = None) -> None:
     """InfoGAN's own config fields: its codes exist and fit in the latent."""
     m = cfg.model
-    if m.generator == "infogan" and m.info_categorical + m.info_continuous == 0:
-        raise ConfigError("model.generator=infogan needs model.info_categorical > 0 or "
-                          "model.info_continuous > 0")
-    if m.info_categorical + m.info_continuous > m.latent_dim:
-        raise ConfigError("model.info_categorical + model.info_continuous must not exceed "
+    for key in ("categorical", "continuous"):
+        if getattr(m.infogan, key) < 0:
+            raise ConfigError(f"model.infogan.{key} must be >= 0, got "
+                              f"{getattr(m.infogan, key)}")
+    if m.generator == "infogan" and m.infogan.categorical + m.infogan.continuous == 0:
+        raise ConfigError("model.generator=infogan needs model.infogan.categorical > 0 or "
+                          "model.infogan.continuous > 0")
+    if m.infogan.categorical + m.infogan.continuous > m.latent_dim:
+        raise ConfigError("model.infogan.categorical + model.infogan.continuous must not exceed "
                           f"model.latent_dim={m.latent_dim}")
 
 
@@ -239,6 +253,6 @@ def info_parts(cfg: Config) -> TrickParts:
 
 
 register_model("infogan", _info_g, _info_d, paired=True, packable=False, spectral_norm=False,
-               validate=validate_codes,
+               config=InfoGANConfig, validate=validate_codes,
                step_parts=info_parts,
                panels=traversal_figures)

@@ -4,7 +4,7 @@ Sized like the mode-collapse literature's toy setups (VEEGAN, PacGAN, Unrolled G
 ReLU layers of a few hundred units. The generator's output is unbounded (no tanh), since
 the toy data live on [-4, 4]^2.
 
-`MLPDiscriminator(bias_init=s)` (`model.mlp_bias_init`) draws its first layer's biases from
+`MLPDiscriminator(bias_init=s)` (`model.mlp.bias_init`) draws its first layer's biases from
 N(0, s^2) instead of zeros. With zero biases every first-layer ReLU kink passes through the
 origin, so D starts as a function of the input's direction only and must first grow its
 biases (Adam moves them ~lr per step) before it can single out a mode at (4, 4): on the
@@ -14,13 +14,33 @@ uniformly. Random biases spread the kinks over the data's range from the first s
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import partial
 
 import jax
 import jax.numpy as jnp
 from flax import linen as nn
 
+from jaxgan.errors import ConfigError
 from jaxgan.models.layers import SNDense
+from jaxgan.schema import Config
+
+
+@dataclass
+class MLPConfig:
+    """``model.mlp.*``: the width and depth of both players' hidden layers."""
+
+    hidden: int = 128
+    depth: int = 2
+    bias_init: float = 0.0  # D: std of its first layer's random biases (0: zeros)
+
+
+def validate_mlp(cfg: Config, device_count: int | None = None) -> None:
+    """Positive sizes, whether or not the run uses the MLPs (a typo is caught either way)."""
+    for key in ("hidden", "depth"):
+        if getattr(cfg.model.mlp, key) <= 0:
+            raise ConfigError(f"model.mlp.{key} must be a positive integer, got "
+                              f"{getattr(cfg.model.mlp, key)}")
 
 
 class MLPGenerator(nn.Module):

@@ -39,6 +39,7 @@ from flax import linen as nn
 
 from jaxgan.models.family import register_model
 from jaxgan.models.progan_growth import (  # noqa: F401  (re-exported: progan.schedule, ...)
+    ProGANConfig,
     _stages_of_batch,
     batch_plan,
     final_stage_state,
@@ -234,5 +235,6 @@ def _progan_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
 
 
 register_model("progan", _progan_g, _progan_d, paired=True, packable=False,
-               spectral_norm=False, validate=validate_progan, wrap_step=progressive_step,
-               sweepable=False, batch_plan=progan_batch_plan, bench_state=final_stage_state)
+               spectral_norm=False, config=ProGANConfig, validate=validate_progan,
+               wrap_step=progressive_step, sweepable=False, batch_plan=progan_batch_plan,
+               bench_state=final_stage_state)

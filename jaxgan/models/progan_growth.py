@@ -6,6 +6,7 @@ and the stage `jaxgan bench` times (`final_stage_state`). The networks are `prog
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import jax
@@ -32,9 +33,9 @@ def schedule(step: int | jax.Array, stage_steps: int, max_stage: int
 
 
 def stage_batch_size(cfg: Config, stage: int) -> int:
-    """The global batch of `stage` (``model.progan_batch_sizes``, the last entry repeating;
+    """The global batch of `stage` (``model.progan.batch_sizes``, the last entry repeating;
     ``train.batch_size`` when the list is empty)."""
-    sizes = cfg.model.progan_batch_sizes
+    sizes = cfg.model.progan.batch_sizes
     return sizes[min(stage, len(sizes) - 1)] if sizes else cfg.train.batch_size
 
 
@@ -46,7 +47,7 @@ def batch_plan(cfg: Config) -> Any:
     (`validate_batch_sizes` ensures ``b`` divides ``P_k``). A pure function of k, so a
     resumed run reads what an uninterrupted one would.
     """
-    t, nc = cfg.model.progan_stage_steps, cfg.train.n_critic
+    t, nc = cfg.model.progan.stage_steps, cfg.train.n_critic
     max_stage = max(cfg.data.resolution.bit_length() - 3, 0)
 
     def plan(k: int) -> tuple[int, int]:
@@ -74,47 +75,62 @@ def validate_batch_sizes(cfg: Config) -> None:
     the samples drawn before that stage (true when each size divides the one before).
     """
     m, t = cfg.model, cfg.train
-    sizes = m.progan_batch_sizes
+    sizes = m.progan.batch_sizes
     if m.generator != "progan":
-        raise ConfigError("model.progan_batch_sizes applies to model.generator=progan only")
+        raise ConfigError("model.progan.batch_sizes applies to model.generator=progan only")
     if any(b <= 0 for b in sizes):
-        raise ConfigError(f"model.progan_batch_sizes must be positive integers, got {sizes}")
+        raise ConfigError(f"model.progan.batch_sizes must be positive integers, got {sizes}")
     if t.batch_size != sizes[0]:
         raise ConfigError(f"train.batch_size={t.batch_size} must equal the first stage's "
-                          f"batch, model.progan_batch_sizes[0]={sizes[0]}")
-    if m.progan_stage_steps % t.steps_per_call:
-        raise ConfigError(f"model.progan_stage_steps={m.progan_stage_steps} must be a multiple "
+                          f"batch, model.progan.batch_sizes[0]={sizes[0]}")
+    if m.progan.stage_steps % t.steps_per_call:
+        raise ConfigError(f"model.progan.stage_steps={m.progan.stage_steps} must be a multiple "
                           f"of train.steps_per_call={t.steps_per_call} with per-stage batches "
                           "(one compiled call runs at one batch size)")
-    drawn = sizes[0] * m.progan_stage_steps * t.n_critic  # the 4x4 phase
+    drawn = sizes[0] * m.progan.stage_steps * t.n_critic  # the 4x4 phase
     max_stage = max(cfg.data.resolution.bit_length() - 3, 0)  # log2(resolution) - 2
     for s, b in enumerate(sizes[1:max_stage + 1], start=1):
         if drawn % b:
-            raise ConfigError(f"model.progan_batch_sizes: stage {s}'s batch {b} must divide "
+            raise ConfigError(f"model.progan.batch_sizes: stage {s}'s batch {b} must divide "
                               f"the {drawn} samples drawn before it; use sizes that divide "
                               "the previous ones, e.g. 128,128,64,32,16")
-        drawn += 2 * b * m.progan_stage_steps * t.n_critic
+        drawn += 2 * b * m.progan.stage_steps * t.n_critic
 
 
 
-def validate_progan(cfg: Config) -> None:
+@dataclass
+class ProGANConfig:
+    """``model.progan.*``: the growth schedule and the batch of each stage."""
+
+    stage_steps: int = 1000  # iterations per fade-in and per stable phase
+    # global batch per stage (4x4, 8x8, ...; the last repeats); empty: train.batch_size
+    batch_sizes: list[int] = field(default_factory=list)
+
+
+def validate_progan(cfg: Config, device_count: int | None = None) -> None:
     """ProGAN's own config fields: a positive phase length, and per-stage batches only on a
-    growing run, with the stream rules of `validate_batch_sizes`."""
-    if cfg.model.generator == "progan" and cfg.model.progan_stage_steps <= 0:
-        raise ConfigError("model.progan_stage_steps must be a positive number of iterations")
-    if cfg.model.progan_batch_sizes:
+    growing run, with the stream rules of `validate_batch_sizes`, each split evenly over
+    the devices."""
+    p = cfg.model.progan
+    if p.stage_steps < 0 or (cfg.model.generator == "progan" and p.stage_steps == 0):
+        raise ConfigError(f"model.progan.stage_steps must be a positive number of "
+                          f"iterations, got {p.stage_steps}")
+    if p.batch_sizes:
         validate_batch_sizes(cfg)
+    if device_count is not None and any(b % device_count for b in p.batch_sizes):
+        raise ConfigError(f"model.progan.batch_sizes={p.batch_sizes} must all be divisible "
+                          f"by the device count {device_count}")
 
 
 def progan_batch_plan(cfg: Config) -> Any:
     """`batch_plan` with per-stage batch sizes; None (round k's plain batch) without."""
-    return batch_plan(cfg) if cfg.model.progan_batch_sizes else None
+    return batch_plan(cfg) if cfg.model.progan.batch_sizes else None
 
 
 def final_stage_state(cfg: Config, models: Any, state: Any) -> Any:
     """`state` moved to the first step of the last stage: the stage `jaxgan bench` times,
     since XLA counts the FLOPs of a `lax.switch` as those of its costliest branch."""
-    final = 2 * models.generator.max_stage * cfg.model.progan_stage_steps
+    final = 2 * models.generator.max_stage * cfg.model.progan.stage_steps
     return state.replace(step=jax.device_put(jnp.asarray(final, jnp.int32),
                                              state.step.sharding))
 
@@ -134,7 +150,7 @@ def progressive_step(cfg: Config, models: Any, loss: Any, make_step: Any,
 
     g, d = models.generator, models.discriminator
     max_stage = g.max_stage
-    stage_steps = cfg.model.progan_stage_steps
+    stage_steps = cfg.model.progan.stage_steps
 
     def branch(s: int):
         def run(state, batch):
@@ -166,7 +182,7 @@ def _stages_of_batch(cfg: Config, batch: Any, axis_name: str | None, max_stage: 
     those whose global batch it is (each stage is then compiled once, in the program of
     its batch size; the trainer feeds each step its stage's batch); otherwise all."""
     stages = list(range(max_stage + 1))
-    if not cfg.model.progan_batch_sizes:
+    if not cfg.model.progan.batch_sizes:
         return stages
     local = batch["image"].shape[1]
     n = jax.lax.axis_size(axis_name) if axis_name else 1

@@ -3,8 +3,8 @@ network with a skip architecture, and a residual discriminator.
 
 What sets it apart, and where each part lives:
 
-* **Mapping network** (`MappingNetwork`): ``model.stylegan_mapping_layers`` equalized-LR
-  dense layers at learning-rate multiplier ``model.stylegan_mapping_lr`` (0.01: W moves
+* **Mapping network** (`MappingNetwork`): ``model.stylegan.mapping_layers`` equalized-LR
+  dense layers at learning-rate multiplier ``model.stylegan.mapping_lr`` (0.01: W moves
   100x slower than the synthesis network), from the normalized z (joined to a class
   embedding when conditional) to w.
 * **Synthesis** (`SynthesisNetwork`): a learned 4x4 constant, then per resolution two
@@ -12,7 +12,7 @@ What sets it apart, and where each part lives:
   demodulation and per-pixel noise inputs scaled by a learned strength, and a ToRGB
   (modulated 1x1, no demodulation) whose output is added to the upsampled image of the
   resolution below: the skip generator of the paper's Figure 7.
-* **Style mixing** (``model.stylegan_mixing``, the probability): in training a sample's
+* **Style mixing** (``model.stylegan.mixing``, the probability): in training a sample's
   ws switch at a random layer to those of a second latent, per sample.
 * **w_avg**: the running mean of w (decay 0.995), kept in G's ``batch_stats`` so the
   step pmeans it, checkpoints carry it and resume is exact; truncation ``w_avg + psi (w -
@@ -21,10 +21,10 @@ What sets it apart, and where each part lives:
   latent space instead of z's).
 * **Path length**: `path_length_reg` (the family's step part) penalizes
   ``(|J_w^T y| - a)^2`` with ``a`` the running mean ``pl_mean``, which also sits in G's
-  ``batch_stats``; lazy, every ``model.stylegan_pl_every`` G steps, scaled by it.
+  ``batch_stats``; lazy, every ``model.stylegan.pl_every`` G steps, scaled by it.
 * **Discriminator** (`StyleGAN2Discriminator`): FromRGB, residual blocks (1x1 FIR-downsampled
   skip and two 3x3 convolutions, both branches x sqrt(0.5)), then minibatch stddev over
-  groups of ``model.stylegan_mbstd_group``, a 3x3 convolution and two dense layers.
+  groups of ``model.stylegan.mbstd_group``, a 3x3 convolution and two dense layers.
 
 Widths: a layer at resolution r has ``min(32 * width // r, width)`` channels
 (``model.g_width`` / ``model.d_width`` is the maximum, the reference's channel_max, with
@@ -36,6 +36,7 @@ from each sample's latent (`stylegan_ops.latent_keys`). The ops are in `stylegan
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -268,42 +269,56 @@ def lazy_optim(c: OptimConfig, every: int) -> OptimConfig:
 def stylegan2_generator(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     m = cfg.model
     return StyleGAN2Generator(cfg.data.resolution, cfg.data.channels, m.g_width,
-                              m.stylegan_w_dim, m.stylegan_mapping_layers,
-                              m.stylegan_mapping_lr, m.num_classes, m.stylegan_mixing,
+                              m.stylegan.w_dim, m.stylegan.mapping_layers,
+                              m.stylegan.mapping_lr, m.num_classes, m.stylegan.mixing,
                               dtype=dtype)
 
 
 def stylegan2_discriminator(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
     m = cfg.model
     return StyleGAN2Discriminator(cfg.data.resolution, m.d_width, m.num_classes,
-                                  m.stylegan_mbstd_group, dtype)
+                                  m.stylegan.mbstd_group, dtype)
 
 
-def validate_stylegan2(cfg: Config) -> None:
+@dataclass
+class StyleGANConfig:
+    """``model.stylegan.*``: StyleGAN2's mapping network, mixing, D's minibatch stddev and
+    the path-length regularizer."""
+
+    w_dim: int = 512  # width of W (the mapping network's layers)
+    mapping_layers: int = 8  # dense layers of the mapping network
+    mapping_lr: float = 0.01  # the mapping network's lr multiplier
+    mixing: float = 0.9  # probability of style mixing per sample
+    mbstd_group: int = 4  # D's minibatch-stddev group size
+    pl_weight: float = 0.0  # path-length regularization weight (the paper's 2)
+    pl_every: int = 4  # lazy path length, every this many G steps
+    pl_batch_shrink: int = 2  # path length on 1/this of the batch
+
+
+def validate_stylegan2(cfg: Config, device_count: int | None = None) -> None:
     """StyleGAN2's own fields, and a global batch that splits into stddev groups."""
     m = cfg.model
-    for key in ("stylegan_w_dim", "stylegan_mapping_layers", "stylegan_mbstd_group",
-                "stylegan_pl_every"):
-        if getattr(m, key) <= 0:
-            raise ConfigError(f"model.{key} must be a positive integer, got "
-                              f"{getattr(m, key)}")
-    if not m.stylegan_mapping_lr > 0:
-        raise ConfigError(f"model.stylegan_mapping_lr must be > 0, got "
-                          f"{m.stylegan_mapping_lr}")
-    if not 0.0 <= m.stylegan_mixing <= 1.0:
-        raise ConfigError(f"model.stylegan_mixing is a probability in [0, 1], got "
-                          f"{m.stylegan_mixing}")
-    if m.stylegan_pl_weight < 0:
-        raise ConfigError(f"model.stylegan_pl_weight must be >= 0, got "
-                          f"{m.stylegan_pl_weight}")
-    if m.stylegan_pl_weight > 0 and m.generator != "stylegan2":
-        raise ConfigError(f"model.stylegan_pl_weight regularizes StyleGAN2's W space; "
+    for key in ("w_dim", "mapping_layers", "mbstd_group", "pl_every"):
+        if getattr(m.stylegan, key) <= 0:
+            raise ConfigError(f"model.stylegan.{key} must be a positive integer, got "
+                              f"{getattr(m.stylegan, key)}")
+    if not m.stylegan.mapping_lr > 0:
+        raise ConfigError(f"model.stylegan.mapping_lr must be > 0, got "
+                          f"{m.stylegan.mapping_lr}")
+    if not 0.0 <= m.stylegan.mixing <= 1.0:
+        raise ConfigError(f"model.stylegan.mixing is a probability in [0, 1], got "
+                          f"{m.stylegan.mixing}")
+    if m.stylegan.pl_weight < 0:
+        raise ConfigError(f"model.stylegan.pl_weight must be >= 0, got "
+                          f"{m.stylegan.pl_weight}")
+    if m.stylegan.pl_weight > 0 and m.generator != "stylegan2":
+        raise ConfigError(f"model.stylegan.pl_weight regularizes StyleGAN2's W space; "
                           f"model.generator={m.generator!r} has none (set it to 0)")
     if m.discriminator == "stylegan2":
-        g = m.stylegan_mbstd_group
+        g = m.stylegan.mbstd_group
         if cfg.train.batch_size % g:
             raise ConfigError(f"train.batch_size={cfg.train.batch_size} must be a multiple "
-                              f"of model.stylegan_mbstd_group={g} (D's stddev groups)")
+                              f"of model.stylegan.mbstd_group={g} (D's stddev groups)")
 
 
 def _step_parts(cfg: Config) -> Any:
@@ -313,4 +328,5 @@ def _step_parts(cfg: Config) -> Any:
 
 
 register_model("stylegan2", stylegan2_generator, stylegan2_discriminator, packable=False,
-               spectral_norm=False, validate=validate_stylegan2, step_parts=_step_parts)
+               spectral_norm=False, config=StyleGANConfig, section="stylegan",
+               validate=validate_stylegan2, step_parts=_step_parts)

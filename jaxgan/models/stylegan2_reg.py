@@ -5,8 +5,8 @@ For w ~ mapping(z) and y ~ N(0, I) / sqrt(H W), the penalty is
 ``weight * (|J_w^T y|_2 - a)^2`` with ``J_w`` the Jacobian of the synthesis network at w
 (``|.|`` over each layer's w, averaged over layers: the reference's
 ``grads.square().sum(2).mean(1).sqrt()``) and ``a`` the running mean of that length
-(decay 0.01). It is lazy: every ``model.stylegan_pl_every`` G steps, scaled by that
-interval (Sec. 3.1), on ``1 / model.stylegan_pl_batch_shrink`` of the batch.
+(decay 0.01). It is lazy: every ``model.stylegan.pl_every`` G steps, scaled by that
+interval (Sec. 3.1), on ``1 / model.stylegan.pl_batch_shrink`` of the batch.
 
 Why it lives here and not in the G module: the Jacobian is taken between two pieces of G
 (`StyleGAN2Generator.styles` and `.synthesize`), with G's parameters as the input the step
@@ -65,12 +65,12 @@ def _path_length_reg(weight: float, every: int, shrink: int):
 
 
 def path_length_parts(cfg: Config) -> TrickParts:
-    """The path-length regularizer when ``model.stylegan_pl_weight`` > 0, else nothing."""
+    """The path-length regularizer when ``model.stylegan.pl_weight`` > 0, else nothing."""
     m = cfg.model
-    if m.stylegan_pl_weight <= 0:
+    if m.stylegan.pl_weight <= 0:
         return TrickParts()
-    every = m.stylegan_pl_every
-    fn = _path_length_reg(m.stylegan_pl_weight, every, m.stylegan_pl_batch_shrink)
+    every = m.stylegan.pl_every
+    fn = _path_length_reg(m.stylegan.pl_weight, every, m.stylegan.pl_batch_shrink)
     return TrickParts(g_regs=(GReg(fn, every, idle=_idle),))
 
 
