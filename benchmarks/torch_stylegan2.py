@@ -470,12 +470,12 @@ def peer_kwargs(cfg) -> dict:
         raise ValueError(f"the peer's ADA is the bgc pipeline, got tricks.ada={tr.ada!r}")
     return dict(resolution=cfg.data.resolution, channels=cfg.data.channels,
                 g_width=m.g_width, d_width=m.d_width, num_classes=m.num_classes,
-                latent_dim=m.latent_dim, w_dim=m.stylegan_w_dim,
-                mapping_layers=m.stylegan_mapping_layers, mapping_lr=m.stylegan_mapping_lr,
-                mixing=m.stylegan_mixing, mbstd_group=m.stylegan_mbstd_group,
+                latent_dim=m.latent_dim, w_dim=m.stylegan.w_dim,
+                mapping_layers=m.stylegan.mapping_layers, mapping_lr=m.stylegan.mapping_lr,
+                mixing=m.stylegan.mixing, mbstd_group=m.stylegan.mbstd_group,
                 batch=t.batch_size, n_critic=t.n_critic, g_lr=o.g.lr, d_lr=o.d.lr,
                 g_betas=(o.g.b1, o.g.b2), d_betas=(o.d.b1, o.d.b2), eps=o.g.eps,
-                r1_gamma=tr.r1_gamma, r1_every=tr.r1_every, pl_weight=m.stylegan_pl_weight,
-                pl_every=m.stylegan_pl_every, pl_shrink=m.stylegan_pl_batch_shrink,
+                r1_gamma=tr.r1_gamma, r1_every=tr.r1_every, pl_weight=m.stylegan.pl_weight,
+                pl_every=m.stylegan.pl_every, pl_shrink=m.stylegan.pl_batch_shrink,
                 ada=bool(tr.ada), ada_p=tr.ada_p, ada_target=tr.ada_target,
                 ada_kimg=tr.ada_kimg, ada_interval=tr.ada_interval, ema_decay=t.ema_decay)
