@@ -82,6 +82,18 @@ class ModelConfig:
             sections[name] = SECTIONS[name]()
         return sections[name]
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Fields as usual; anything else refused, so that a preset setting an old flat
+        name (``cfg.model.info_weight = 2``) fails instead of being silently ignored."""
+        if name in SECTIONS:
+            self.__dict__.setdefault("_sections", {})[name] = value
+        elif name in {f.name for f in dataclasses.fields(self)}:
+            object.__setattr__(self, name, value)
+        else:
+            raise ConfigError(renamed_message(f"model.{name}", str(value)) or
+                              f"unknown config key 'model.{name}'; model has no field or "
+                              f"family section {name!r}")
+
     def sections(self) -> dict[str, Any]:
         """Every registered family's section, in registration order."""
         return {name: getattr(self, name) for name in SECTIONS}

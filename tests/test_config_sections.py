@@ -77,6 +77,16 @@ def test_an_old_override_fails_in_one_line_naming_the_new_key(old):
                             f"section); use {RENAMED[old]}=1")
 
 
+def test_a_preset_setting_an_old_name_fails_instead_of_being_ignored():
+    cfg = C.Config()
+    with pytest.raises(C.ConfigError, match="'model.mlp_hidden' is now 'model.mlp.hidden'"):
+        cfg.model.mlp_hidden = 512
+    with pytest.raises(C.ConfigError, match="unknown config key 'model.widht'"):
+        cfg.model.widht = 3
+    cfg.model.mlp.hidden = 512
+    assert C.from_dict(cfg.to_dict()).model.mlp.hidden == 512
+
+
 def test_jaxgan_config_shows_the_sections(capsys):
     from jaxgan.cli import main
 

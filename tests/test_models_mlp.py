@@ -13,7 +13,7 @@ def _d_params(bias_init: float, sn: bool = False) -> dict:
     cfg = Config()
     cfg.data.source = "toy_grid"
     cfg.model.generator = cfg.model.discriminator = "mlp"
-    cfg.model.mlp_hidden, cfg.model.mlp_depth, cfg.model.pack = 512, 2, 4
+    cfg.model.mlp.hidden, cfg.model.mlp.depth, cfg.model.pack = 512, 2, 4
     cfg.model.mlp.bias_init, cfg.model.spectral_norm = bias_init, sn
     _, d = build_models(cfg)
     return d.init(jax.random.PRNGKey(0), jnp.zeros((8, 2)), train=False)["params"]["inner"]
