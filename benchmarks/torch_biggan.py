@@ -37,6 +37,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
+from torch_peers import ema_update_
 
 
 def _sn(m: nn.Module) -> nn.Module:
@@ -254,12 +255,7 @@ class BigGANPeer:
         if self.ortho > 0:
             ortho_grad_(self.G, self.ortho)
         self.optG.step()
-        decay = min(self.ema_decay, (1.0 + self.t) / (10.0 + self.t))
-        if self.t < self.ema_start:
-            decay = 0.0
-        with torch.no_grad():
-            torch._foreach_lerp_(self.ema, [p.detach() for p in self.G.parameters()],
-                                 1.0 - decay)
+        ema_update_(self.ema, self.G, self.t, self.ema_decay, self.ema_start)
         self.t += 1
         return float(g_loss.detach())
 

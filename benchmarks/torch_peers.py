@@ -26,6 +26,15 @@ FAMILY_PEERS = {"biggan": ("torch_biggan", "BigGANPeer"),
                 "stylegan2": ("torch_stylegan2", "StyleGAN2Peer")}
 
 
+def ema_update_(ema: list, module: nn.Module, t: int, decay: float,
+                start: int = 0) -> None:
+    """jaxgan's EMA of G in place: decay warmed up as min(decay, (1 + t) / (10 + t)), and
+    0 (a copy of G) before step `start`; shared by the family peers so they agree."""
+    d = 0.0 if t < start else min(decay, (1.0 + t) / (10.0 + t))
+    with torch.no_grad():
+        torch._foreach_lerp_(ema, [p.detach() for p in module.parameters()], 1.0 - d)
+
+
 def family_peer(cfg, **overrides):
     """The PyTorch peer of `cfg`'s model family, from its module's ``peer_kwargs(cfg)``."""
     module, cls = FAMILY_PEERS[cfg.model.generator]

@@ -42,6 +42,7 @@ import math
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch_peers import ema_update_
 
 FIR = (1.0, 3.0, 3.0, 1.0)
 W_AVG_BETA, PL_DECAY = 0.995, 0.01
@@ -453,10 +454,7 @@ class StyleGAN2Peer:
             self.p = min(max(self.p + math.copysign(step, rt - self.ada_target)
                              if rt != self.ada_target else self.p, 0.0), 1.0)
             self.signs, self.count = 0.0, 0
-        decay = min(self.ema_decay, (1.0 + self.t) / (10.0 + self.t))
-        with torch.no_grad():
-            torch._foreach_lerp_(self.ema, [p.detach() for p in self.G.parameters()],
-                                 1.0 - decay)
+        ema_update_(self.ema, self.G, self.t, self.ema_decay)
         self.t += 1
         return float(g_loss.detach())
 
