@@ -38,6 +38,7 @@ import numpy as np
 
 from jaxgan import parallel
 from jaxgan.config import Config
+from jaxgan.parts import LazyTrace, lazy_tracing
 
 MIN_CALLS = 5  # timed calls at least, so that even a short --steps has a spread
 
@@ -155,6 +156,7 @@ class Prepared:
     batch: Any
     compile_s: float
     parts: tuple[Any, ...] = ()  # (models, loss, source, mesh, shape) it was built from
+    lazy_everys: tuple[int, ...] = ()  # intervals of its lazy regularizers (lazy R1, ...)
 
     def run(self, calls: int) -> list[float]:
         """Wall seconds of each of `calls` synchronised calls (each `steps_per_call` steps)."""
@@ -181,8 +183,11 @@ def prepare(cfg: Config) -> Prepared:
         state = bench_state(cfg, models, state)
     batch = _batch(cfg, source, cfg.train.steps_per_call, mesh)
     t0 = time.perf_counter()
-    compiled = step_fn.lower(state, batch).compile()
-    return Prepared(cfg, compiled, state, batch, time.perf_counter() - t0, parts)
+    with lazy_tracing(LazyTrace()) as lazy:  # the intervals of the lazy regularizers
+        lowered = step_fn.lower(state, batch)
+    compiled = lowered.compile()
+    return Prepared(cfg, compiled, state, batch, time.perf_counter() - t0, parts,
+                    tuple(sorted(lazy.everys)))
 
 
 def step_flops(p: Prepared) -> float:
@@ -194,8 +199,9 @@ def step_flops(p: Prepared) -> float:
     scanned kind (health "light", or off) and the last (full health, or off).
     """
     cfg, spc = p.cfg, p.cfg.train.steps_per_call
+    scale = lazy_share(p)
     if spc == 1:
-        return _flops(p.compiled) * jax.device_count()
+        return _flops(p.compiled) * jax.device_count() * scale
     from jaxgan.run import build_step
 
     models, loss, source, mesh, shape = p.parts
@@ -205,7 +211,38 @@ def step_flops(p: Prepared) -> float:
     for health, count in kinds:
         fn = build_step(cfg, models, loss, source, mesh, health=health)
         total += count * _flops(fn.lower(p.state, batch).compile())
-    return total / spc * jax.device_count()
+    return total / spc * jax.device_count() * scale
+
+
+def lazy_share(p: Prepared) -> float:
+    """The average iteration's FLOPs over those of an iteration that runs every lazy
+    regularizer (1.0 without any).
+
+    XLA's cost analysis counts a `lax.cond` as its costliest branch, so the compiled step
+    of a config with lazy R1 every 16 D updates and path length every 4 G updates counts
+    both at every iteration (StyleGAN2: 1.5x the average). The step is lowered again with
+    the conds decided at trace time (`parts.lazy_tracing`): once with none run (F0), once
+    with only the regularizers of interval e run (F_e); each runs at 1/e of the
+    iterations, so the average is ``F0 + sum_e (F_e - F0) / e``, over ``F_all`` with all
+    of them run. Counted on the lowered HLO, which needs no compile.
+    """
+    if not p.lazy_everys:
+        return 1.0
+    from jaxgan.run import build_step
+
+    models, loss, source, mesh, _ = p.parts
+    batch = _batch(p.cfg, source, 1, mesh)
+
+    def count(static: frozenset[int]) -> float:
+        fn = build_step(p.cfg, models, loss, source, mesh, health=p.cfg.health.enabled)
+        with lazy_tracing(LazyTrace(static=static)):
+            lowered = fn.lower(p.state, batch)
+        return _flops(lowered)
+
+    everys = frozenset(p.lazy_everys)
+    f0, f_all = count(frozenset()), count(everys)
+    average = f0 + sum((count(frozenset({e})) - f0) / e for e in everys)
+    return average / f_all if f_all > 0 else 1.0
 
 
 def flops_per_step(cfg: Config) -> float:

@@ -29,6 +29,8 @@ the same structure, so both build the same program.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -199,6 +201,46 @@ class TrickParts:
     augment_state: StatefulAugment | None = None
 
 
+@dataclass
+class LazyTrace:
+    """What `lazy_cond` does while a step is traced inside `lazy_tracing`: it collects the
+    intervals of the lazy regularizers it meets (`everys`) and, when `static` is a set,
+    decides each one at trace time instead of emitting a `lax.cond`: the regularizers
+    whose interval is in `static` run, the others skip."""
+
+    everys: set[int] = field(default_factory=set)
+    static: frozenset[int] | None = None
+
+
+_LAZY: contextvars.ContextVar[LazyTrace | None] = contextvars.ContextVar(
+    "jaxgan_lazy_trace", default=None)
+
+
+@contextlib.contextmanager
+def lazy_tracing(trace: LazyTrace):
+    """Steps traced in this block report their lazy intervals to `trace` (and, with
+    ``trace.static``, drop their conds). Only `jaxgan bench` uses it: XLA's cost analysis
+    counts a `lax.cond` as its costliest branch, so a step with lazy R1 and path length
+    would count both at every iteration; the bench counts each branch pattern instead."""
+    token = _LAZY.set(trace)
+    try:
+        yield trace
+    finally:
+        _LAZY.reset(token)
+
+
+def lazy_cond(step: jax.Array, every: int, run: Callable[[Any], Any],
+              skip: Callable[[Any], Any]) -> Any:
+    """``lax.cond(step % every == 0, run, skip, None)``: the one place lazy regularizers
+    branch on the step counter (see `lazy_tracing` for why it is one place)."""
+    trace = _LAZY.get()
+    if trace is not None:
+        trace.everys.add(every)
+        if trace.static is not None:
+            return run(None) if every in trace.static else skip(None)
+    return jax.lax.cond(step % every == 0, run, skip, None)
+
+
 def lazy_term(term: Term, every: int) -> Term:
     """`term` evaluated only at the D updates where ``step % every == 0`` and scaled by
     `every` there (lazy regularization, Karras et al. 2020, Sec. 3.1), under `lax.cond`
@@ -215,7 +257,7 @@ def lazy_term(term: Term, every: int) -> Term:
             out = jax.eval_shape(run, None)
             return jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), out)
 
-        return jax.lax.cond(a.step % every == 0, run, skip, None)
+        return lazy_cond(a.step, every, run, skip)
 
     return Term(fn, needs_q=term.needs_q)
 

@@ -38,7 +38,15 @@ from jax import lax
 from jaxgan import streams
 from jaxgan.diagnostics import signals
 from jaxgan.losses import GANLoss
-from jaxgan.parts import GReg, GRegInputs, Health, StepParts, TermInputs, parts_from_tricks
+from jaxgan.parts import (
+    GReg,
+    GRegInputs,
+    Health,
+    StepParts,
+    TermInputs,
+    lazy_cond,
+    parts_from_tricks,
+)
 from jaxgan.state import GANModels, GANState
 
 Batch = dict[str, jax.Array]
@@ -303,7 +311,7 @@ def _g_regularize(reg: GReg, inputs: GRegInputs, step: jax.Array) -> tuple[Any, 
         idle = zeros[1] if reg.idle is None else {**zeros[1], **reg.idle(inputs.stats)}
         return zeros[0], inputs.stats, idle
 
-    return lax.cond(step % reg.every == 0, run, skip, None)
+    return lazy_cond(step, reg.every, run, skip)
 
 
 def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_updates,

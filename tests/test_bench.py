@@ -68,6 +68,21 @@ def test_flops_of_a_multi_step_call_count_every_iteration():
     assert step_flops(four) == pytest.approx(one, rel=0.05)
 
 
+def test_flops_of_a_lazy_regularizer_are_its_average_share():
+    """XLA counts a `lax.cond` as its costliest branch, so lazy R1 (every 4 D updates) must
+    count a quarter of R1 at every update, measured by two programs without conds: no R1
+    and R1 at every update (a plain penalty, no lazy term)."""
+    plain = flops_per_step(resolve("toy_ring_vanilla", ONE))
+    eager = flops_per_step(resolve("toy_ring_vanilla", [*ONE, "tricks.r1_gamma=10"]))
+    lazy_p = prepare(resolve("toy_ring_vanilla",
+                             [*ONE, "tricks.r1_gamma=10", "tricks.r1_every=4"]))
+    assert lazy_p.lazy_everys == (4,)
+    raw = _cost(lazy_p.compiled) * jax.device_count()  # what XLA alone says: R1 always
+    assert raw == pytest.approx(eager, rel=0.05)
+    assert step_flops(lazy_p) == pytest.approx(plain + (eager - plain) / 4, rel=0.05)
+    assert step_flops(lazy_p) < plain + 0.5 * (eager - plain)  # a broken count is near eager
+
+
 def test_peaks_are_datasheet_figures_or_none():
     assert device_peak("NVIDIA H200", "gpu", "bf16") == (989e12,
                                                          "datasheet bf16 peak of NVIDIA H200")
