@@ -464,14 +464,15 @@ RESCUE_CKPT = {"ring": 200, "grid": 200, "digits": 250, "mnist": 250}  # a recen
 
 
 def rescue(root: Path, rows: list[Scored], files: dict[str, str], seeds: tuple[int, ...],
-           jobs: int, only: str = "") -> list[dict]:
-    """Retrain the failing runs (truth in KINDS, the given seeds, names containing `only`)
+           jobs: int, only: tuple[str, ...] = ()) -> list[dict]:
+    """Retrain the failing runs (truth in KINDS, the given seeds, names containing one of
+    `only`, or all)
     with the autopilot on and judge them: rescued = the final verdict healthy and the judge
     within 10 % of the healthy controls' median coverage (toys: modes; images: classes
     >= 3 % and confidence)."""
     controls = _control_medians(root, rows)
     todo = [r for r in rows if r.truth in KINDS and r.seed in seeds and r.case.base in controls
-            and only in r.case.name]
+            and _picked(r.case.name, only)]
 
     def one(r: Scored) -> dict:
         case = Case(r.case.kind, r.case.mechanism + " remedy", r.case.half, r.case.base,
@@ -498,6 +499,10 @@ def rescue(root: Path, rows: list[Scored], files: dict[str, str], seeds: tuple[i
 
     with ThreadPoolExecutor(jobs) as pool:
         return list(pool.map(one, todo))
+
+
+def _picked(name: str, only: tuple[str, ...]) -> bool:
+    return not only or any(o in name for o in only)
 
 
 def _control_medians(root: Path, rows: list[Scored]) -> dict[str, dict[str, float]]:
@@ -539,17 +544,19 @@ def markdown(rows: list[Scored]) -> str:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("action", choices=["run", "score", "rescue"])
-    p.add_argument("--seeds", type=int, nargs="+", default=[0],
-                   help="rescue: the seeds of the failing runs to retrain")
+    p.add_argument("--seeds", type=int, nargs="+", default=None,
+                   help="the seeds to train (run: default each case's own; rescue: of the "
+                   "failing runs to retrain, default 0)")
     p.add_argument("--root", required=True)
     p.add_argument("--jobs", type=int, default=1)
-    p.add_argument("--only", default="", help="train only cases whose name contains this")
+    p.add_argument("--only", nargs="+", default=(),
+                   help="train only cases whose name contains one of these")
     p.add_argument("--json", default=None)
     args = p.parse_args(argv)
     root = Path(args.root)
     if args.action == "rescue":
-        out = rescue(root, score(root), data_files(root / "data"), tuple(args.seeds),
-                     args.jobs, args.only)
+        out = rescue(root, score(root), data_files(root / "data"),
+                     tuple(args.seeds or [0]), args.jobs, tuple(args.only))
         for o in out:
             print(json.dumps({k: v for k, v in o.items() if k != "judge"}), o["judge"])
         by_kind: dict = defaultdict(lambda: [0, 0])
@@ -562,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.action == "run":
         files = data_files(root / "data")
-        todo = [(c, s) for c in CASES + CONTROLS if args.only in c.name for s in c.seeds]
+        todo = [(c, s) for c in CASES + CONTROLS if _picked(c.name, tuple(args.only))
+                for s in c.seeds if args.seeds is None or s in args.seeds]
         with ThreadPoolExecutor(args.jobs) as pool:
             for ev in pool.map(lambda cs: train_case(*cs, root, files), todo):
                 print(ev["case"], ev["seed"], ev["judge"], flush=True)

@@ -12,7 +12,10 @@ Each entry names the verdict it treats, says in one sentence what it does, and c
 `KEY=VALUE` overrides from the run's current config (and step, for annealed terms), or
 `None` when it does not apply (smoothing already on, the loss already non-saturating, ...).
 The trainer tries a verdict's remedies in order, skipping those already applied, so a
-second failure of the same kind gets the next remedy, not the same one again.
+second failure of the same kind gets the next remedy, not the same one again. A NaN/Inf
+caught by the trainer's guard is a `diverged` verdict here too (the record it writes says
+so): the autopilot answers it before `train.on_nan`, which decides only once the autopilot
+has nothing left.
 
 The remedies are the first entries of the monitor's advice (`diagnostics.monitor.REMEDIES`)
 that can change mid-run; `tests/test_autopilot.py` checks that each changes the config key
@@ -72,6 +75,16 @@ def _slow_d(cfg: Config, step: int) -> list[str]:
     del step
     d, g = cfg.optim.d.lr, cfg.optim.g.lr
     return [f"optim.d.lr={min(d * 0.5, TTUR_MAX_RATIO * g):.6g}"]
+
+
+def _fast_g(cfg: Config, step: int) -> list[str] | None:
+    """Raise G's learning rate to D's / TTUR_MAX_RATIO at once, where D is faster than
+    that: the other half of `_slow_d`. A G far slower than D (the failure benchmark's
+    G at 1e-5 against D 50x faster) does not use the room a weaker D leaves; D's rate is
+    the one of the two that the recipe meant, so G is brought up to its TTUR bound."""
+    del step
+    d, g = cfg.optim.d.lr, cfg.optim.g.lr
+    return [f"optim.g.lr={d / TTUR_MAX_RATIO:.6g}"] if d > TTUR_MAX_RATIO * g else None
 
 
 def _label_smoothing(cfg: Config, step: int) -> list[str] | None:
@@ -148,6 +161,7 @@ LOWER_BOTH = Remedy("lower_both_lrs", "lower both learning rates 4x", _scale_lr(
 HALVE_BOTH = Remedy("halve_both_lrs", "halve both learning rates", _scale_lr("gd", 0.5))
 SLOW_D = Remedy("slow_d", "halve D's learning rate, to at most 4x G's (TTUR towards G)",
                 _slow_d)
+FAST_G = Remedy("fast_g", "raise G's learning rate to D's / 4 (TTUR from below)", _fast_g)
 SLOW_G = Remedy("slow_g", "halve G's learning rate (TTUR towards D)", _scale_lr("g", 0.5))
 SMOOTH = Remedy("label_smoothing", "one-sided label smoothing: D's real target 0.9",
                 _label_smoothing)
@@ -169,8 +183,8 @@ FEWER_D = Remedy("fewer_d_steps", "halve D's steps per G step (train.n_critic)",
 REMEDY_TABLE: dict[str, tuple[Remedy, ...]] = {
     "diverged": (LOWER_BOTH, R1, LOWER_BOTH),
     "d_overfitting": (STRONGER_R1, SLOW_D, NOISE),
-    "convergence_failure": (SLOW_D, DIFFAUG, SMOOTH, NOISE, FEWER_D, R1),
-    "vanishing_gradient": (NON_SAT, FEWER_D, SLOW_D, DIFFAUG, NOISE, SMOOTH),
+    "convergence_failure": (FAST_G, SLOW_D, DIFFAUG, SMOOTH, NOISE, FEWER_D, R1),
+    "vanishing_gradient": (NON_SAT, FAST_G, FEWER_D, SLOW_D, DIFFAUG, NOISE, SMOOTH),
     "mode_collapse": (R1, NOISE, SLOW_G, HALVE_BOTH),
     "oscillation": (HALVE_BOTH, B1_ZERO, R1),
 }

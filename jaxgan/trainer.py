@@ -92,8 +92,11 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     complete checkpoint and continues exactly; on a run whose newest checkpoint already
     reached `train.steps` it says so and returns that state (`already_finished`).
     SIGTERM/SIGINT finish the step in flight, save and return (`stopped_early="signal"`);
-    NaN/Inf follows `train.on_nan`. Process 0 prints one line each on stderr: what runs
-    where, "resumed from step N", and "compiling the step..." before the first call.
+    NaN/Inf follows `train.on_nan`, except that with `health.on_failure=remedy` it is a
+    `diverged` verdict the autopilot answers first (restore, that verdict's remedies,
+    counted against `health.max_remedies`). Process 0 prints one line each on stderr:
+    what runs where, "resumed from step N", and "compiling the step..." before the first
+    call.
     """
     started = time.perf_counter()
     workdir = local_workdir(workdir)
@@ -206,13 +209,21 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                 else:
                     step, state, run, entry = acted
                     _announce_remedy(entry, writer, progress, tc.steps)
-            if nan_at is not None:
-                rollbacks += 1
-                step, state = _handle_nan(run, ckpt, nan_at, rollbacks, writer, workdir)
+            if nan_at is not None:  # a `diverged` verdict: the autopilot's, else on_nan's
+                nan_rec = {**nan_at, "verdict": "diverged"}
+                if writer is not None:
+                    writer.write(nan_rec)
+                acted = None if pilot is None else pilot.remedy(run, ckpt, nan_rec)
                 stop = False
-                if progress is not None:
-                    progress.reset(total=tc.steps)
-                    progress.update(step)
+                if acted is not None:
+                    step, state, run, entry = acted
+                    _announce_remedy(entry, writer, progress, tc.steps)
+                else:
+                    rollbacks += 1
+                    step, state = _handle_nan(run, ckpt, nan_at, rollbacks, workdir)
+                    if progress is not None:
+                        progress.reset(total=tc.steps)
+                        progress.update(step)
     finally:
         try:  # handlers stay installed through the final commit: a 2nd signal exits quietly
             ckpt.close()
@@ -285,15 +296,15 @@ def _announce_remedy(entry: dict[str, Any], writer: MetricsWriter | None, progre
 
 
 def _handle_nan(run: RunSetup, ckpt: Checkpointer, nan_at: dict[str, Any], rollbacks: int,
-                writer: MetricsWriter | None, workdir: Path) -> tuple[int, GANState]:
+                workdir: Path) -> tuple[int, GANState]:
     """`train.on_nan`: raise TrainingDiverged (stop), or restore the last good checkpoint
-    with halved learning rates (rollback), at most `train.max_rollbacks` times.
+    with halved learning rates (rollback), at most `train.max_rollbacks` times. With
+    `health.on_failure=remedy` the autopilot answers a NaN first (as a `diverged`
+    verdict); this is what happens when it has nothing left to apply.
 
     Checkpoints are never written with NaN, so the newest one is the last good one.
     """
     tc = run.cfg.train
-    if writer is not None:
-        writer.write({**nan_at, "verdict": "diverged"})
     ckpt.wait()
     if tc.on_nan != "rollback" or rollbacks > tc.max_rollbacks:
         if jax.process_index() == 0:

@@ -241,3 +241,179 @@ def test_set_hyperparams_scales_the_learning_rate_in_the_state(digits):
         autopilot.set_hyperparams(state, digits, b1).g_opt_state,
         is_leaf=autopilot.is_injected) if autopilot.is_injected(s)][0].hyperparams
     assert float(hp["b1"]) == 0.0
+
+
+# --- fast_g: G brought up to TTUR's bound, in the optimizer state, without recompiling ---
+
+SMALL = ["model.latent_dim=8", "model.mlp.hidden=16", "model.mlp.depth=1",
+         "train.batch_size=16", "train.steps_per_call=1", "train.progress=false",
+         "train.sample_every=100000"]
+
+
+def test_fast_g_raises_g_to_a_quarter_of_d_only_where_d_is_faster_than_that(digits):
+    slow = autopilot.apply_remedy(digits, ["optim.g.lr=1e-5", "optim.d.lr=5e-4"])
+    fast = autopilot.apply_remedy(slow, autopilot.FAST_G.overrides(slow, 0))
+    assert fast.optim.g.lr == pytest.approx(5e-4 / 4, rel=1e-5)  # 12.5x at once
+    assert fast.optim.d.lr == pytest.approx(5e-4, rel=1e-5)
+    assert autopilot.FAST_G.overrides(fast, 0) is None  # at the bound: does not apply again
+    assert autopilot.FAST_G.overrides(digits, 0) is None  # stock: G and D at 2e-4
+    # first for D-fast convergence failures, then slow_d halves D (now 4x G) to 2x G
+    rem, _ = autopilot.next_remedy("convergence_failure", slow, 400)
+    assert rem.name == "fast_g"
+    rem, ov = autopilot.next_remedy("convergence_failure", fast, 400, ["fast_g"])
+    assert rem.name == "slow_d" and ov == ["optim.d.lr=0.00025"]
+    # after the non-saturating loss, a minimax run with D 20x G gets fast_g next
+    minimax = autopilot.apply_remedy(slow, ["loss.name=minimax"])
+    first, ov1 = autopilot.next_remedy("vanishing_gradient", minimax, 0)
+    second, _ = autopilot.next_remedy("vanishing_gradient",
+                                      autopilot.apply_remedy(minimax, ov1), 0, [first.name])
+    assert (first.name, second.name) == ("non_saturating", "fast_g")
+
+
+def test_fast_g_changes_the_compiled_steps_learning_rate_through_the_state():
+    """The remedy moves G's injected learning rate in the optimizer state, and the step
+    compiled for the old config, fed the moved state, takes a G step 12.5x as long (SGD:
+    the update is exactly lr x gradient) and the same D step, without compiling again."""
+    import numpy as np
+
+    from jaxgan import parallel
+    from jaxgan.guards import learning_rates
+    from jaxgan.run import host_batches, setup_run
+    from jaxgan.state import init_state
+
+    cfg = resolve("toy_ring_vanilla", [*SMALL, "optim.g.name=sgd", "optim.d.name=sgd",
+                                       "optim.g.b1=0", "optim.d.b1=0",
+                                       "optim.g.lr=1e-4", "optim.d.lr=5e-3"], 1)
+    new = autopilot.apply_remedy(cfg, autopilot.FAST_G.overrides(cfg, 0))
+    run = setup_run(cfg)
+
+    def fresh():  # the step donates its input state: one state per call
+        return parallel.create_replicated(
+            lambda: init_state(run.models, cfg.seed, run.sample_shape), run.mesh)
+
+    moved = autopilot.set_hyperparams(fresh(), cfg, new)
+    np.testing.assert_allclose(learning_rates(moved), [5e-3 / 4, 5e-3], rtol=1e-6)
+    state = fresh()
+    g0 = _copies(state.g_params)
+    batch = parallel.host_to_global(next(host_batches(run, 0, 1)), run.mesh, batch_axis=2)
+    before, _ = run.step_fn(state, batch)
+    before_g, before_d = _copies(before.g_params), _copies(before.d_params)
+    compiled = run.step_fn._cache_size()
+    after, _ = run.step_fn(moved, batch)
+    assert run.step_fn._cache_size() == compiled  # the same program, not a new one
+    moved_g = [b - x0 for x0, b in zip(g0, _copies(after.g_params), strict=True)]
+    plain_g = [a - x0 for x0, a in zip(g0, before_g, strict=True)]
+    assert max(np.abs(d).max() for d in plain_g) > 0
+    for x0, plain, fast in zip(g0, plain_g, moved_g, strict=True):  # float32 rounding
+        np.testing.assert_allclose(fast, 12.5 * plain, rtol=1e-2,
+                                   atol=4e-6 * np.abs(x0).max())
+    for a, b in zip(before_d, _copies(after.d_params), strict=True):
+        np.testing.assert_array_equal(a, b)  # D's step did not change
+
+
+def _copies(tree):
+    import jax
+    import numpy as np
+
+    return [np.array(x, copy=True) for x in jax.tree.leaves(jax.device_get(tree))]
+
+
+# --- a NaN is a `diverged` verdict for the autopilot (health.on_failure=remedy) ----------
+
+# SGD at lr 3 on a tiny ring MLP: losses 1e14-1e30 and NaN within the first 5 steps;
+# at lr 0.75 (lower_both_lrs) it trains finitely to the end.
+NAN = [*SMALL, "train.log_every=5", "train.checkpoint_every=5", "train.steps=30",
+       "train.keep_checkpoints=10",
+       "optim.g.name=sgd", "optim.d.name=sgd", "optim.g.b1=0", "optim.d.b1=0",
+       "optim.g.lr=3", "optim.d.lr=3", "health.on_failure=remedy", "health.max_remedies=1"]
+
+
+@pytest.fixture(scope="module")
+def nan_remedied(tmp_path_factory):
+    from jaxgan.trainer import train
+
+    wd = tmp_path_factory.mktemp("apnan") / "run"
+    return wd, train(resolve("toy_ring_vanilla", NAN, 1), wd)
+
+
+def test_a_nan_is_answered_by_the_diverged_remedy_not_the_rollback(nan_remedied):
+    import json
+
+    import numpy as np
+
+    from jaxgan.checkpoint import Checkpointer, abstract_like
+    from jaxgan.guards import all_finite, learning_rates
+    from jaxgan.run import abstract_state, setup_run
+    from jaxgan.writers import read_jsonl
+
+    wd, result = nan_remedied
+    recs = read_jsonl(wd / "metrics.jsonl")
+    nan = [r for r in recs if r.get("nonfinite", 0) > 0]
+    assert len(nan) == 1 and nan[0]["step"] == 5 and nan[0]["verdict"] == "diverged"
+    acted = [r for r in recs if "autopilot" in r]
+    assert [(r["step"], r["autopilot"], r["autopilot_verdict"], r["autopilot_failed_at"],
+             r["autopilot_overrides"]) for r in acted] == [
+        (0, "lower_both_lrs", "diverged", 5, "optim.g.lr=0.75 optim.d.lr=0.75")]
+    assert recs.index(nan[0]) < recs.index(acted[0])  # the NaN record, then the action
+    applied = json.loads((wd / "autopilot.json").read_text())
+    assert [(e["verdict"], e["remedy"], e["step"]) for e in applied] == [
+        ("diverged", "lower_both_lrs", 0)]
+    # the remedied state saved at the restored step holds the lowered rates, not 3 / 2
+    cfg = autopilot.apply_remedy(resolve("toy_ring_vanilla", NAN, 1), applied[0]["overrides"])
+    run = setup_run(cfg)
+    ckpt = Checkpointer(wd / "checkpoints", read_only=True)
+    assert 0 in ckpt.steps()
+    _, restored = ckpt.restore(abstract_like(abstract_state(run), run.replicated), 0)
+    np.testing.assert_allclose(learning_rates(restored), [0.75, 0.75], rtol=1e-6)
+    # ... and the run went on from it to the end, finite, at those rates
+    assert int(result.state.step) == 30 and all_finite(result.state)
+    np.testing.assert_allclose(learning_rates(result.state), [0.75, 0.75], rtol=1e-6)
+    assert not result.stopped_early and result.last_record["step"] == 30
+    assert all(np.isfinite(r["d_loss"]) for r in recs if "d_loss" in r and r["step"] > 5
+               and recs.index(r) > recs.index(acted[0]))
+    from jaxgan.diagnostics.doctor import diagnose
+
+    report = diagnose(wd)
+    assert any("autopilot: diverged at step 5" in w and "lower_both_lrs" in w
+               for w in report.warnings)
+
+
+def test_a_nan_counts_against_max_remedies_then_on_nan_decides(tmp_path):
+    """At lr 100 the run is NaN again at lr 25: the one remedy allowed is spent, so
+    train.on_nan (stop) ends the run as before, with the doctor's report."""
+    from jaxgan.trainer import TrainingDiverged, train
+    from jaxgan.writers import read_jsonl
+
+    cfg = resolve("toy_ring_vanilla", [*NAN, "optim.g.lr=100", "optim.d.lr=100"], 1)
+    with pytest.raises(TrainingDiverged, match="by step 5"):
+        train(cfg, tmp_path)
+    recs = read_jsonl(tmp_path / "metrics.jsonl")
+    assert [r["autopilot_overrides"] for r in recs if "autopilot" in r] == [
+        "optim.g.lr=25 optim.d.lr=25"]
+    assert [r["verdict"] for r in recs if r.get("nonfinite", 0) > 0] == ["diverged"] * 2
+    assert (tmp_path / "doctor" / "report.md").is_file()
+
+
+def test_a_run_killed_in_a_nan_remedy_resumes_bit_exactly(nan_remedied, tmp_path,
+                                                          monkeypatch):
+    """Killed after the remedy is committed and before the remedied state is saved, the
+    resumed run finishes that save and ends where the uninterrupted one does."""
+    import numpy as np
+
+    from jaxgan.trainer import train
+
+    wd, whole = nan_remedied
+    real = autopilot.Autopilot.commit
+
+    def commit_then_die(self, entry):
+        real(self, entry)
+        raise KeyboardInterrupt("killed in the remedy")
+
+    monkeypatch.setattr(autopilot.Autopilot, "commit", commit_then_die)
+    part = tmp_path / "part"
+    with pytest.raises(KeyboardInterrupt):
+        train(resolve("toy_ring_vanilla", NAN, 1), part)
+    monkeypatch.setattr(autopilot.Autopilot, "commit", real)
+    resumed = train(resolve("toy_ring_vanilla", NAN, 1), part)
+    for a, b in zip(_leaves(whole.state), _leaves(resumed.state), strict=True):
+        np.testing.assert_array_equal(a, b)

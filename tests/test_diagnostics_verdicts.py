@@ -19,7 +19,7 @@ from jaxgan.writers import MetricsWriter
 def live_run(tmp_path, records, nan_at=None, tensorboard=False):
     """Feed `records` through the trainer's `_log` (monitor, metrics.jsonl) like a run of
     `health.on_failure=warn`; records with `"kind": "eval"` are written as the trainer writes
-    evaluations, `"kind": "nan"` and `nan_at` (at the end) as `_handle_nan` writes its NaN
+    evaluations, `"kind": "nan"` and `nan_at` (at the end) as the trainer writes its NaN
     record. Returns the workdir and the live verdicts/at_risk as written."""
     wd = tmp_path / "run"
     wd.mkdir()
@@ -31,7 +31,7 @@ def live_run(tmp_path, records, nan_at=None, tensorboard=False):
     for r in records:
         if r.get("kind") == "eval":
             writer.write(r)
-        elif r.get("kind") == "nan":  # as `_handle_nan` writes it, past the monitor
+        elif r.get("kind") == "nan":  # as the trainer writes it, past the monitor
             writer.write({k: v for k, v in r.items() if k != "kind"} | {"verdict": "diverged"})
         else:
             _log({**r, "steps_per_s": 10.0}, cfg, monitor, writer, None, result, flag)
