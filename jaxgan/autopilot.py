@@ -283,6 +283,7 @@ class Autopilot:
         from jaxgan.checkpoint import Checkpointer
 
         self.max_remedies = cfg.health.max_remedies
+        self.user_cfg = cfg
         self.path = workdir / "autopilot.json"
         self.applied: list[dict[str, Any]] = (
             json.loads(self.path.read_text()) if self.path.exists() else [])
@@ -301,6 +302,21 @@ class Autopilot:
     def config(self, cfg: Config) -> Config:
         """`cfg` with every applied remedy's overrides, in order."""
         for entry in self.applied:
+            cfg = apply_remedy(cfg, entry["overrides"])
+        return cfg
+
+    def saved_under(self, step: int, applied: Sequence[Mapping[str, Any]]) -> Config:
+        """The config whose optimizer hyperparameters the healthy checkpoint at `step`
+        holds: the user's with the remedies applied before it was saved. Those are the
+        first k of `applied`, k the last with a restored step below `step` (a checkpoint
+        is saved only after its remedy's restore, at a later step, and each later remedy
+        that restored below `step` deleted it). The initial state (step 0) and a
+        checkpoint at a remedy's own restored step predate that remedy. Restoring one
+        older than the previous remedy must not undo that remedy's learning rates (a
+        `fast_g` at step 0 and then a `slow_d` back at step 0 again: G at its old rate)."""
+        k = max((i + 1 for i, e in enumerate(applied) if e["step"] < step), default=0)
+        cfg = self.user_cfg
+        for entry in applied[:k]:
             cfg = apply_remedy(cfg, entry["overrides"])
         return cfg
 
@@ -356,14 +372,14 @@ class Autopilot:
                  "verdict": record["verdict"], "remedy": remedy.name, "what": remedy.what,
                  "overrides": overrides}
         self.commit(entry)
-        state = set_hyperparams(state, run.cfg, new_cfg)
+        state = set_hyperparams(state, self.saved_under(step, self.applied[:-1]), new_cfg)
         ckpt.save(step, state, force=True)
         ckpt.wait()
         from jaxgan.run import setup_run
 
         return step, state, setup_run(new_cfg), entry
 
-    def resume(self, run: Any, ckpt: Any, user_cfg: Config) -> None:
+    def resume(self, run: Any, ckpt: Any) -> None:
         """Finish a remedy that was committed but whose remedied state was not saved yet
         (the newest main checkpoint is older than the remedy's step)."""
         if not self.applied:
@@ -372,10 +388,8 @@ class Autopilot:
         latest = ckpt.latest_step()
         if latest is not None and latest >= last["step"]:
             return
-        before = user_cfg
-        for entry in self.applied[:-1]:
-            before = apply_remedy(before, entry["overrides"])
         step, state = self._restore_healthy(run, last["step"])
+        before = self.saved_under(step, self.applied[:-1])
         ckpt.save(step, set_hyperparams(state, before, run.cfg), force=True)
         ckpt.wait()
 

@@ -111,7 +111,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     pilot = Autopilot(cfg, workdir) if cfg.health.on_failure == "remedy" else None
     if pilot is not None and pilot.applied:  # resuming a remedied run: its config
         run = setup_run(pilot.config(cfg))
-        pilot.resume(run, ckpt, cfg)
+        pilot.resume(run, ckpt)
     writer = progress = monitor = None
     exit_flag = GracefulExit()
     rollbacks, stop, wall0 = 0, False, 0.0

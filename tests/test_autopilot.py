@@ -379,19 +379,54 @@ def test_a_nan_is_answered_by_the_diverged_remedy_not_the_rollback(nan_remedied)
 
 
 def test_a_nan_counts_against_max_remedies_then_on_nan_decides(tmp_path):
-    """At lr 100 the run is NaN again at lr 25: the one remedy allowed is spent, so
-    train.on_nan (stop) ends the run as before, with the doctor's report."""
+    """At lr 100 the run is NaN again at 25 (lower_both_lrs), with R1, and at 6.25
+    (lower_both_lrs again): the three remedies allowed are spent, so train.on_nan (stop)
+    ends the run as before, with the doctor's report. Each remedy went back to step 0,
+    the initial state saved at lr 100: the third must still be at 100/16, not undo the
+    first (the state's rates are moved from the config that checkpoint was saved under)."""
+    import numpy as np
+
+    from jaxgan.checkpoint import Checkpointer, abstract_like
+    from jaxgan.guards import learning_rates
+    from jaxgan.run import abstract_state, setup_run
     from jaxgan.trainer import TrainingDiverged, train
     from jaxgan.writers import read_jsonl
 
-    cfg = resolve("toy_ring_vanilla", [*NAN, "optim.g.lr=100", "optim.d.lr=100"], 1)
+    cfg = resolve("toy_ring_vanilla", [*NAN, "optim.g.lr=100", "optim.d.lr=100",
+                                       "health.max_remedies=3"], 1)
     with pytest.raises(TrainingDiverged, match="by step 5"):
         train(cfg, tmp_path)
     recs = read_jsonl(tmp_path / "metrics.jsonl")
-    assert [r["autopilot_overrides"] for r in recs if "autopilot" in r] == [
-        "optim.g.lr=25 optim.d.lr=25"]
-    assert [r["verdict"] for r in recs if r.get("nonfinite", 0) > 0] == ["diverged"] * 2
+    assert [(r["step"], r["autopilot"], r["autopilot_overrides"]) for r in recs
+            if "autopilot" in r] == [
+        (0, "lower_both_lrs", "optim.g.lr=25 optim.d.lr=25"),
+        (0, "r1", "tricks.r1_gamma=0.1"),
+        (0, "lower_both_lrs", "optim.g.lr=6.25 optim.d.lr=6.25")]
+    assert [r["verdict"] for r in recs if r.get("nonfinite", 0) > 0] == ["diverged"] * 4
     assert (tmp_path / "doctor" / "report.md").is_file()
+    final = cfg
+    for ov in ("optim.g.lr=6.25", "optim.d.lr=6.25", "tricks.r1_gamma=0.1"):
+        final = autopilot.apply_remedy(final, [ov])
+    run = setup_run(final)
+    _, saved = Checkpointer(tmp_path / "checkpoints", read_only=True).restore(
+        abstract_like(abstract_state(run), run.replicated), 0)
+    np.testing.assert_allclose(learning_rates(saved), [6.25, 6.25], rtol=1e-6)
+
+
+def test_saved_under_is_the_config_of_the_remedies_before_the_checkpoint(digits, tmp_path):
+    pilot = autopilot.Autopilot(digits, tmp_path)
+    try:
+        applied = [{"step": 0, "overrides": ["optim.g.lr=1e-4"]},
+                   {"step": 600, "overrides": ["optim.d.lr=1e-4"]},
+                   {"step": 400, "overrides": ["tricks.r1_gamma=1.0"]}]
+        lrs = {s: (c.optim.g.lr, c.optim.d.lr, c.tricks.r1_gamma) for s in (0, 400, 200)
+               for c in [pilot.saved_under(s, applied)]}
+        assert lrs[0] == (digits.optim.g.lr, digits.optim.d.lr, 0.0)  # the initial state
+        assert lrs[200] == (1e-4, digits.optim.d.lr, 0.0)  # trained after the first
+        assert lrs[400] == (1e-4, digits.optim.d.lr, 0.0)  # before the second (600)
+        assert pilot.saved_under(700, applied[:2]).optim.d.lr == 1e-4
+    finally:
+        pilot.close()
 
 
 def test_a_run_killed_in_a_nan_remedy_resumes_bit_exactly(nan_remedied, tmp_path,
