@@ -40,3 +40,46 @@ def test_default_keeps_zero_biases_and_a_homogeneous_first_layer():
         w, b = p["Dense_0"]["kernel"], p["Dense_0"]["bias"]
         h = lambda v, w=w, b=b: jax.nn.relu(v @ w + b)  # noqa: E731
         assert np.allclose(h(2 * x), 2 * h(x), atol=1e-5) == homogeneous
+
+
+def _g(categories: int, latent: int = 16):
+    cfg = Config()
+    cfg.data.source = "toy_grid"
+    cfg.model.generator = cfg.model.discriminator = "mlp"
+    cfg.model.latent_dim, cfg.model.mlp.latent_categories = latent, categories
+    g, _ = build_models(cfg)
+    return g, g.init(jax.random.PRNGKey(0), jnp.zeros((2, latent)))
+
+
+def test_latent_categories_make_g_read_a_one_hot_code_of_the_first_k_entries():
+    """`model.mlp.latent_categories=K`: with the Gaussian entries past K held fixed, 1,000
+    latents give at most K distinct outputs (one per argmax of the first K entries), and
+    changing those K entries without changing their argmax changes nothing; off (0), the
+    same 1,000 latents give 1,000 distinct outputs."""
+    k = 5
+    z = jax.random.normal(jax.random.PRNGKey(1), (1000, 16))
+    z_fixed_rest = z.at[:, k:].set(0.3)
+    g, params = _g(k)
+    out = np.asarray(g.apply(params, z_fixed_rest))
+    assert len(np.unique(out.round(6), axis=0)) == k
+    code = jax.nn.one_hot(jnp.argmax(z[:, :k], -1), k)
+    same_argmax = z.at[:, :k].set(code * 10.0 - 1.0)  # other values, same argmax
+    np.testing.assert_array_equal(out, np.asarray(g.apply(params, same_argmax.at[:, k:]
+                                                          .set(0.3))))
+    g0, params0 = _g(0)
+    assert len(np.unique(np.asarray(g0.apply(params0, z_fixed_rest)).round(6), axis=0)) == 1000
+    # the parameters have the same shapes either way (a one-hot replaces K Gaussian inputs)
+    assert jax.tree.map(jnp.shape, params) == jax.tree.map(jnp.shape, params0)
+
+
+@pytest.mark.parametrize("k", [-1, 1, 17])
+def test_latent_categories_outside_2_to_latent_dim_is_refused(k):
+    from jaxgan.config import validate
+    from jaxgan.errors import ConfigError
+
+    cfg = Config()
+    cfg.data.source = "toy_grid"
+    cfg.model.generator = cfg.model.discriminator = "mlp"
+    cfg.model.latent_dim, cfg.model.mlp.latent_categories = 16, k
+    with pytest.raises(ConfigError, match="model.mlp.latent_categories"):
+        validate(cfg)

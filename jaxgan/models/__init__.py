@@ -42,7 +42,8 @@ def _dcgan_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
 
 
 def _mlp_g(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:
-    return MLPGenerator(cfg.model.mlp.hidden, cfg.model.mlp.depth, 2, dtype)
+    return MLPGenerator(cfg.model.mlp.hidden, cfg.model.mlp.depth, 2, dtype,
+                        categories=cfg.model.mlp.latent_categories)
 
 
 def _mlp_d(cfg: Config, dtype: Any, bn_axis: str | None) -> nn.Module:

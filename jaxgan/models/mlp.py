@@ -10,6 +10,14 @@ origin, so D starts as a function of the input's direction only and must first g
 biases (Adam moves them ~lr per step) before it can single out a mode at (4, 4): on the
 5x5 grid D sat at chance (loss 2 ln 2) for thousands of steps while G spread its samples
 uniformly. Random biases spread the kinks over the data's range from the first step.
+
+`MLPGenerator(categories=K)` (`model.mlp.latent_categories`) turns the first K latent
+entries into the one-hot code of their argmax before the first layer: a uniform K-way
+categorical latent beside the remaining Gaussian ones (a discrete latent as in InfoGAN's
+codes or DeLiGAN's mixture latent). A ReLU MLP is continuous in a Gaussian latent, so on
+the 5x5 grid the mass it moves between two modes crosses the gap between them and lands
+off-mode; with a discrete code each of the K latent cells can be sent to one mode whole.
+The latent a run draws is unchanged (the same N(0, I) entries); only G reads it so.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ class MLPConfig:
     hidden: int = 128
     depth: int = 2
     bias_init: float = 0.0  # D: std of its first layer's random biases (0: zeros)
+    latent_categories: int = 0  # G: first K latent entries read as one-hot(argmax) (0: off)
 
 
 def validate_mlp(cfg: Config, device_count: int | None = None) -> None:
@@ -41,6 +50,10 @@ def validate_mlp(cfg: Config, device_count: int | None = None) -> None:
         if getattr(cfg.model.mlp, key) <= 0:
             raise ConfigError(f"model.mlp.{key} must be a positive integer, got "
                               f"{getattr(cfg.model.mlp, key)}")
+    k = cfg.model.mlp.latent_categories
+    if k < 0 or k == 1 or k > cfg.model.latent_dim:
+        raise ConfigError(f"model.mlp.latent_categories must be 0 (off) or 2..model."
+                          f"latent_dim={cfg.model.latent_dim}, got {k}")
 
 
 class MLPGenerator(nn.Module):
@@ -48,10 +61,14 @@ class MLPGenerator(nn.Module):
     depth: int = 2
     out_dim: int = 2
     dtype: jnp.dtype = jnp.float32
+    categories: int = 0  # the first K latent entries read as one-hot(argmax) (0: off)
 
     @nn.compact
     def __call__(self, z: jax.Array, y: jax.Array | None = None, train: bool = True) -> jax.Array:
         del train, y  # unconditional; labels accepted for a uniform signature
+        if self.categories:
+            code = jax.nn.one_hot(jnp.argmax(z[:, :self.categories], -1), self.categories)
+            z = jnp.concatenate([code.astype(z.dtype), z[:, self.categories:]], -1)
         h = z.astype(self.dtype)
         for _ in range(self.depth):
             h = nn.relu(nn.Dense(self.hidden, dtype=self.dtype)(h))
