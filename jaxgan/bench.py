@@ -27,6 +27,7 @@ update), exactly what `jaxgan train` runs, health signals included. The measurem
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass
@@ -233,6 +234,7 @@ def lazy_share(p: Prepared) -> float:
     models, loss, source, mesh, _ = p.parts
     batch = _batch(p.cfg, source, 1, mesh)
 
+    @functools.cache  # with one interval, F_e is F_all: lowered once
     def count(static: frozenset[int]) -> float:
         fn = build_step(p.cfg, models, loss, source, mesh, health=p.cfg.health.enabled)
         with lazy_tracing(LazyTrace(static=static)):
