@@ -2,7 +2,8 @@
 
 The five-seed measurements are benchmarks (`benchmarks/preset_seeds.py`); these tests
 assert what is cheap: the judge ranks real digits above damaged ones, and a short run of
-the packed `toy_ring` covers more modes than the plain recipe at the same budget.
+the packed `toy_ring` covers more modes than the plain recipe at the same budget, and a short
+`toy_grid` run covers more modes, more sharply, than the plain recipe on the grid.
 """
 
 import os
@@ -108,3 +109,25 @@ def test_short_packed_toy_ring_covers_more_modes_than_the_plain_recipe():
     print(counts)
     assert min(counts["toy_ring"]) >= 7, counts
     assert min(counts["toy_ring"]) > max(counts["toy_ring_vanilla"]), counts
+
+
+def test_short_toy_grid_beats_the_plain_recipe_on_modes_and_sharpness():
+    """3,000 iterations (the cosine decays over them) at seeds 0 and 3: the shipped toy_grid
+    against the plain recipe on the same grid (toy_ring_vanilla with data.source=toy_grid).
+    Measured 2026-12-02: toy_grid 20 / 21 modes at 15.9 / 18.9 % high quality, the plain
+    recipe 12 / 13 modes at 3.5 / 4.9 %; the bounds sit between the two with room."""
+    centers, std = TOYS["toy_grid"]
+    scores = {}
+    for preset, extra in (("toy_grid", []), ("toy_ring_vanilla", ["data.source=toy_grid"])):
+        cfg = resolve(preset, ["train.steps=3000", "train.progress=false", *extra])
+        rows = sweep(cfg, seeds=[0, 3], quiet=True)
+        models = make_models(cfg)
+        scores[preset] = [mode_count(generate(models, r["state"], 2500, 777,
+                                              use_ema=cfg.train.ema_decay > 0),
+                                     centers, std) for r in rows]
+    print(scores)
+    ours, plain = scores["toy_grid"], scores["toy_ring_vanilla"]
+    assert min(m["modes"] for m in ours) >= 17, scores
+    assert min(m["modes"] for m in ours) >= max(m["modes"] for m in plain) + 4, scores
+    assert min(m["high_quality"] for m in ours) >= 0.10, scores
+    assert min(m["high_quality"] for m in ours) >= 2 * max(m["high_quality"] for m in plain)
