@@ -150,20 +150,16 @@ def _skip_off_the_recording_cpu(same_cpu: bool) -> None:
                     f"{cpu_fingerprint()} (XLA rounds differently; see the docstring)")
 
 
-def run_state(name: str, workdir: Path, *extra: str):
+def run_digest(name: str, workdir: Path) -> str:
     from jaxgan import train
 
-    return train(frozen_config(name, *extra), workdir).state
-
-
-def run_digest(name: str, workdir: Path) -> str:
-    return state_digest(run_state(name, workdir))
+    return state_digest(train(frozen_config(name), workdir).state)
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))
 def test_short_training_ends_on_the_recorded_state(name, tmp_path):
     _skip_off_the_recording_cpu(_on_recorded_platform())
-    assert state_digest(run_state(name, tmp_path / name)) == DIGESTS[name]
+    assert run_digest(name, tmp_path / name) == DIGESTS[name]
 
 
 FIXTURE = Path(__file__).parent / "fixtures" / "run_before_16"  # config.json + checkpoints/

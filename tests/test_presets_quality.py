@@ -94,18 +94,22 @@ def test_mode_count_follows_the_veegan_protocol():
     assert m["modes"] == 3 and abs(m["high_quality"] - 0.9 * (1 - np.exp(-4.5))) < 0.02
 
 
+def _short_scores(toy: str, preset: str, steps: int, seeds: list[int], *extra: str):
+    """Judge a short run of a preset per seed (2,500 samples, EMA where it has one)."""
+    centers, std = TOYS[toy]
+    cfg = resolve(preset, [f"train.steps={steps}", "train.progress=false", *extra])
+    rows = sweep(cfg, seeds=seeds, quiet=True)
+    models = make_models(cfg)
+    return [mode_count(generate(models, r["state"], 2500, 777,
+                                use_ema=cfg.train.ema_decay > 0), centers, std)
+            for r in rows]
+
+
 def test_short_packed_toy_ring_covers_more_modes_than_the_plain_recipe():
     """3,000 iterations at seeds 0 and 3: the shipped toy_ring (PacGAN packing, 3 x 256
     MLPs, EMA) against the plain recipe it replaced (toy_ring_vanilla)."""
-    centers, std = TOYS["toy_ring"]
-    counts = {}
-    for preset in ("toy_ring", "toy_ring_vanilla"):
-        cfg = resolve(preset, ["train.steps=3000", "train.progress=false"])
-        rows = sweep(cfg, seeds=[0, 3], quiet=True)
-        models = make_models(cfg)
-        counts[preset] = [mode_count(generate(models, r["state"], 2500, 777,
-                                              use_ema=cfg.train.ema_decay > 0),
-                                     centers, std)["modes"] for r in rows]
+    counts = {p: [m["modes"] for m in _short_scores("toy_ring", p, 3000, [0, 3])]
+              for p in ("toy_ring", "toy_ring_vanilla")}
     print(counts)
     assert min(counts["toy_ring"]) >= 7, counts
     assert min(counts["toy_ring"]) > max(counts["toy_ring_vanilla"]), counts
@@ -116,17 +120,10 @@ def test_short_toy_grid_beats_the_plain_recipe_on_modes_and_sharpness():
     against the plain recipe on the same grid (toy_ring_vanilla with data.source=toy_grid).
     Measured 2026-12-02: toy_grid 20 / 21 modes at 15.9 / 18.9 % high quality, the plain
     recipe 12 / 13 modes at 3.5 / 4.9 %; the bounds sit between the two with room."""
-    centers, std = TOYS["toy_grid"]
-    scores = {}
-    for preset, extra in (("toy_grid", []), ("toy_ring_vanilla", ["data.source=toy_grid"])):
-        cfg = resolve(preset, ["train.steps=3000", "train.progress=false", *extra])
-        rows = sweep(cfg, seeds=[0, 3], quiet=True)
-        models = make_models(cfg)
-        scores[preset] = [mode_count(generate(models, r["state"], 2500, 777,
-                                              use_ema=cfg.train.ema_decay > 0),
-                                     centers, std) for r in rows]
+    ours = _short_scores("toy_grid", "toy_grid", 3000, [0, 3])
+    plain = _short_scores("toy_grid", "toy_ring_vanilla", 3000, [0, 3], "data.source=toy_grid")
+    scores = {"toy_grid": ours, "plain": plain}
     print(scores)
-    ours, plain = scores["toy_grid"], scores["toy_ring_vanilla"]
     assert min(m["modes"] for m in ours) >= 17, scores
     assert min(m["modes"] for m in ours) >= max(m["modes"] for m in plain) + 4, scores
     assert min(m["high_quality"] for m in ours) >= 0.10, scores
