@@ -135,6 +135,8 @@ CASES = [
 CONTROLS = [
     Case("healthy", "stock toy_ring", "control", "ring", ("train.steps=10000",
          "train.log_every=200"), CONTROL_SEEDS),
+    Case("healthy", "stock toy_grid", "control", "grid", ("train.steps=16000",
+         "train.log_every=400"), CONTROL_SEEDS),
     Case("healthy", "stock dcgan_digits", "control", "digits", ("train.steps=3000",),
          CONTROL_SEEDS),
     Case("healthy", "dcgan_digits recipe", "control", "mnist", ("train.steps=2000",),

@@ -169,7 +169,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                         now = time.perf_counter()
                         rec = {"step": step, **summary,
                                "steps_per_s": (step - s_last) / max(now - t_last, 1e-9),
-                               **progress_of(step), "loss_name": cfg.loss.name}
+                               **progress_of(step), "loss_name": run.cfg.loss.name}
                         sums, count, t_last, s_last = None, 0, now, step
                         if run.source.is_toy:  # modes for the detector
                             # each process samples from its own full copy (no collective)

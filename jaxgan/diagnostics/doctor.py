@@ -211,8 +211,10 @@ def diagnose(workdir: str | Path, window: int | None = None,
     cfg = _health_config(workdir, warnings)
     window = window if window is not None else cfg.get("window", 10)
     warmup = warmup if warmup is not None else cfg.get("warmup", 5)
-    loss_name = next((r["loss_name"] for r in records if isinstance(r.get("loss_name"), str)),
-                     cfg.get("loss_name"))
+    # the latest loss for the report (an autopilot remedy may have changed it mid-run);
+    # the monitor reads each record's own and needs this only for records without one
+    loss_name = next((r["loss_name"] for r in reversed(records)
+                      if isinstance(r.get("loss_name"), str)), cfg.get("loss_name"))
     try:
         monitor = HealthMonitor(window=window, warmup=warmup, loss_name=loss_name)
     except ValueError as e:

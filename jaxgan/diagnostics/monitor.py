@@ -135,8 +135,8 @@ class HealthMonitor:
     def _judge_next(self, record: Mapping[str, Any]) -> Verdict:
         step = _step(record)
         record = self._fill_sparse(record)
-        if self._loss_name is None and isinstance(record.get("loss_name"), str):
-            self._loss_name = record["loss_name"]
+        if isinstance(record.get("loss_name"), str):  # the record's own loss comes first:
+            self._loss_name = record["loss_name"]  # an autopilot remedy may have changed it
         profile = det.profile_for(self._loss_name)
         warming = len(self._kept) <= self.warmup
         if (warming or not self._early) and not det.insane(record, profile):
