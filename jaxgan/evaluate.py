@@ -104,7 +104,8 @@ def evaluate_state(run: Any, state: Any, step: int, progress: bool | None = None
     return record
 
 
-def toy_mode_signals(run: Any, state: Any, n: int = 2500) -> dict[str, Any]:
+def toy_mode_signals(run: Any, state: Any, n: int = 2500, use_ema: bool = False
+                     ) -> dict[str, Any]:
     """The live mode count of the current generator on a 2-D toy, for the mode-collapse
     detector (the D-feature diversity ratio misses a collapse onto a curve that spans the
     data: such a curve is as spread out as the real mixture).
@@ -116,7 +117,8 @@ def toy_mode_signals(run: Any, state: Any, n: int = 2500) -> dict[str, Any]:
     when it holds at least `MODE_SHARE` of its fair share of the near samples (and at least
     `MODE_MIN_SAMPLES`; both in `jaxgan.diagnostics.toy_modes`), so an off-mode generator
     still gets a count, and the share of samples near no mode is reported beside it
-    (`toy_off_mode`) instead of suppressing it.
+    (`toy_off_mode`) instead of suppressing it. `use_ema` counts the EMA generator's
+    samples instead (`coverage_signals` logs both).
     """
     from jaxgan.diagnostics.toy_modes import mode_count
     from jaxgan.sampling import generate
@@ -124,22 +126,55 @@ def toy_mode_signals(run: Any, state: Any, n: int = 2500) -> dict[str, Any]:
     src = run.source
     centers = np.asarray(src.centers, np.float64)
     fake = generate(run.models, state, n, seed=run.cfg.seed + streams.TOY_MODES_SEED_OFFSET,
-                    use_ema=False)
+                    use_ema=use_ema)
     return mode_count(np.asarray(fake, np.float64), centers)
 
 
-def class_signals(run: Any, state: Any, classifier: Any, n: int = 256) -> dict[str, Any]:
+def class_signals(run: Any, state: Any, classifier: Any, n: int = 256,
+                  use_ema: bool = False) -> dict[str, Any]:
     """The live class count of the current generator on a labelled image dataset, for the
-    mode-collapse detector: `n` samples of the training generator (not the EMA: the
-    detector watches the game) through jaxgan's small classifier
+    mode-collapse detector: `n` samples of the training generator (or of the EMA generator
+    with `use_ema`; `coverage_signals` logs both) through jaxgan's small classifier
     (`jaxgan.classifier.health_classifier`), counted by
     `jaxgan.diagnostics.class_modes.class_count`."""
     from jaxgan.diagnostics.class_modes import class_count
     from jaxgan.sampling import generate
 
     fake = generate(run.models, state, n, seed=run.cfg.seed + streams.CLASS_SIGNAL_SEED_OFFSET,
-                    use_ema=False)
+                    use_ema=use_ema)
     if fake.shape[1:] != run.source.images.shape[1:]:
         return {}  # a growing generator (ProGAN) below the data's resolution: nothing to count
     _, probs = classifier.apply(np.asarray(fake, np.float32))
     return class_count(probs)
+
+
+# The EMA generator's coverage signals: the ones that change between the two generators.
+EMA_COVERAGE_KEYS = ("modes_captured", "toy_off_mode", "classes_captured", "class_confident")
+
+
+def coverage_signals(run: Any, state: Any, classifier: Any, step: int) -> dict[str, Any]:
+    """The live mode (2-D toys) or class (labelled images, with `classifier`) counts of the
+    training generator, and of the EMA generator as `ema_*` beside them.
+
+    Why both: the detector watches the game through the training generator, but the user's
+    samples come from the EMA generator, which can collapse while the training generator
+    still covers the data - a G hopping between modes faster than the EMA's horizon
+    averages into one (the failure benchmark's toy_ring runs with G 10x faster than D: the
+    raw G on 7 of 8 modes, its EMA on 1-2). The EMA counts are left out while the EMA is a
+    copy of G (`train.ema_decay` 0, or before `train.ema_start`). Empty when there is
+    nothing to count (not a toy and no classifier).
+    """
+    if run.source.is_toy:
+        def count(use_ema: bool) -> dict[str, Any]:
+            return toy_mode_signals(run, state, use_ema=use_ema)
+    elif classifier is not None:
+        def count(use_ema: bool) -> dict[str, Any]:
+            return class_signals(run, state, classifier, use_ema=use_ema)
+    else:
+        return {}
+    out = count(False)
+    tc = run.cfg.train
+    if tc.ema_decay > 0 and step >= tc.ema_start and out:
+        ema = count(True)
+        out.update({f"ema_{k}": ema[k] for k in EMA_COVERAGE_KEYS if k in ema})
+    return out

@@ -29,7 +29,7 @@ from jaxgan.checkpoint import Checkpointer
 from jaxgan.classifier import health_classifier
 from jaxgan.config import Config, ConfigError
 from jaxgan.data import prefetch
-from jaxgan.evaluate import class_signals, evaluate_state, toy_mode_signals
+from jaxgan.evaluate import coverage_signals, evaluate_state
 from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
 from jaxgan.models.family import generator_family
 from jaxgan.paths import local_workdir
@@ -171,11 +171,9 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                                "steps_per_s": (step - s_last) / max(now - t_last, 1e-9),
                                **progress_of(step), "loss_name": run.cfg.loss.name}
                         sums, count, t_last, s_last = None, 0, now, step
-                        if run.source.is_toy:  # modes for the detector
-                            # each process samples from its own full copy (no collective)
-                            rec.update(toy_mode_signals(run, local_copy(state)))
-                        elif classifier is not None:  # classes, likewise
-                            rec.update(class_signals(run, local_copy(state), classifier))
+                        # modes/classes for the detector; each process samples from
+                        # its own full copy (no collective)
+                        rec.update(coverage_signals(run, local_copy(state), classifier, step))
                         _log(rec, cfg, monitor, writer, progress, result, exit_flag)
                         stop = stop or any_process(exit_flag.requested)  # health stop
                         if pilot is not None and pilot.acts_on(run.cfg, rec):

@@ -72,6 +72,8 @@ def test_a_digits_run_logs_the_class_count(tmp_path, monkeypatch):
     for r in recs:
         assert r["num_classes"] == 10 and 0 <= r["classes_captured"] <= 10
         assert 0.0 <= r["class_confident"] <= 1.0
+        # and the EMA generator's, which the user samples (train.ema_decay 0.999)
+        assert 0 <= r["ema_classes_captured"] <= 10 and 0.0 <= r["ema_class_confident"] <= 1.0
     assert list((tmp_path / "cache" / "classifiers").glob("digits_*.msgpack"))
     # the next run on the dataset loads the cached classifier instead of training one
     import jaxgan.classifier as clf_mod

@@ -292,6 +292,66 @@ def test_mode_collapse_from_the_live_count_with_off_mode_share_in_the_evidence()
     assert names(replay(recs)) == {"healthy"}
 
 
+def test_coverage_signals_count_the_training_and_the_ema_generator(monkeypatch):
+    import types
+
+    import jaxgan.sampling
+    from jaxgan.evaluate import coverage_signals
+
+    rng = np.random.default_rng(2)
+    raw = GRID[rng.integers(0, 25, 2500)]  # every mode
+    ema = GRID[rng.integers(0, 3, 2500)]  # 3 of 25: the EMA averaged a hopping G into few
+    calls = []
+
+    def generate(models, state, n, seed, use_ema=True):
+        calls.append(use_ema)
+        return ema if use_ema else raw
+    monkeypatch.setattr(jaxgan.sampling, "generate", generate)
+
+    def run(decay, start=0):
+        return types.SimpleNamespace(
+            source=types.SimpleNamespace(centers=GRID, is_toy=True), models=None,
+            cfg=types.SimpleNamespace(seed=0, train=types.SimpleNamespace(
+                ema_decay=decay, ema_start=start)))
+    out = coverage_signals(run(0.999), None, None, step=100)
+    assert (out["modes_captured"], out["ema_modes_captured"]) == (25, 3)
+    assert out["ema_toy_off_mode"] == 0.0 and calls == [False, True]
+    assert "ema_num_modes" not in out  # only what differs between the generators
+    # no EMA, or the EMA still a copy of G: one count
+    assert "ema_modes_captured" not in coverage_signals(run(0.0), None, None, step=100)
+    assert "ema_modes_captured" not in coverage_signals(run(0.999, 500), None, None, 400)
+    assert "ema_modes_captured" in coverage_signals(run(0.999, 500), None, None, 500)
+    image = types.SimpleNamespace(source=types.SimpleNamespace(is_toy=False),
+                                  cfg=run(0.999).cfg)
+    assert coverage_signals(image, None, None, step=100) == {}  # no classifier: no count
+
+
+def test_an_ema_collapse_is_caught_while_the_training_generator_covers_the_modes():
+    # the failure benchmark's toy_ring G 10x faster than D: raw G on 7/8, its EMA on 1-2
+    recs = edit(healthy(50), 0, num_modes=8, modes_captured=8, toy_off_mode=0.2,
+                ema_modes_captured=8, ema_toy_off_mode=0.1)
+    edit(recs, ONSET, modes_captured=7, ema_modes_captured=2)
+    v = replay(recs)
+    assert v[-1].name == "mode_collapse" and v[-1].since_step == (ONSET + 6) * EVERY
+    assert v[-1].evidence[0].startswith("modes_captured=2/8 by the EMA generator")
+    edit(recs, ONSET, ema_modes_captured=4)  # 4/8 is half: not lost
+    assert names(replay(recs)) == {"healthy"}
+    edit(recs, ONSET, ema_modes_captured=1, ema_toy_off_mode=0.97)  # EMA off the data
+    assert names(replay(recs)) == {"healthy"}
+
+
+@pytest.mark.parametrize("confident,expected", [(0.6, "mode_collapse"), (0.1, "healthy")])
+def test_an_ema_class_collapse_is_judged_once_its_samples_are_recognizable(confident,
+                                                                            expected):
+    recs = edit(healthy(50), 0, num_classes=10, classes_captured=10, class_confident=0.7,
+                ema_classes_captured=10, ema_class_confident=0.8)
+    edit(recs, ONSET, ema_classes_captured=3, ema_class_confident=confident)
+    v = replay(recs)
+    assert v[-1].name == expected
+    if expected == "mode_collapse":
+        assert v[-1].evidence[0].startswith("classes_captured=3/10 by the EMA generator")
+
+
 @pytest.mark.parametrize("off,expected", [(0.94, "mode_collapse"), (0.96, "healthy")])
 def test_mode_count_is_judged_once_5_percent_of_samples_are_near_a_mode(off, expected):
     # fewer near a mode: G is off the data (zoo_oscillation: 0-4 %), not collapsed onto part

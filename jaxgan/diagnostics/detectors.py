@@ -196,24 +196,42 @@ def _excess_dup(r: Record) -> float | None:
     return None if dup is None else dup - (value(r, "real_dup_frac") or 0.0)
 
 
-def _modes_lost(r: Record) -> bool | None:
-    captured, modes = value(r, "modes_captured"), value(r, "num_modes")
+def _modes_lost(r: Record, prefix: str = "") -> bool | None:
+    """Fewer than half the modes (2-D toys) or classes (labelled images) among the samples
+    of the training generator (`prefix` "") or of the EMA generator ("ema_"); None when the
+    record cannot say (no count, or too few samples near a mode / recognizable)."""
+    captured, modes = value(r, f"{prefix}modes_captured"), value(r, "num_modes")
     if captured is None or not modes:
-        return _classes_lost(r)
-    if (off := value(r, "toy_off_mode")) is not None and off > MODES_MAX_OFF:
+        return _classes_lost(r, prefix)
+    if (off := value(r, f"{prefix}toy_off_mode")) is not None and off > MODES_MAX_OFF:
         return None  # G is off the data: too few samples near a mode to judge coverage
     return captured < MODES_MIN_FRAC * modes
 
 
-def _classes_lost(r: Record) -> bool | None:
+def _classes_lost(r: Record, prefix: str = "") -> bool | None:
     """The image form: classes of a labelled dataset the live classifier finds
     (`jaxgan.diagnostics.class_modes`), judged once enough samples look like some class."""
-    captured, classes = value(r, "classes_captured"), value(r, "num_classes")
+    captured, classes = value(r, f"{prefix}classes_captured"), value(r, "num_classes")
     if captured is None or not classes:
         return None
-    if (value(r, "class_confident") or 0.0) < CLASSES_MIN_CONFIDENT:
+    if (value(r, f"{prefix}class_confident") or 0.0) < CLASSES_MIN_CONFIDENT:
         return None  # nothing recognizable yet: a convergence question, not coverage
     return captured < MODES_MIN_FRAC * classes
+
+
+def _coverage_evidence(last: Record, prefix: str, where: str) -> str:
+    who = " by the EMA generator" if prefix else ""
+    if value(last, "modes_captured") is None:
+        return (f"classes_captured={fmt(value(last, f'{prefix}classes_captured'))}/"
+                f"{fmt(value(last, 'num_classes'))}{who} < {MODES_MIN_FRAC:g} of the classes "
+                f"{where} (by jaxgan's classifier, among the "
+                f"{fmt(100 * (value(last, f'{prefix}class_confident') or 0.0))}% of samples "
+                "it is sure of)")
+    off = value(last, f"{prefix}toy_off_mode")
+    return (f"modes_captured={fmt(value(last, f'{prefix}modes_captured'))}/"
+            f"{fmt(value(last, 'num_modes'))}{who} < {MODES_MIN_FRAC:g} of the modes {where}"
+            + ("" if off is None else f" (counted among the samples near a mode; "
+               f"{fmt(100 * off)}% of the samples are near none)"))
 
 
 def detect_mode_collapse(window: Sequence[Record], baseline: Mapping[str, float],
@@ -235,19 +253,11 @@ def detect_mode_collapse(window: Sequence[Record], baseline: Mapping[str, float]
     if ok:
         ev.append(f"dup_frac={fmt(value(last, 'dup_frac'))} ({fmt(_excess_dup(last))} above "
                   f"the real batch's) > {DUP_FRAC_MAX:g} {where}")
-    ok, where = sustained(window, _modes_lost, active)
-    if ok and value(last, "modes_captured") is None:
-        ev.append(f"classes_captured={fmt(value(last, 'classes_captured'))}/"
-                  f"{fmt(value(last, 'num_classes'))} < {MODES_MIN_FRAC:g} of the classes "
-                  f"{where} (by jaxgan's classifier, among the "
-                  f"{fmt(100 * (value(last, 'class_confident') or 0.0))}% of samples it is "
-                  "sure of)")
-    elif ok:
-        off = value(last, "toy_off_mode")
-        ev.append(f"modes_captured={fmt(value(last, 'modes_captured'))}/"
-                  f"{fmt(value(last, 'num_modes'))} < {MODES_MIN_FRAC:g} of the modes {where}"
-                  + ("" if off is None else f" (counted among the samples near a mode; "
-                     f"{fmt(100 * off)}% of the samples are near none)"))
+    for prefix in ("", "ema_"):  # the training generator first; the EMA's once it is not
+        ok, where = sustained(window, lambda r, p=prefix: _modes_lost(r, p), active)
+        if ok:
+            ev.append(_coverage_evidence(last, prefix, where))
+            break
     return Finding("mode_collapse", ev) if ev else None
 
 
