@@ -8,8 +8,9 @@ per-round ratios.
 
 The trainer also computes one signal per log record outside the step: the live mode count
 of a 2-D toy, the live class count of a labelled image run (256 samples through jaxgan's
-small classifier). `--records` times that against one log interval of steps of the same
-run (`train.log_every` iterations), the share a user pays for it.
+small classifier), each for the training and the EMA generator
+(`jaxgan.evaluate.coverage_signals`). `--records` times that against one log interval of
+steps of the same run (`train.log_every` iterations), the share a user pays for it.
 
     python benchmarks/health_overhead.py [--rounds 7] [--steps 40]
     python benchmarks/health_overhead.py --records
@@ -69,7 +70,7 @@ RECORD_WORKLOADS = {
 def record_signal_cost(preset: str, overrides: list[str], rounds: int) -> dict[str, float]:
     """Median seconds of one record's signal and of one log interval of steps."""
     from jaxgan.classifier import health_classifier
-    from jaxgan.evaluate import class_signals, toy_mode_signals
+    from jaxgan.evaluate import coverage_signals
 
     cfg = config_lib.resolve(preset, overrides)
     run = setup_run(cfg)
@@ -80,7 +81,7 @@ def record_signal_cost(preset: str, overrides: list[str], rounds: int) -> dict[s
     clf = None if run.source.is_toy else health_classifier(cfg, run.source)
 
     def signal(s):
-        return toy_mode_signals(run, s) if clf is None else class_signals(run, s, clf)
+        return coverage_signals(run, s, clf, cfg.train.steps)  # both generators, as logged
 
     state, m = run.step_fn(state, batch)
     signal(state)  # compile both

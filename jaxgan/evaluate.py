@@ -130,31 +130,51 @@ def toy_mode_signals(run: Any, state: Any, n: int = 2500, use_ema: bool = False
     return mode_count(np.asarray(fake, np.float64), centers)
 
 
-def class_signals(run: Any, state: Any, classifier: Any, n: int = 256,
+def image_signals(run: Any, state: Any, classifier: Any, n: int = 256,
                   use_ema: bool = False) -> dict[str, Any]:
-    """The live class count of the current generator on a labelled image dataset, for the
-    mode-collapse detector: `n` samples of the training generator (or of the EMA generator
-    with `use_ema`; `coverage_signals` logs both) through jaxgan's small classifier
-    (`jaxgan.classifier.health_classifier`), counted by
-    `jaxgan.diagnostics.class_modes.class_count`."""
+    """The live coverage signals of the current generator on an in-memory image dataset,
+    for the mode-collapse detector, from `n` samples of the training generator (or of the
+    EMA generator with `use_ema`; `coverage_signals` logs both):
+
+    - the class count of a labelled dataset (with `classifier`, jaxgan's small classifier,
+      `jaxgan.classifier.health_classifier`), counted by
+      `jaxgan.diagnostics.class_modes.class_count`;
+    - the pixel-space spread against a fixed subset of the real images
+      (`jaxgan.diagnostics.spread.pixel_spread`), which needs no labels.
+    """
+    from jaxgan.data.images import to_unit_range
     from jaxgan.diagnostics.class_modes import class_count
+    from jaxgan.diagnostics.spread import REAL_SAMPLES, pixel_spread
     from jaxgan.sampling import generate
 
+    images = getattr(run.source, "images", None)
+    if classifier is None and images is None:
+        return {}
     fake = generate(run.models, state, n, seed=run.cfg.seed + streams.CLASS_SIGNAL_SEED_OFFSET,
                     use_ema=use_ema)
-    if fake.shape[1:] != run.source.images.shape[1:]:
+    fake = np.asarray(fake, np.float32)
+    if images is not None and fake.shape[1:] != images.shape[1:]:
         return {}  # a growing generator (ProGAN) below the data's resolution: nothing to count
-    _, probs = classifier.apply(np.asarray(fake, np.float32))
-    return class_count(probs)
+    out: dict[str, Any] = {}
+    if classifier is not None:
+        _, probs = classifier.apply(fake)
+        out.update(class_count(probs))
+    if images is not None:
+        pick = np.random.default_rng(run.cfg.seed).choice(
+            len(images), min(REAL_SAMPLES, len(images)), replace=False)
+        out.update(pixel_spread(fake, to_unit_range(images[np.sort(pick)])))
+    return out
 
 
 # The EMA generator's coverage signals: the ones that change between the two generators.
-EMA_COVERAGE_KEYS = ("modes_captured", "toy_off_mode", "classes_captured", "class_confident")
+EMA_COVERAGE_KEYS = ("modes_captured", "toy_off_mode", "classes_captured", "class_confident",
+                     "pixel_spread")
 
 
 def coverage_signals(run: Any, state: Any, classifier: Any, step: int) -> dict[str, Any]:
-    """The live mode (2-D toys) or class (labelled images, with `classifier`) counts of the
-    training generator, and of the EMA generator as `ema_*` beside them.
+    """The live mode count (2-D toys), or class count (labelled images, with `classifier`)
+    and pixel spread (in-memory images) of the training generator, and the same of the EMA
+    generator as `ema_*` beside them.
 
     Why both: the detector watches the game through the training generator, but the user's
     samples come from the EMA generator, which can collapse while the training generator
@@ -162,16 +182,14 @@ def coverage_signals(run: Any, state: Any, classifier: Any, step: int) -> dict[s
     averages into one (the failure benchmark's toy_ring runs with G 10x faster than D: the
     raw G on 7 of 8 modes, its EMA on 1-2). The EMA counts are left out while the EMA is a
     copy of G (`train.ema_decay` 0, or before `train.ema_start`). Empty when there is
-    nothing to count (not a toy and no classifier).
+    nothing to measure (a streamed dataset without a classifier).
     """
     if run.source.is_toy:
         def count(use_ema: bool) -> dict[str, Any]:
             return toy_mode_signals(run, state, use_ema=use_ema)
-    elif classifier is not None:
-        def count(use_ema: bool) -> dict[str, Any]:
-            return class_signals(run, state, classifier, use_ema=use_ema)
     else:
-        return {}
+        def count(use_ema: bool) -> dict[str, Any]:
+            return image_signals(run, state, classifier, use_ema=use_ema)
     out = count(False)
     tc = run.cfg.train
     if tc.ema_decay > 0 and step >= tc.ema_start and out:

@@ -171,9 +171,11 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                                "steps_per_s": (step - s_last) / max(now - t_last, 1e-9),
                                **progress_of(step), "loss_name": run.cfg.loss.name}
                         sums, count, t_last, s_last = None, 0, now, step
-                        # modes/classes for the detector; each process samples from
-                        # its own full copy (no collective)
-                        rec.update(coverage_signals(run, local_copy(state), classifier, step))
+                        # modes/classes/spread for the detector; each process samples
+                        # from its own full copy (no collective)
+                        if monitor is not None or run.source.is_toy:
+                            rec.update(coverage_signals(run, local_copy(state), classifier,
+                                                        step))
                         _log(rec, cfg, monitor, writer, progress, result, exit_flag)
                         stop = stop or any_process(exit_flag.requested)  # health stop
                         if pilot is not None and pilot.acts_on(run.cfg, rec):

@@ -1,5 +1,5 @@
-"""The live class count of image runs (`health.class_signal`): the count itself, the
-mode-collapse rule on it, and a real training run that logs it."""
+"""The live coverage signals of image runs: the class count (`health.class_signal`) and the
+pixel-space spread, the mode-collapse rule on each, and a real training run that logs them."""
 
 import json
 
@@ -8,6 +8,7 @@ import pytest
 
 from jaxgan.diagnostics import detectors as det
 from jaxgan.diagnostics.class_modes import CLASS_MIN_SAMPLES, CLASS_SHARE, class_count
+from jaxgan.diagnostics.spread import mean_pairwise_distance, pixel_spread
 from tests.test_diagnostics_detectors import LAG, ONSET, edit, healthy, replay
 
 
@@ -74,6 +75,7 @@ def test_a_digits_run_logs_the_class_count(tmp_path, monkeypatch):
         assert 0.0 <= r["class_confident"] <= 1.0
         # and the EMA generator's, which the user samples (train.ema_decay 0.999)
         assert 0 <= r["ema_classes_captured"] <= 10 and 0.0 <= r["ema_class_confident"] <= 1.0
+        assert 0.0 < r["pixel_spread"] < 3.0 and 0.0 < r["ema_pixel_spread"] < 3.0
     assert list((tmp_path / "cache" / "classifiers").glob("digits_*.msgpack"))
     # the next run on the dataset loads the cached classifier instead of training one
     import jaxgan.classifier as clf_mod
@@ -92,3 +94,45 @@ def test_d_winning_names_the_cause_and_keeps_the_collapse_as_evidence():
     last = replay(recs)[-1]
     assert last.name == "convergence_failure"
     assert any(e.startswith("also mode_collapse: classes_captured=1/10") for e in last.evidence)
+
+
+# --- pixel spread ---------------------------------------------------------------------------
+
+def test_mean_pairwise_distance_equals_scipy():
+    from scipy.spatial.distance import pdist
+
+    x = np.random.default_rng(0).normal(size=(40, 4, 4, 1)) + 50.0  # a large common offset
+    assert mean_pairwise_distance(x) == pytest.approx(pdist(x.reshape(40, -1)).mean(),
+                                                      rel=1e-9)
+    same = np.repeat(x[:1], 10, axis=0)
+    assert mean_pairwise_distance(same) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_pixel_spread_of_real_collapsed_and_nan_samples():
+    rng = np.random.default_rng(1)
+    real = rng.uniform(-1, 1, size=(256, 8, 8, 1))
+    held_out = rng.uniform(-1, 1, size=(256, 8, 8, 1))
+    assert pixel_spread(held_out, real)["pixel_spread"] == pytest.approx(1.0, abs=0.02)
+    blob = np.repeat(real[:1], 256, axis=0) + 0.01 * rng.normal(size=(256, 8, 8, 1))
+    assert pixel_spread(blob, real)["pixel_spread"] < 0.02  # every z, one image
+    three = real[rng.integers(0, 3, 256)]  # three images: spread, but far below the data's
+    assert 0.3 < pixel_spread(three, real)["pixel_spread"] < 0.95
+    assert pixel_spread(np.full_like(real, np.nan), real) == {"pixel_spread": 0.0}
+
+
+@pytest.mark.parametrize("spread,expected", [(0.05, "mode_collapse"), (0.5, "healthy")])
+def test_mode_collapse_from_a_sustained_low_pixel_spread(spread, expected):
+    recs = edit(healthy(50), 0, pixel_spread=0.9, ema_pixel_spread=0.9)
+    edit(recs, ONSET, pixel_spread=spread)
+    v = replay(recs)
+    assert v[-1].name == expected
+    if expected == "mode_collapse":
+        assert v[-1].evidence[0].startswith(f"pixel_spread={spread:g} <")
+
+
+def test_an_ema_generator_with_no_spread_is_a_collapse():
+    recs = edit(healthy(50), 0, pixel_spread=0.9, ema_pixel_spread=0.9)
+    edit(recs, ONSET, ema_pixel_spread=0.03)
+    v = replay(recs)
+    assert v[-1].name == "mode_collapse"
+    assert v[-1].evidence[0].startswith("pixel_spread=0.03 by the EMA generator")

@@ -83,6 +83,7 @@ from jaxgan.diagnostics.thresholds import (  # noqa: F401  (re-exported: det.X)
     OSC_MIN_CROSSINGS,
     OSC_MIN_RECORDS,
     OSC_SETTLE_FRAC,
+    PIXEL_SPREAD_MIN,
     RUNAWAY_FACTOR,
     RUNAWAY_GROWTH,
     RUNAWAY_RECORDS,
@@ -219,6 +220,13 @@ def _classes_lost(r: Record, prefix: str = "") -> bool | None:
     return captured < MODES_MIN_FRAC * classes
 
 
+def _spread_lost(r: Record, prefix: str = "") -> bool | None:
+    """The samples of the training (`prefix` "") or EMA ("ema_") generator nearly alike in
+    pixel space (`jaxgan.diagnostics.spread`); None without the signal."""
+    spread = value(r, f"{prefix}pixel_spread")
+    return None if spread is None else spread < PIXEL_SPREAD_MIN
+
+
 def _coverage_evidence(last: Record, prefix: str, where: str) -> str:
     who = " by the EMA generator" if prefix else ""
     if value(last, "modes_captured") is None:
@@ -257,6 +265,14 @@ def detect_mode_collapse(window: Sequence[Record], baseline: Mapping[str, float]
         ok, where = sustained(window, lambda r, p=prefix: _modes_lost(r, p), active)
         if ok:
             ev.append(_coverage_evidence(last, prefix, where))
+            break
+    for prefix in ("", "ema_"):
+        ok, where = sustained(window, lambda r, p=prefix: _spread_lost(r, p), active)
+        if ok:
+            ev.append(f"pixel_spread={fmt(value(last, f'{prefix}pixel_spread'))}"
+                      f"{' by the EMA generator' if prefix else ''} < {PIXEL_SPREAD_MIN:g} "
+                      f"{where}: the samples are nearly alike in pixel space (1 = as spread "
+                      "as real images)")
             break
     return Finding("mode_collapse", ev) if ev else None
 

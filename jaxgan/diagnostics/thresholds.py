@@ -150,6 +150,10 @@ MODES_MAX_OFF = 0.95
 # are classified with p >= 0.9 (51 of 256: enough for every class to reach its share); below
 # that the generator draws nothing recognizable yet, which is not a coverage question.
 CLASSES_MIN_CONFIDENT = 0.2
+# Images: generated samples less spread in pixel space than this share of the real images'
+# spread (`diagnostics.spread`; mean pairwise distance), sustained. Provisional: measured
+# on the failure benchmark's half A (see benchmarks/RESULTS.md).
+PIXEL_SPREAD_MIN = 0.1
 
 # --- oscillation -------------------------------------------------------------------------------
 # The players trading wins: a D accuracy swinging by >= 0.3 (e.g. 55 % <-> 85 %), or the gap

@@ -1,0 +1,45 @@
+"""The live sample spread of an image run: how far apart the generator's samples are in
+pixel space, relative to real images (numpy only; the samples come from
+`jaxgan.evaluate.image_signals`).
+
+Why a pixel-space spread beside the D-feature diversity ratio: D's features are a moving
+space that D shapes to separate real from fake, so a generator drawing one gray blob for
+every z can look as diverse as the data there (the failure benchmark's MNIST run at batch 8:
+D-feature ratio 0.93-1.0 for 1,000 steps while an independent judge measured its 1,000
+samples 0.14x as spread as held-out digits, one "class"). Pixels are a fixed space and need
+no labels, so the signal works on every in-memory image dataset, labelled or not.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["mean_pairwise_distance", "pixel_spread", "REAL_SAMPLES"]
+
+REAL_SAMPLES = 256  # real images the reference spread is measured on (a fixed subset)
+
+
+def mean_pairwise_distance(x: np.ndarray) -> float:
+    """Mean Euclidean distance between distinct rows of `x` (flattened), float64 on the
+    host; NaN when a row is not finite (a diverged generator has no spread to speak of)."""
+    x = np.asarray(x, np.float64).reshape(len(x), -1)
+    n = len(x)
+    if n < 2 or not np.isfinite(x).all():
+        return float("nan")
+    x = x - x.mean(axis=0)  # centred: the Gram form then keeps small distances exact
+    sq = np.sum(x * x, axis=1)
+    d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * x @ x.T, 0.0))
+    return float(d.sum() / (n * (n - 1)))
+
+
+def pixel_spread(fake: np.ndarray, real: np.ndarray) -> dict[str, Any]:
+    """`pixel_spread`: the generated samples' mean pairwise pixel distance over the real
+    images' (~1 for a healthy generator, ~0 when every z gives nearly the same image; NaN
+    samples give 0: nothing spread). Both in the same value range ([-1, 1])."""
+    ref = mean_pairwise_distance(real)
+    got = mean_pairwise_distance(fake)
+    if not np.isfinite(got) or not np.isfinite(ref) or ref <= 0:
+        return {"pixel_spread": 0.0}
+    return {"pixel_spread": got / ref}
