@@ -135,6 +135,8 @@ CASES = [
          (*RMS, "optim.g.lr=1e-3", "optim.d.lr=1e-3")),
     Case("oscillation", "Adam b1 0.95 at lr 1e-3", "B", "mnist",
          ("optim.g.lr=1e-3", "optim.d.lr=1e-3", "optim.g.b1=0.95", "optim.d.b1=0.95")),
+    Case("oscillation", "Adam b1 0.99 at lr 1e-3", "B", "ring",
+         ("optim.g.b1=0.99", "optim.d.b1=0.99", "optim.g.lr=1e-3", "optim.d.lr=1e-3")),
 ]
 # Stock presets (full length, their own settings) as the healthy controls.
 CONTROLS = [
@@ -314,12 +316,15 @@ def label(case: Case, ev: dict) -> tuple[str | None, str]:
                 f"(early {g_start:.3g})"
         return "convergence_failure", f"{quality}; D ahead (late medians " \
             f"{med['d_real_acc']:.2f} / {med['d_fake_acc']:.2f}), G losing"
-    if coverage_lost:  # few modes and D not winning: G sits on a thin set (e.g. a curve)
-        return "mode_collapse", quality
+    # D's accuracy swinging across its range late in the run is an oscillation whatever
+    # the coverage: a G flung around by the swings covers few modes at the end too, and
+    # judging coverage first labelled every oscillating toy run a collapse (session 12).
     crossings, amplitude = _oscillates(late, "d_fake_acc")
     if crossings >= 4 and amplitude >= 0.2:
         return "oscillation", f"{quality}; late D fake accuracy crosses its median " \
             f"{crossings} times, p90-p10 {amplitude:.2f}"
+    if coverage_lost:  # few modes and D neither winning nor swinging: G on a thin set
+        return "mode_collapse", quality
     return "failed", quality  # failed, but by none of the kinds' evidence
 
 

@@ -66,6 +66,15 @@ def test_oscillation_needs_swings_across_the_median(amplitude, expected):
     assert hz.label(RING, toy(8, 0.01, **swing))[0] == expected
 
 
+def test_a_swinging_d_with_lost_coverage_is_an_oscillation_not_a_collapse():
+    """A G flung around by the swings covers few modes at the end; the swings are the
+    evidence (Adam b1 0.99 on the ring: 0/8 modes, late D fake accuracy 0.0-0.99)."""
+    swing = dict(d_fake_acc=lambda i: 0.5 + (0.4 if i % 2 else -0.4))
+    assert hz.label(RING, toy(0, 0.0, **swing))[0] == "oscillation"
+    assert hz.label(RING, toy(0, 0.0))[0] == "mode_collapse"  # no swings: G on a thin set
+    assert hz.label(RING, toy(2, 0.5, **swing))[0] == "mode_collapse"  # good samples, 2 modes
+
+
 def test_image_rules_read_class_coverage_and_confidence():
     def img(classes, confident, **late):
         return {"judge": {"finite": True, "classes_3pct": classes, "confident": confident},

@@ -30,7 +30,7 @@ PANELS: tuple[tuple[str, str, str, list[tuple[str, str]], bool], ...] = (
      [("g_grad_norm", "-"), ("d_grad_norm", "-")], True),
     ("diversity", "Generated diversity relative to real", "ratio / share",
      [("diversity_ratio", "-"), ("dup_frac", "-"), ("real_dup_frac", ":"),
-      ("modes_share", "-")], False),
+      ("modes_share", "-"), ("pixel_spread", "--"), ("ema_pixel_spread", ":")], False),
 )
 
 
