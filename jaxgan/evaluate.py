@@ -177,10 +177,10 @@ def coverage_signals(run: Any, state: Any, classifier: Any, step: int) -> dict[s
     generator as `ema_*` beside them.
 
     Why both: the detector watches the game through the training generator, but the user's
-    samples come from the EMA generator, which can collapse while the training generator
-    still covers the data - a G hopping between modes faster than the EMA's horizon
-    averages into one (the failure benchmark's toy_ring runs with G 10x faster than D: the
-    raw G on 7 of 8 modes, its EMA on 1-2). The EMA counts are left out while the EMA is a
+    samples come from the EMA generator, an average of G's recent parameters that need not
+    draw what G draws (on the failure benchmark's toy_ring runs with G 10x faster than D it
+    is far less precise than G: near 5-8 of the 8 modes, almost none within 3 std of one,
+    benchmarks/RESULTS.md, session 12). The EMA counts are left out while the EMA is a
     copy of G (`train.ema_decay` 0, or before `train.ema_start`). Empty when there is
     nothing to measure (a streamed dataset without a classifier).
     """
