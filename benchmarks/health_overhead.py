@@ -9,7 +9,7 @@ per-round ratios.
 The trainer also computes one signal per log record outside the step: the live mode count
 of a 2-D toy, the live class count of a labelled image run (256 samples through jaxgan's
 small classifier), each for the training and the EMA generator
-(`jaxgan.evaluate.coverage_signals`). `--records` times that against one log interval of
+(`jaxgan.coverage_probe.CoverageProbe`). `--records` times that against one log interval of
 steps of the same run (`train.log_every` iterations), the share a user pays for it.
 
     python benchmarks/health_overhead.py [--rounds 7] [--steps 40]
@@ -70,7 +70,7 @@ RECORD_WORKLOADS = {
 def record_signal_cost(preset: str, overrides: list[str], rounds: int) -> dict[str, float]:
     """Median seconds of one record's signal and of one log interval of steps."""
     from jaxgan.classifier import health_classifier
-    from jaxgan.evaluate import coverage_signals
+    from jaxgan.coverage_probe import CoverageProbe
 
     cfg = config_lib.resolve(preset, overrides)
     run = setup_run(cfg)
@@ -80,8 +80,10 @@ def record_signal_cost(preset: str, overrides: list[str], rounds: int) -> dict[s
                                     run.mesh, batch_axis=2)
     clf = None if run.source.is_toy else health_classifier(cfg, run.source)
 
+    probe = CoverageProbe(run, clf)
+
     def signal(s):
-        return coverage_signals(run, s, clf, cfg.train.steps)  # both generators, as logged
+        return probe(s, cfg.train.steps)  # both generators, as logged
 
     state, m = run.step_fn(state, batch)
     signal(state)  # compile both

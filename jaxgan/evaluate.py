@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import numpy as np
 
 from jaxgan import streams
 from jaxgan.errors import ConfigError
@@ -102,97 +101,3 @@ def evaluate_state(run: Any, state: Any, step: int, progress: bool | None = None
     record: dict[str, Any] = {"step": step, "kind": "eval", "eval_samples": n}
     record.update(compute_metrics(names, EvalInputs(cfg, run.source, fake, progress)))
     return record
-
-
-def toy_mode_signals(run: Any, state: Any, n: int = 2500, use_ema: bool = False
-                     ) -> dict[str, Any]:
-    """The live mode count of the current generator on a 2-D toy, for the mode-collapse
-    detector (the D-feature diversity ratio misses a collapse onto a curve that spans the
-    data: such a curve is as spread out as the real mixture).
-
-    `n` samples (the VEEGAN/PacGAN protocol's 2,500), each assigned to its nearest mode when
-    within a quarter of the smallest distance between modes ("near"; looser than the
-    evaluation's 3 std, which a converging run does not meet yet). Modes are counted among
-    the near samples only, at every record, however few they are: a mode counts as captured
-    when it holds at least `MODE_SHARE` of its fair share of the near samples (and at least
-    `MODE_MIN_SAMPLES`; both in `jaxgan.diagnostics.toy_modes`), so an off-mode generator
-    still gets a count, and the share of samples near no mode is reported beside it
-    (`toy_off_mode`) instead of suppressing it. `use_ema` counts the EMA generator's
-    samples instead (`coverage_signals` logs both).
-    """
-    from jaxgan.diagnostics.toy_modes import mode_count
-    from jaxgan.sampling import generate
-
-    src = run.source
-    centers = np.asarray(src.centers, np.float64)
-    fake = generate(run.models, state, n, seed=run.cfg.seed + streams.TOY_MODES_SEED_OFFSET,
-                    use_ema=use_ema)
-    return mode_count(np.asarray(fake, np.float64), centers)
-
-
-def image_signals(run: Any, state: Any, classifier: Any, n: int = 256,
-                  use_ema: bool = False) -> dict[str, Any]:
-    """The live coverage signals of the current generator on an in-memory image dataset,
-    for the mode-collapse detector, from `n` samples of the training generator (or of the
-    EMA generator with `use_ema`; `coverage_signals` logs both):
-
-    - the class count of a labelled dataset (with `classifier`, jaxgan's small classifier,
-      `jaxgan.classifier.health_classifier`), counted by
-      `jaxgan.diagnostics.class_modes.class_count`;
-    - the pixel-space spread against a fixed subset of the real images
-      (`jaxgan.diagnostics.spread.pixel_spread`), which needs no labels.
-    """
-    from jaxgan.data.images import to_unit_range
-    from jaxgan.diagnostics.class_modes import class_count
-    from jaxgan.diagnostics.spread import REAL_SAMPLES, pixel_spread
-    from jaxgan.sampling import generate
-
-    images = getattr(run.source, "images", None)
-    if classifier is None and images is None:
-        return {}
-    fake = generate(run.models, state, n, seed=run.cfg.seed + streams.CLASS_SIGNAL_SEED_OFFSET,
-                    use_ema=use_ema)
-    fake = np.asarray(fake, np.float32)
-    if images is not None and fake.shape[1:] != images.shape[1:]:
-        return {}  # a growing generator (ProGAN) below the data's resolution: nothing to count
-    out: dict[str, Any] = {}
-    if classifier is not None:
-        _, probs = classifier.apply(fake)
-        out.update(class_count(probs))
-    if images is not None:
-        pick = np.random.default_rng(run.cfg.seed).choice(
-            len(images), min(REAL_SAMPLES, len(images)), replace=False)
-        out.update(pixel_spread(fake, to_unit_range(images[np.sort(pick)])))
-    return out
-
-
-# The EMA generator's coverage signals: the ones that change between the two generators.
-EMA_COVERAGE_KEYS = ("modes_captured", "toy_off_mode", "classes_captured", "class_confident",
-                     "pixel_spread")
-
-
-def coverage_signals(run: Any, state: Any, classifier: Any, step: int) -> dict[str, Any]:
-    """The live mode count (2-D toys), or class count (labelled images, with `classifier`)
-    and pixel spread (in-memory images) of the training generator, and the same of the EMA
-    generator as `ema_*` beside them.
-
-    Why both: the detector watches the game through the training generator, but the user's
-    samples come from the EMA generator, an average of G's recent parameters that need not
-    draw what G draws (on the failure benchmark's toy_ring runs with G 10x faster than D it
-    is far less precise than G: near 5-8 of the 8 modes, almost none within 3 std of one,
-    benchmarks/RESULTS.md, session 12). The EMA counts are left out while the EMA is a
-    copy of G (`train.ema_decay` 0, or before `train.ema_start`). Empty when there is
-    nothing to measure (a streamed dataset without a classifier).
-    """
-    if run.source.is_toy:
-        def count(use_ema: bool) -> dict[str, Any]:
-            return toy_mode_signals(run, state, use_ema=use_ema)
-    else:
-        def count(use_ema: bool) -> dict[str, Any]:
-            return image_signals(run, state, classifier, use_ema=use_ema)
-    out = count(False)
-    tc = run.cfg.train
-    if tc.ema_decay > 0 and step >= tc.ema_start and out:
-        ema = count(True)
-        out.update({f"ema_{k}": ema[k] for k in EMA_COVERAGE_KEYS if k in ema})
-    return out

@@ -28,8 +28,9 @@ from jaxgan.autopilot import Autopilot
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.classifier import health_classifier
 from jaxgan.config import Config, ConfigError
+from jaxgan.coverage_probe import CoverageProbe
 from jaxgan.data import prefetch
-from jaxgan.evaluate import coverage_signals, evaluate_state
+from jaxgan.evaluate import evaluate_state
 from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
 from jaxgan.models.family import generator_family
 from jaxgan.paths import local_workdir
@@ -112,7 +113,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     if pilot is not None and pilot.applied:  # resuming a remedied run: its config
         run = setup_run(pilot.config(cfg))
         pilot.resume(run, ckpt)
-    writer = progress = monitor = None
+    writer = progress = monitor = probe = None
     exit_flag = GracefulExit()
     rollbacks, stop, wall0 = 0, False, 0.0
     try:
@@ -174,8 +175,9 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
                         # modes/classes/spread for the detector; each process samples
                         # from its own full copy (no collective)
                         if monitor is not None or run.source.is_toy:
-                            rec.update(coverage_signals(run, local_copy(state), classifier,
-                                                        step))
+                            if probe is None or probe.run is not run:  # a remedy's new run
+                                probe = CoverageProbe(run, classifier)
+                            rec.update(probe(state, step))
                         _log(rec, cfg, monitor, writer, progress, result, exit_flag)
                         stop = stop or any_process(exit_flag.requested)  # health stop
                         if pilot is not None and pilot.acts_on(run.cfg, rec):

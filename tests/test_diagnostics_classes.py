@@ -77,6 +77,26 @@ def test_a_digits_run_logs_the_class_count(tmp_path, monkeypatch):
         assert 0 <= r["ema_classes_captured"] <= 10 and 0.0 <= r["ema_class_confident"] <= 1.0
         assert 0.0 < r["pixel_spread"] < 3.0 and 0.0 < r["ema_pixel_spread"] < 3.0
     assert list((tmp_path / "cache" / "classifiers").glob("digits_*.msgpack"))
+    # the probe's one-call signals equal the plain path on the final checkpoint: both
+    # generators through `generate`, the classifier, and the real subset's spread
+    from jaxgan import streams
+    from jaxgan.classifier import health_classifier
+    from jaxgan.data.images import to_unit_range
+    from jaxgan.readers import load_run
+    from jaxgan.sampling import generate
+
+    loaded = load_run(tmp_path / "run")
+    assert loaded.step == recs[-1]["step"] == 20
+    clf = health_classifier(cfg, loaded.setup.source)
+    images = loaded.setup.source.images
+    real = to_unit_range(images[np.sort(np.random.default_rng(cfg.seed).choice(
+        len(images), 256, replace=False))])
+    for prefix, use_ema in (("", False), ("ema_", True)):
+        fake = generate(loaded.setup.models, loaded.state, 256, use_ema=use_ema,
+                        seed=cfg.seed + streams.CLASS_SIGNAL_SEED_OFFSET)
+        want = {**class_count(clf.apply(fake)[1]), **pixel_spread(fake, real)}
+        for k in ("classes_captured", "class_confident", "pixel_spread"):
+            assert recs[-1][prefix + k] == pytest.approx(want[k], rel=1e-5, abs=1e-6), k
     # the next run on the dataset loads the cached classifier instead of training one
     import jaxgan.classifier as clf_mod
     from jaxgan.data import make_source
@@ -136,3 +156,21 @@ def test_an_ema_generator_with_no_spread_is_a_collapse():
     v = replay(recs)
     assert v[-1].name == "mode_collapse"
     assert v[-1].evidence[0].startswith("pixel_spread=0.03 by the EMA generator")
+
+
+@pytest.mark.parametrize("acc,expected", [(0.92, "convergence_failure"), (0.8, "mode_collapse")])
+def test_d_ahead_over_one_image_is_a_convergence_failure(acc, expected):
+    # D ahead (both accuracies >= 0.85) while G's samples are nearly one image, G's loss and
+    # D(G(z)) still at levels a healthy dcgan_digits run also shows (the failure
+    # benchmark's D-dominated MNIST runs at step 400): D is winning the game, G's collapse
+    # is how it loses; with D short of ahead it stays a collapse
+    recs = edit(healthy(50), 0, pixel_spread=0.9)
+    edit(recs, ONSET, pixel_spread=0.1, d_real_acc=acc, d_fake_acc=acc + 0.03)
+    v = replay(recs)
+    assert v[-1].name == expected
+    if expected == "convergence_failure":
+        assert any("G offers D nearly one image" in e for e in v[-1].evidence)
+        assert any(e.startswith("also mode_collapse: pixel_spread=0.1") for e in v[-1].evidence)
+        assert v[ONSET + LAG].name == expected and v[ONSET + LAG - 1].name == "healthy"
+    edit(recs, ONSET, pixel_spread=0.5)  # G spread out: D ahead alone is not a failure
+    assert replay(recs)[-1].name == "healthy"

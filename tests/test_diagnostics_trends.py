@@ -264,20 +264,30 @@ def test_thin_curve_spanning_the_grid_counts_only_the_modes_it_crosses():
     assert mode_count(one_stray, GRID)["modes_captured"] == 5  # one sample is not a mode
 
 
-def test_toy_mode_signals_counts_at_every_record(monkeypatch):
+def probe_of(samples, decay=0.0, start=0, centers=GRID):
+    """A CoverageProbe of a toy run whose generators draw `samples[use_ema]`."""
     import types
 
-    import jaxgan.sampling
+    from jaxgan.coverage_probe import CoverageProbe
 
-    samples = {"x": None}
-    monkeypatch.setattr(jaxgan.sampling, "generate", lambda *a, **k: samples["x"])
-    run = types.SimpleNamespace(source=types.SimpleNamespace(centers=GRID), models=None,
-                                cfg=types.SimpleNamespace(seed=0))
-    from jaxgan.evaluate import toy_mode_signals
+    run = types.SimpleNamespace(
+        source=types.SimpleNamespace(centers=centers, is_toy=True), models=None,
+        cfg=types.SimpleNamespace(seed=0, train=types.SimpleNamespace(ema_decay=decay,
+                                                                     ema_start=start)))
+    probe = CoverageProbe(run)
+    calls = []
 
+    def draw(state, use_ema):
+        calls.append(use_ema)
+        return np.stack([samples[e] for e in use_ema])
+    probe.samples = draw
+    return probe, calls
+
+
+def test_toy_mode_signals_counts_at_every_record():
     rng = np.random.default_rng(1)
-    samples["x"] = np.concatenate([GRID[rng.integers(0, 11, 100)], np.full((2400, 2), 8.0)])
-    out = toy_mode_signals(run, None)
+    x = np.concatenate([GRID[rng.integers(0, 11, 100)], np.full((2400, 2), 8.0)])
+    out = probe_of({False: x})[0](None, 100)
     assert out["modes_captured"] == 11 and out["toy_off_mode"] == pytest.approx(0.96)
 
 
@@ -292,38 +302,27 @@ def test_mode_collapse_from_the_live_count_with_off_mode_share_in_the_evidence()
     assert names(replay(recs)) == {"healthy"}
 
 
-def test_coverage_signals_count_the_training_and_the_ema_generator(monkeypatch):
+def test_coverage_signals_count_the_training_and_the_ema_generator():
     import types
 
-    import jaxgan.sampling
-    from jaxgan.evaluate import coverage_signals
+    from jaxgan.coverage_probe import CoverageProbe
 
     rng = np.random.default_rng(2)
     raw = GRID[rng.integers(0, 25, 2500)]  # every mode
     ema = GRID[rng.integers(0, 3, 2500)]  # 3 of 25: the EMA averaged a hopping G into few
-    calls = []
-
-    def generate(models, state, n, seed, use_ema=True):
-        calls.append(use_ema)
-        return ema if use_ema else raw
-    monkeypatch.setattr(jaxgan.sampling, "generate", generate)
-
-    def run(decay, start=0):
-        return types.SimpleNamespace(
-            source=types.SimpleNamespace(centers=GRID, is_toy=True), models=None,
-            cfg=types.SimpleNamespace(seed=0, train=types.SimpleNamespace(
-                ema_decay=decay, ema_start=start)))
-    out = coverage_signals(run(0.999), None, None, step=100)
+    probe, calls = probe_of({False: raw, True: ema}, decay=0.999)
+    out = probe(None, 100)
     assert (out["modes_captured"], out["ema_modes_captured"]) == (25, 3)
-    assert out["ema_toy_off_mode"] == 0.0 and calls == [False, True]
+    assert out["ema_toy_off_mode"] == 0.0 and calls == [(False, True)]  # one call for both
     assert "ema_num_modes" not in out  # only what differs between the generators
-    # no EMA, or the EMA still a copy of G: one count
-    assert "ema_modes_captured" not in coverage_signals(run(0.0), None, None, step=100)
-    assert "ema_modes_captured" not in coverage_signals(run(0.999, 500), None, None, 400)
-    assert "ema_modes_captured" in coverage_signals(run(0.999, 500), None, None, 500)
-    image = types.SimpleNamespace(source=types.SimpleNamespace(is_toy=False),
-                                  cfg=run(0.999).cfg)
-    assert coverage_signals(image, None, None, step=100) == {}  # no classifier: no count
+    # no EMA, or the EMA still a copy of G: one count, and only G is sampled
+    probe, calls = probe_of({False: raw, True: ema}, decay=0.0)
+    assert "ema_modes_captured" not in probe(None, 100) and calls == [(False,)]
+    probe = probe_of({False: raw, True: ema}, decay=0.999, start=500)[0]
+    assert "ema_modes_captured" not in probe(None, 400)
+    assert "ema_modes_captured" in probe(None, 500)
+    image = types.SimpleNamespace(source=types.SimpleNamespace(is_toy=False), cfg=None)
+    assert CoverageProbe(image, None)(None, 100) == {}  # no classifier, no images: nothing
 
 
 def test_an_ema_collapse_is_caught_while_the_training_generator_covers_the_modes():

@@ -1,6 +1,6 @@
 """The live class count of an image run: how many of a labelled dataset's classes the
 generator's samples cover, at every log record, for the mode-collapse detector (numpy
-only; the probabilities come from `jaxgan.evaluate.image_signals`).
+only; the probabilities come from `jaxgan.coverage_probe`).
 
 Why a class count and not only the D-feature diversity: a generator collapsed onto three
 digits still draws varied strokes, so its batch looks diverse to D's features, while a

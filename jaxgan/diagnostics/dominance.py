@@ -34,6 +34,7 @@ from jaxgan.diagnostics.thresholds import (
     NOTHING_CONFIDENT,
     NOTHING_MIN_RECORDS,
     OSC_MIN_RECORDS,
+    PIXEL_SPREAD_MIN,
     SATURATED_PROB,
     VANISH_FRAC,
     VANISH_FRAC_UNCONFIRMED,
@@ -116,7 +117,12 @@ def _d_ahead(record: Record) -> bool | None:
 
 def _g_losing(window: Sequence[Record], profile: LossProfile, active: bool) -> list[str]:
     """Evidence that G is losing over the window (and, unless held, still in its latest
-    half): the median G loss above the losing level, or the median D(G(z)) at ~0."""
+    half): the median G loss above the losing level, the median D(G(z)) at ~0, or G's
+    samples nearly one image (pixel spread below PIXEL_SPREAD_MIN, sustained). The last
+    is what D dominance looks like before G's loss climbs: on the failure benchmark's
+    D-dominated image runs G's loss and D(G(z)) sat at healthy levels for 300-600 steps
+    while G drew one image, and the run was first named a collapse, the consequence,
+    with the remedies for it (benchmarks/RESULTS.md, session 13)."""
     parts = [window] if active else [window, window[len(window) // 2:]]
     ev = []
     if profile.g_loss_high is not None:
@@ -131,7 +137,17 @@ def _g_losing(window: Sequence[Record], profile: LossProfile, active: bool) -> l
             ev.append(f"median D(G(z)) {fmt(meds[0])} over the window"
                       + (f", {fmt(meds[1])} over its latest half" if len(meds) > 1 else "")
                       + f" <= {D_CONFIDENT_PROB:g}: D rejects almost every fake")
+    ok, where = sustained(window, _spread_collapsed, active)
+    if ok:
+        ev.append(f"pixel_spread={fmt(value(window[-1], 'pixel_spread'))} < "
+                  f"{PIXEL_SPREAD_MIN:g} {where}: G offers D nearly one image")
     return ev
+
+
+def _spread_collapsed(r: Record) -> bool | None:
+    """The training generator's samples nearly alike in pixel space (images only)."""
+    spread = value(r, "pixel_spread")
+    return None if spread is None else spread < PIXEL_SPREAD_MIN
 
 
 def _nothing_recognized(window: Sequence[Record], active: bool) -> list[str]:

@@ -1,6 +1,6 @@
 """The live sample spread of an image run: how far apart the generator's samples are in
 pixel space, relative to real images (numpy only; the samples come from
-`jaxgan.evaluate.image_signals`).
+`jaxgan.coverage_probe`).
 
 Why a pixel-space spread beside the D-feature diversity ratio: D's features are a moving
 space that D shapes to separate real from fake, so a generator drawing one gray blob for
@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["mean_pairwise_distance", "pixel_spread", "REAL_SAMPLES"]
+__all__ = ["mean_pairwise_distance", "pixel_spread", "pixel_spread_of", "REAL_SAMPLES"]
 
 REAL_SAMPLES = 256  # real images the reference spread is measured on (a fixed subset)
 
@@ -38,8 +38,13 @@ def pixel_spread(fake: np.ndarray, real: np.ndarray) -> dict[str, Any]:
     """`pixel_spread`: the generated samples' mean pairwise pixel distance over the real
     images' (~1 for a healthy generator, ~0 when every z gives nearly the same image; NaN
     samples give 0: nothing spread). Both in the same value range ([-1, 1])."""
-    ref = mean_pairwise_distance(real)
+    return pixel_spread_of(fake, mean_pairwise_distance(real))
+
+
+def pixel_spread_of(fake: np.ndarray, real_spread: float) -> dict[str, Any]:
+    """`pixel_spread` against a reference spread measured once (the live probe measures
+    the real subset's once per run, `jaxgan.coverage_probe`)."""
     got = mean_pairwise_distance(fake)
-    if not np.isfinite(got) or not np.isfinite(ref) or ref <= 0:
+    if not np.isfinite(got) or not np.isfinite(real_spread) or real_spread <= 0:
         return {"pixel_spread": 0.0}
-    return {"pixel_spread": got / ref}
+    return {"pixel_spread": got / real_spread}
