@@ -2,7 +2,9 @@
 
 The health signals (discriminator accuracies and probabilities, per-layer gradient norms,
 update ratios, batch diversity, NaN flags) must not cost the step: the goal is a
-throughput ratio (on / off) of at least 0.95. Rounds alternate between the two compiled
+throughput ratio (on / off) of at least 0.95. The "on" side calls the steps the trainer
+calls: with one iteration per call, the light step inside each log interval and the full
+one at its end (`RunSetup.light_fn`). Rounds alternate between the two compiled
 steps so that load on a shared machine hits both alike; the ratio is the median of the
 per-round ratios.
 
@@ -29,6 +31,7 @@ from jaxgan import config as config_lib
 from jaxgan import parallel
 from jaxgan.run import host_batches, setup_run
 from jaxgan.state import init_state
+from jaxgan.trainer import _step_fn
 
 WORKLOADS = {
     "dcgan_digits (16x16, batch 64)": ("dcgan_digits", []),
@@ -45,17 +48,19 @@ def _runner(preset: str, overrides: list[str], health: bool):
         lambda: init_state(run.models, cfg.seed, run.sample_shape), run.mesh)
     batch = parallel.host_to_global(next(host_batches(run, 0, cfg.train.steps_per_call)),
                                     run.mesh, batch_axis=2)
-    state, m = run.step_fn(state, batch)  # compile
+    for fn in {run.step_fn, run.light_fn} - {None}:  # compile (the full and light steps)
+        state, m = fn(state, batch)
     jax.block_until_ready(m)
-    holder = {"state": state}
+    holder = {"state": state, "step": 0}
 
     def timed(calls: int) -> float:
-        s = holder["state"]
+        s, step = holder["state"], holder["step"]
         t = time.perf_counter()
-        for _ in range(calls):
-            s, m = run.step_fn(s, batch)
+        for _ in range(calls):  # the trainer's choice of step at each call
+            s, m = _step_fn(run, step % cfg.train.steps)(s, batch)
+            step += cfg.train.steps_per_call
         jax.block_until_ready((s, m))
-        holder["state"] = s
+        holder["state"], holder["step"] = s, step
         return calls * cfg.train.steps_per_call / (time.perf_counter() - t)
 
     return timed, cfg.train.steps_per_call

@@ -55,6 +55,9 @@ class RunSetup:
     mesh: Mesh
     step_fn: Any
     sample_shape: tuple[int, ...]
+    # One iteration per call with health on: the same step without the costly signals,
+    # which the trainer calls inside each log interval (`step_fn` ends it). None otherwise.
+    light_fn: Any = None
 
     @property
     def replicated(self) -> NamedSharding:
@@ -92,8 +95,16 @@ def setup_run(cfg: Config) -> RunSetup:
                           "call runs that many steps)")
     models = make_models(cfg)
     mesh = parallel.make_mesh()
-    step_fn = build_step(cfg, models, get_loss(cfg.loss.name), source, mesh)
-    return RunSetup(cfg, source, models, mesh, step_fn, sample_shape(cfg))
+    loss = get_loss(cfg.loss.name)
+    step_fn = build_step(cfg, models, loss, source, mesh)
+    tc = cfg.train
+    light_fn = None
+    if cfg.health.enabled and tc.steps_per_call == 1 and tc.log_every > 1:
+        # the costly health signals once per log interval, as a multi-step call samples
+        # them: computed at every iteration they cost 7-10 % of a dcgan_digits iteration
+        # on a 2-core CPU (benchmarks/RESULTS.md, session 13); compiled on first use
+        light_fn = build_step(cfg, models, loss, source, mesh, health="light")
+    return RunSetup(cfg, source, models, mesh, step_fn, sample_shape(cfg), light_fn)
 
 
 def step_factory(cfg: Config, models: GANModels, loss: GANLoss, source: Any,

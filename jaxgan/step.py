@@ -320,7 +320,10 @@ def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_
     """The on-device health signals the detectors read (see jaxgan.diagnostics.signals).
 
     `heavy=False` leaves out the signals that cost more than a few reductions (the batch
-    diversity's pairwise distances, per-layer norms, update ratios).
+    diversity's pairwise distances, per-layer norms, update ratios: `signals.is_sampled`).
+    A step with them reports ``health_samples`` 1, so that a log record can mix light and
+    full iterations and report their mean over the full ones
+    (`signals.interval_means`).
     """
     metrics = {**metrics, **signals.disc_stats(aux["real_logits"], aux["fake_logits"])}
     if heavy and aux["real_feats"] is not None:
@@ -330,7 +333,7 @@ def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_
         "g_grad_norm": signals.global_norm(g_grads),
         "d_grad_norm": signals.global_norm(d_grads),
     })
-    if heavy:  # parameter norms move slowly: a sample per call is enough
+    if heavy:  # parameter norms move slowly: a sample per interval is enough
         metrics.update({
             "g_param_norm": signals.global_norm(new_g_params),
             "d_param_norm": signals.global_norm(d_params),
@@ -338,6 +341,7 @@ def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_
             "d_update_ratio": signals.update_ratio(d_updates, d_params),
             **signals.per_layer_norms(g_grads, "g_grad_norm"),
             **signals.per_layer_norms(d_grads, "d_grad_norm"),
+            signals.HEALTH_SAMPLES: jnp.ones((), jnp.float32),
         })
     metrics["nonfinite"] = signals.nonfinite(  # parameters go non-finite only after grads
         *(metrics[k] for k in ("d_loss", "g_loss", "g_grad_norm", "d_grad_norm",
@@ -355,11 +359,11 @@ def scan_steps(step: Callable[[GANState, Batch], tuple[GANState, Metrics]],
     log time), so nothing but a running sum ever stays on device.
 
     `last`, when given, runs the final iteration of each call instead of `step`: the same
-    update, with more metrics. A metric that only `last` reports is *sampled* there and
-    comes back multiplied by the step count, so that the trainer's division yields the
-    sampled value. This is how the costly health signals (batch diversity, per-layer
-    norms) stay off the toy MLPs' per-step path: at batch 256 the pairwise distances
-    alone cost a fifth of an MLP step.
+    update, with more metrics. A metric that only `last` reports is *sampled* there: it
+    comes back as that one value, and the ``health_samples`` it reports counts it
+    (`jaxgan.diagnostics.signals.interval_means` divides by that count). This is how the
+    costly health signals (batch diversity, per-layer norms) stay off the toy MLPs'
+    per-step path: at batch 256 the pairwise distances alone cost a fifth of an MLP step.
 
     Know this on CPU: XLA:CPU runs convolution *gradients* inside a while loop 25-30x
     slower than the same ops in straight-line code (jax 0.10.2: a DCGAN-16 iteration took
@@ -379,7 +383,7 @@ def scan_steps(step: Callable[[GANState, Batch], tuple[GANState, Metrics]],
         state, metrics = lax.scan(step, state, jax.tree.map(lambda x: x[:-1], batches),
                                   unroll=n - 1 if unroll else 1)
         state, final_metrics = last(state, jax.tree.map(lambda x: x[-1], batches))
-        summed = {k: (jnp.sum(metrics[k], axis=0) + v if k in metrics else v * n)
+        summed = {k: jnp.sum(metrics[k], axis=0) + v if k in metrics else v
                   for k, v in final_metrics.items()}
         return state, summed
 
@@ -391,7 +395,9 @@ def scan_with_health(make_step: Callable[..., Callable[[GANState, Batch],
                      health: bool, steps_per_call: int
                      ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
     """`scan_steps` over the steps `make_step(health=...)` builds, the costly health
-    signals sampled once per call (on the last iteration) when a call runs several."""
+    signals sampled once per call (on the last iteration) when a call runs several. (One
+    iteration per call: the trainer samples them itself, calling the full step only at
+    the end of each log interval, `RunSetup.light_fn`.)"""
     if health and steps_per_call > 1:
         return scan_steps(make_step(health="light"), last=make_step(health=True))
     return scan_steps(make_step(health=health))

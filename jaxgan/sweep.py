@@ -30,6 +30,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from jaxgan.config import Config, ConfigError, apply_overrides, resolve_auto, validate
+from jaxgan.diagnostics.signals import interval_means
 from jaxgan.guards import is_injected
 from jaxgan.run import host_batch, make_monitor, verdict_fields
 
@@ -166,7 +167,8 @@ def sweep(cfg: Config, seeds: int | Sequence[int] = 1,
             host = jax.device_get(sums)
             count = tc.log_every if done % tc.log_every == 0 else done % tc.log_every
             for i in range(len(runs)):
-                rec = {"step": done, **{k: float(v[i]) / count for k, v in host.items()},
+                rec = {"step": done, **interval_means({k: v[i] for k, v in host.items()},
+                                                      count),
                        "loss_name": cfg.loss.name}
                 if monitors[i] is not None:
                     rec.update(verdict_fields(monitors[i].update(rec), full=False))

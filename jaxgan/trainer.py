@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from jaxgan import config as config_lib
@@ -30,6 +29,7 @@ from jaxgan.classifier import health_classifier
 from jaxgan.config import Config, ConfigError
 from jaxgan.coverage_probe import CoverageProbe
 from jaxgan.data import prefetch
+from jaxgan.diagnostics.signals import interval_means
 from jaxgan.evaluate import evaluate_state
 from jaxgan.guards import all_finite, any_process, local_copy, scale_learning_rates
 from jaxgan.models.family import generator_family
@@ -67,13 +67,24 @@ class TrainResult:
 
 @jax.jit
 def _accumulate(sums: dict[str, jax.Array], m: dict[str, jax.Array]) -> dict[str, jax.Array]:
-    """Running metric sums on device: one dispatch per call, no host sync."""
-    return jax.tree.map(jnp.add, sums, m)
+    """Running metric sums on device, no host sync; a light step's metrics lack the costly
+    signals, which the interval's full step adds."""
+    return {**sums, **{k: sums[k] + v if k in sums else v for k, v in m.items()}}
+
+
+def _step_fn(run: RunSetup, step: int) -> Any:
+    """The full step for the call that ends a log interval (or the run), else the light
+    one where the run has one (`RunSetup.light_fn`)."""
+    tc = run.cfg.train
+    end = step + tc.steps_per_call
+    if run.light_fn is None or end % tc.log_every == 0 or end >= tc.steps:
+        return run.step_fn
+    return run.light_fn
 
 
 def _summarize(sums: dict[str, jax.Array], count: int) -> dict[str, float]:
     host = jax.device_get(sums)
-    return {k: float(np.asarray(v)) / count for k, v in host.items()}
+    return interval_means({k: np.asarray(v) for k, v in host.items()}, count)
 
 
 def _fresh_or_restored(run: RunSetup, ckpt: Checkpointer) -> tuple[int, GANState, bool]:
@@ -153,7 +164,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
             try:
                 for host in batches:
                     batch = parallel.host_to_global(host, run.mesh, batch_axis=2)
-                    state, m = run.step_fn(state, batch)
+                    state, m = _step_fn(run, step)(state, batch)
                     step += tc.steps_per_call
                     sums = m if sums is None else _accumulate(sums, m)
                     count += tc.steps_per_call

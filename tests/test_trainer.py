@@ -97,3 +97,53 @@ def test_config_json_is_resolved_and_reloadable(tmp_path):
     assert config_lib.from_dict(saved).to_dict() == cfg.to_dict()
     with pytest.raises(config_lib.ConfigError, match="different run"):
         train(tiny_cfg("train.steps=1", "seed=8"), tmp_path)
+
+
+def test_costly_health_signals_are_sampled_at_the_end_of_each_log_interval(tmp_path,
+                                                                           monkeypatch):
+    """One iteration per call: the trainer calls the full step for the call that ends a log
+    interval (or the run) and the light one inside it; a record's cheap signals are the
+    mean over every iteration of its interval, its costly ones the full call's own values
+    (compared here with the values each call returned, summed by hand)."""
+    from dataclasses import replace
+
+    import jaxgan.trainer as trainer_mod
+    from jaxgan.diagnostics.signals import is_sampled
+
+    calls: list[tuple[int, str, dict]] = []
+    real_setup = trainer_mod.setup_run
+
+    def setup(cfg):
+        run = real_setup(cfg)
+        assert run.light_fn is not None and run.light_fn is not run.step_fn
+
+        def wrap(fn, kind):
+            def call(state, batch):
+                state, m = fn(state, batch)
+                calls.append((int(jax.device_get(state.step)), kind, jax.device_get(m)))
+                return state, m
+            return call
+        return replace(run, step_fn=wrap(run.step_fn, "full"),
+                       light_fn=wrap(run.light_fn, "light"))
+    monkeypatch.setattr(trainer_mod, "setup_run", setup)
+    cfg = tiny_cfg("train.steps=10", "train.log_every=4", "train.checkpoint_every=10",
+                   "train.sample_every=10")
+    train(cfg, tmp_path / "run")
+    assert [(s, k) for s, k, _ in calls] == [
+        (1, "light"), (2, "light"), (3, "light"), (4, "full"), (5, "light"), (6, "light"),
+        (7, "light"), (8, "full"), (9, "light"), (10, "full")]
+    assert not [k for _, kind, m in calls if kind == "light" for k in m if is_sampled(k)]
+    recs = [r for r in read_jsonl(tmp_path / "run" / "metrics.jsonl") if "d_loss" in r]
+    assert [r["step"] for r in recs] == [4, 8, 10]
+    for rec, (lo, hi) in zip(recs, [(0, 4), (4, 8), (8, 10)], strict=True):
+        interval = [m for _, _, m in calls[lo:hi]]
+        full = interval[-1]
+        assert rec["d_loss"] == pytest.approx(np.mean([m["d_loss"] for m in interval]),
+                                              rel=1e-6)
+        assert rec["d_real_acc"] == pytest.approx(
+            np.mean([m["d_real_acc"] for m in interval]), rel=1e-6, abs=1e-7)
+        costly = [k for k in full if is_sampled(k)]
+        assert "diversity_ratio" in costly and any("/" in k for k in costly)
+        for k in costly:
+            assert rec[k] == pytest.approx(float(full[k]), rel=1e-6), k
+        assert "health_samples" not in rec

@@ -25,6 +25,38 @@ DUP_DISTANCE_FRAC = 0.1
 
 _EPS = 1e-12
 
+# The costly signals (batch diversity, parameter norms, update ratios, per-layer norms:
+# keys with a "/"): a step computes them once per log interval, and they reach the log as
+# the mean of their samples, not of every iteration (`interval_means`). HEALTH_SAMPLES
+# counts the iterations that sampled them.
+SAMPLED_KEYS = frozenset({"real_diversity", "fake_diversity", "diversity_ratio", "dup_frac",
+                          "real_dup_frac", "g_param_norm", "d_param_norm", "g_update_ratio",
+                          "d_update_ratio"})
+HEALTH_SAMPLES = "health_samples"
+
+
+def is_sampled(key: str) -> bool:
+    """Whether metric `key` is one of the costly signals computed once per interval."""
+    return key in SAMPLED_KEYS or "/" in key
+
+
+def interval_means(sums: Mapping[str, Any], count: int) -> dict[str, float]:
+    """A log record's values from metric sums over `count` iterations: every metric's
+    mean, except that the sampled ones (`is_sampled`) are the mean over the iterations
+    that computed them (HEALTH_SAMPLES of them), and are left out of an interval with
+    none (a run resumed, or ended, between two samples). Host floats."""
+    samples = float(sums[HEALTH_SAMPLES]) if HEALTH_SAMPLES in sums else None
+    out = {}
+    for k, v in sums.items():
+        if k == HEALTH_SAMPLES:
+            continue
+        if samples is not None and is_sampled(k):
+            if samples > 0:
+                out[k] = float(v) / samples
+        else:
+            out[k] = float(v) / count
+    return out
+
 
 def _pairwise_distances(x: jax.Array) -> jax.Array:
     """(B, B) Euclidean distances of the rows of `x`, computed from a Gram matrix.
