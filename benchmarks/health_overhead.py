@@ -31,7 +31,6 @@ from jaxgan import config as config_lib
 from jaxgan import parallel
 from jaxgan.run import host_batches, setup_run
 from jaxgan.state import init_state
-from jaxgan.trainer import _step_fn
 
 WORKLOADS = {
     "dcgan_digits (16x16, batch 64)": ("dcgan_digits", []),
@@ -57,7 +56,7 @@ def _runner(preset: str, overrides: list[str], health: bool):
         s, step = holder["state"], holder["step"]
         t = time.perf_counter()
         for _ in range(calls):  # the trainer's choice of step at each call
-            s, m = _step_fn(run, step % cfg.train.steps)(s, batch)
+            s, m = run.step_at(step % cfg.train.steps)(s, batch)
             step += cfg.train.steps_per_call
         jax.block_until_ready((s, m))
         holder["state"], holder["step"] = s, step

@@ -35,26 +35,6 @@ IMAGE_SAMPLES = 256  # generated (and real, `spread.REAL_SAMPLES`) images per re
 EMA_COVERAGE_KEYS = ("modes_captured", "toy_off_mode", "classes_captured", "class_confident",
                      "pixel_spread")
 
-_PAIR_SAMPLERS: dict[int, tuple[object, Any]] = {}
-
-
-def _pair_sampler(models: Any) -> Any:
-    """jit-compiled (params tuple, batch_stats, z, y) -> stacked samples, one generator per
-    leading row, in inference mode; cached per generator module like `make_sampler`."""
-    hit = _PAIR_SAMPLERS.get(id(models.generator))
-    if hit is not None and hit[0] is models.generator:
-        return hit[1]
-    import jax.numpy as jnp
-
-    @jax.jit
-    def sample(params: tuple, batch_stats: Any, z: jax.Array, y: jax.Array) -> jax.Array:
-        return jnp.stack([models.generator.apply({"params": p, "batch_stats": batch_stats},
-                                                 z, y, train=False) for p in params])
-
-    _PAIR_SAMPLERS[id(models.generator)] = (models.generator, sample)
-    return sample
-
-
 class CoverageProbe:
     """`probe(state, step)` -> the coverage signals of `state`'s generators (an empty dict
     where there is nothing to measure: a streamed dataset without a classifier).
@@ -107,7 +87,10 @@ class CoverageProbe:
         g, ema, stats = local_copy((state.g_params, state.ema_params, state.g_batch_stats))
         z, y = self.latents()
         params = tuple(ema if e else g for e in use_ema)
-        return np.asarray(_pair_sampler(self.run.models)(params, stats, z, y), np.float32)
+        from jaxgan.models.sampler import make_stacked_sampler
+
+        sample = make_stacked_sampler(self.run.models)
+        return np.asarray(sample(params, stats, z, y), np.float32)
 
     def count(self, fakes: np.ndarray) -> list[dict[str, Any]]:
         """The signals of each stacked sample set in `fakes`."""

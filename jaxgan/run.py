@@ -59,6 +59,15 @@ class RunSetup:
     # which the trainer calls inside each log interval (`step_fn` ends it). None otherwise.
     light_fn: Any = None
 
+    def step_at(self, step: int) -> Any:
+        """The compiled call to run from `step`: the full step for the call that ends a log
+        interval (or the run), else the light one where the run has one."""
+        tc = self.cfg.train
+        end = step + tc.steps_per_call
+        if self.light_fn is None or end % tc.log_every == 0 or end >= tc.steps:
+            return self.step_fn
+        return self.light_fn
+
     @property
     def replicated(self) -> NamedSharding:
         return NamedSharding(self.mesh, P())

@@ -72,16 +72,6 @@ def _accumulate(sums: dict[str, jax.Array], m: dict[str, jax.Array]) -> dict[str
     return {**sums, **{k: sums[k] + v if k in sums else v for k, v in m.items()}}
 
 
-def _step_fn(run: RunSetup, step: int) -> Any:
-    """The full step for the call that ends a log interval (or the run), else the light
-    one where the run has one (`RunSetup.light_fn`)."""
-    tc = run.cfg.train
-    end = step + tc.steps_per_call
-    if run.light_fn is None or end % tc.log_every == 0 or end >= tc.steps:
-        return run.step_fn
-    return run.light_fn
-
-
 def _summarize(sums: dict[str, jax.Array], count: int) -> dict[str, float]:
     host = jax.device_get(sums)
     return interval_means({k: np.asarray(v) for k, v in host.items()}, count)
@@ -164,7 +154,7 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
             try:
                 for host in batches:
                     batch = parallel.host_to_global(host, run.mesh, batch_axis=2)
-                    state, m = _step_fn(run, step)(state, batch)
+                    state, m = run.step_at(step)(state, batch)
                     step += tc.steps_per_call
                     sums = m if sums is None else _accumulate(sums, m)
                     count += tc.steps_per_call

@@ -11,9 +11,21 @@ from typing import Any
 
 import jax
 
-__all__ = ["make_sampler"]
+__all__ = ["make_sampler", "make_stacked_sampler"]
 
-_SAMPLERS: dict[int, tuple[object, Callable[..., jax.Array]]] = {}
+_SAMPLERS: dict[tuple[int, str], tuple[object, Callable[..., jax.Array]]] = {}
+
+
+def _cached(models: Any, kind: str, build: Callable[[Any], Callable[..., jax.Array]]
+            ) -> Callable[..., jax.Array]:
+    """`build(generator)`, compiled once per generator module and kind."""
+    key = (id(models.generator), kind)
+    hit = _SAMPLERS.get(key)
+    if hit is not None and hit[0] is models.generator:
+        return hit[1]
+    fn = jax.jit(build(models.generator))
+    _SAMPLERS[key] = (models.generator, fn)
+    return fn
 
 
 def make_sampler(models: Any) -> Callable[..., jax.Array]:
@@ -22,14 +34,22 @@ def make_sampler(models: Any) -> Callable[..., jax.Array]:
     Cached per generator module, so the grids and mode counts a run draws at every log
     step compile once.
     """
-    hit = _SAMPLERS.get(id(models.generator))
-    if hit is not None and hit[0] is models.generator:
-        return hit[1]
+    def build(g: Any) -> Callable[..., jax.Array]:
+        def sample(params, batch_stats, z, y):
+            return g.apply({"params": params, "batch_stats": batch_stats}, z, y, train=False)
+        return sample
 
-    @jax.jit
-    def sample(params, batch_stats, z, y):
-        return models.generator.apply({"params": params, "batch_stats": batch_stats}, z, y,
-                                      train=False)
+    return _cached(models, "one", build)
 
-    _SAMPLERS[id(models.generator)] = (models.generator, sample)
-    return sample
+
+def make_stacked_sampler(models: Any) -> Callable[..., jax.Array]:
+    """jit-compiled (tuple of params, batch_stats, z, y) -> samples of each parameter set
+    (the training and the EMA generator) stacked on a leading axis, from one call: the
+    live coverage signals draw both at every record (`jaxgan.coverage_probe`)."""
+    def build(g: Any) -> Callable[..., jax.Array]:
+        def sample(params, batch_stats, z, y):
+            return jax.numpy.stack([g.apply({"params": p, "batch_stats": batch_stats}, z, y,
+                                            train=False) for p in params])
+        return sample
+
+    return _cached(models, "stacked", build)
