@@ -196,21 +196,21 @@ def step_flops(p: Prepared) -> float:
 
     XLA's cost analysis of `p.compiled` itself for one iteration per call. A call of
     several iterations is a scan that the analysis counts once, so it is counted from its
-    iterations compiled straight-line by the same `build_step`: `steps_per_call - 1` of the
-    scanned kind (health "light", or off) and the last (full health, or off).
+    iterations compiled straight-line by the same `build_step`, as many of each health
+    level as the call runs (`step.health_schedule`).
     """
     cfg, spc = p.cfg, p.cfg.train.steps_per_call
     scale = lazy_share(p)
     if spc == 1:
         return _flops(p.compiled) * jax.device_count() * scale
     from jaxgan.run import build_step
+    from jaxgan.step import health_schedule
 
     models, loss, source, mesh, shape = p.parts
     batch = _batch(cfg, source, 1, mesh)
-    kinds = [("light", spc - 1), (True, 1)] if cfg.health.enabled else [(False, spc)]
     total = 0.0
-    for health, count in kinds:
-        fn = build_step(cfg, models, loss, source, mesh, health=health)
+    for level, count in health_schedule(cfg.health.enabled, spc, cfg.health.light_every):
+        fn = build_step(cfg, models, loss, source, mesh, health=level)
         total += count * _flops(fn.lower(p.state, batch).compile())
     return total / spc * jax.device_count() * scale
 

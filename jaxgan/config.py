@@ -128,7 +128,8 @@ def validate(cfg: Config, device_count: int | None = None) -> Config:
     positive = ["train.steps", "train.batch_size", "train.n_critic", "train.steps_per_call",
                 "train.log_every", "train.sample_every", "train.checkpoint_every",
                 "train.keep_checkpoints", "train.num_samples", "model.latent_dim",
-                "model.g_width", "model.d_width", "data.channels", "health.window"]
+                "model.g_width", "model.d_width", "data.channels", "health.window",
+                "health.light_every"]
     for key in positive:
         if flat[key] <= 0:
             raise ConfigError(f"{key} must be a positive integer, got {flat[key]}")

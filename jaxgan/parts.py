@@ -64,11 +64,12 @@ class Health(enum.Enum):
 
     @classmethod
     def of(cls, value: Health | bool | str) -> Health:
-        """The level of the step's older `health` argument (True, False or "light")."""
+        """The level of the step's older `health` argument (True, False, or a level's name:
+        "full", "light", "off")."""
         if isinstance(value, Health):
             return value
-        if value == "light":
-            return cls.LIGHT
+        if isinstance(value, str):
+            return cls(value)
         return cls.FULL if value else cls.OFF
 
 

@@ -163,18 +163,20 @@ def float_images(step: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def build_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any, mesh: Mesh,
-               health: bool | str | None = None):
+               health: Health | bool | str | None = None):
     """The compiled, data-parallel, multi-step function for this config.
 
     Applies the process-wide CPU lowering change first (`xla_cpu.install`, opt-out with
-    ``JAXGAN_CPU_THREEFRY=0``). `health` (True, False or "light") instead builds ONE
-    straight-line iteration of that kind, as the multi-step call runs it: `jaxgan bench`
-    counts a call's FLOPs from those, since XLA counts a scan's body only once.
+    ``JAXGAN_CPU_THREEFRY=0``). `health` (a `Health` level, True, False or its name)
+    instead builds ONE straight-line iteration of that kind, as the multi-step call runs
+    it: `jaxgan bench` counts a call's FLOPs from those, since XLA counts a scan's body
+    only once.
     """
     xla_cpu.install()
     make = step_factory(cfg, models, loss, source, parallel.AXIS)
     if health is None:
-        many = scan_with_health(make, cfg.health.enabled, cfg.train.steps_per_call)
+        many = scan_with_health(make, cfg.health.enabled, cfg.train.steps_per_call,
+                                cfg.health.light_every)
     else:
         many = scan_steps(make(health=health))  # called with a length-1 batch axis
     return parallel.parallelize(many, mesh, batch_axis=2,
@@ -188,7 +190,8 @@ def vmapped_step(cfg: Config, models: GANModels, loss: GANLoss, source: Any):
         raise ConfigError(f"jaxgan sweep does not support the model.generator="
                           f"{cfg.model.generator} yet (its step cannot be vmapped)")
     make = step_factory(cfg, models, loss, source, None)
-    many = scan_with_health(make, cfg.health.enabled, cfg.train.steps_per_call)
+    many = scan_with_health(make, cfg.health.enabled, cfg.train.steps_per_call,
+                            cfg.health.light_every)
     xla_cpu.install()  # the run assembly applies the CPU lowering change (opt-out: env)
     return jax.jit(jax.vmap(many), donate_argnums=(0,),
                    compiler_options=xla_cpu.compiler_options(cfg) or None)

@@ -224,6 +224,9 @@ class HealthConfig:
     # apply the verdict's next remedy, continue; at most max_remedies times, then stop)
     on_failure: str = "warn"
     window: int = 10  # log points per detector window
+    # a multi-step call computes the light signals (D's accuracies, gradient norms) on every
+    # light_every-th iteration, the losses and NaN flag on all (jaxgan.step.scan_with_health)
+    light_every: int = 5
     max_remedies: int = 3
     # live class count for the mode-collapse detector on labelled image data: jaxgan's
     # small classifier (jaxgan/classifier.py), trained once per dataset and cached

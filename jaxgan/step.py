@@ -322,7 +322,8 @@ def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_
     `heavy=False` leaves out the signals that cost more than a few reductions (the batch
     diversity's pairwise distances, per-layer norms, update ratios: `signals.is_sampled`).
     A step with them reports ``health_samples`` 1, so that a log record can mix light and
-    full iterations and report their mean over the full ones
+    full iterations and report their mean over the full ones, and every step with health
+    on reports ``light_samples`` 1, for the same reason with steps with health off
     (`signals.interval_means`).
     """
     metrics = {**metrics, **signals.disc_stats(aux["real_logits"], aux["fake_logits"])}
@@ -332,6 +333,7 @@ def _health_metrics(metrics: Metrics, aux: dict, g_grads, d_grads, g_updates, d_
     metrics.update({
         "g_grad_norm": signals.global_norm(g_grads),
         "d_grad_norm": signals.global_norm(d_grads),
+        signals.LIGHT_SAMPLES: jnp.ones((), jnp.float32),
     })
     if heavy:  # parameter norms move slowly: a sample per interval is enough
         metrics.update({
@@ -392,12 +394,73 @@ def scan_steps(step: Callable[[GANState, Batch], tuple[GANState, Metrics]],
 
 def scan_with_health(make_step: Callable[..., Callable[[GANState, Batch],
                                                        tuple[GANState, Metrics]]],
-                     health: bool, steps_per_call: int
+                     health: bool, steps_per_call: int, light_every: int = 1
                      ) -> Callable[[GANState, Batch], tuple[GANState, Metrics]]:
     """`scan_steps` over the steps `make_step(health=...)` builds, the costly health
     signals sampled once per call (on the last iteration) when a call runs several. (One
     iteration per call: the trainer samples them itself, calling the full step only at
-    the end of each log interval, `RunSetup.light_fn`.)"""
-    if health and steps_per_call > 1:
-        return scan_steps(make_step(health="light"), last=make_step(health=True))
-    return scan_steps(make_step(health=health))
+    the end of each log interval, `RunSetup.light_fn`.)
+
+    `light_every` > 1 samples the light signals too, on every `light_every`-th iteration
+    (`health_schedule`); the others run the step with health off, which still reports the
+    losses and the NaN flag of every iteration. A toy MLP iteration is so cheap (~1.5 ms
+    on a 2-core CPU) that the light signals of every iteration cost 7-10 % of it
+    (benchmarks/RESULTS.md, session 14)."""
+    if not (health and steps_per_call > 1):
+        return scan_steps(make_step(health=health))
+    light, full = make_step(health="light"), make_step(health=True)
+    if light_every <= 1:
+        return scan_steps(light, last=full)
+    off = make_step(health=False)
+
+    def group(state: GANState, batches: Batch) -> tuple[GANState, Metrics]:
+        state, metrics = _scan_sum(off, state, jax.tree.map(lambda x: x[:-1], batches))
+        state, sampled = light(state, jax.tree.map(lambda x: x[-1], batches))
+        return state, _merge_sums(metrics, sampled)
+
+    def many(state: GANState, batches: Batch) -> tuple[GANState, Metrics]:
+        n = jax.tree.leaves(batches)[0].shape[0]
+        if n == 1:
+            return full(state, jax.tree.map(lambda x: x[0], batches))
+        groups, rest = (n - 1) // light_every, (n - 1) % light_every
+        metrics: Metrics = {}
+        if groups:
+            head = jax.tree.map(lambda x: x[:groups * light_every].reshape(
+                groups, light_every, *x.shape[1:]), batches)
+            state, ms = lax.scan(group, state, head)
+            metrics = jax.tree.map(lambda m: jnp.sum(m, axis=0), ms)
+        if rest:
+            state, ms = _scan_sum(off, state, jax.tree.map(
+                lambda x: x[groups * light_every:n - 1], batches))
+            metrics = _merge_sums(metrics, ms)
+        state, last = full(state, jax.tree.map(lambda x: x[-1], batches))
+        return state, _merge_sums(metrics, last)
+
+    return many
+
+
+def health_schedule(health: bool, steps_per_call: int, light_every: int = 1
+                    ) -> list[tuple[Health, int]]:
+    """How many iterations of one multi-step call run each health level, as
+    `scan_with_health` builds the call (`jaxgan bench` counts a call's FLOPs from it)."""
+    if not health:
+        return [(Health.OFF, steps_per_call)]
+    if steps_per_call == 1:
+        return [(Health.FULL, 1)]
+    k = max(light_every, 1)
+    light = (steps_per_call - 1) // k
+    return [(level, count) for level, count in ((Health.OFF, steps_per_call - 1 - light),
+                                                (Health.LIGHT, light), (Health.FULL, 1))
+            if count]
+
+
+def _scan_sum(step: Callable[[GANState, Batch], tuple[GANState, Metrics]], state: GANState,
+              batches: Batch) -> tuple[GANState, Metrics]:
+    """`step` over the leading axis of `batches`, its metrics summed."""
+    state, metrics = lax.scan(step, state, batches)
+    return state, jax.tree.map(lambda m: jnp.sum(m, axis=0), metrics)
+
+
+def _merge_sums(a: Metrics, b: Metrics) -> Metrics:
+    """Metric sums of two runs of iterations; a key only one reports keeps its sum."""
+    return {**a, **{k: a[k] + v if k in a else v for k, v in b.items()}}

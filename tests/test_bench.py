@@ -60,12 +60,19 @@ def test_flops_are_the_timed_programs_with_its_tricks():
 
 
 def test_flops_of_a_multi_step_call_count_every_iteration():
-    """XLA counts a scan's body once; the per-step figure must not shrink with the call."""
-    one = flops_per_step(resolve("toy_ring_vanilla", ONE))
-    four = prepare(resolve("toy_ring_vanilla", [*ONE, "train.steps_per_call=4"]))
-    raw = _cost(four.compiled) * jax.device_count() / 4  # what XLA alone says
-    assert raw < 0.6 * one
-    assert step_flops(four) == pytest.approx(one, rel=0.05)
+    """XLA counts a scan's body once; the per-step figure must count every iteration of
+    the call at its own health level: with light signals every 4th iteration, a call of 16
+    runs 12 health-off iterations, 3 light and the full last (`step.health_schedule`)."""
+    full = flops_per_step(resolve("toy_ring_vanilla", ONE))
+    off = flops_per_step(resolve("toy_ring_vanilla", [*ONE, "health.enabled=false"]))
+    light = flops_per_step(resolve("toy_ring_vanilla", [*ONE, "health.light_every=1",
+                                                        "train.steps_per_call=2"])) * 2 - full
+    assert off < light < full
+    call = prepare(resolve("toy_ring_vanilla", [*ONE, "train.steps_per_call=16",
+                                                "health.light_every=4"]))
+    raw = _cost(call.compiled) * jax.device_count() / 16  # what XLA alone says
+    assert raw < 0.5 * off
+    assert step_flops(call) == pytest.approx((12 * off + 3 * light + full) / 16, rel=0.02)
 
 
 def test_flops_of_a_lazy_regularizer_are_its_average_share():

@@ -163,3 +163,56 @@ def test_per_sample_draws_do_not_depend_on_how_the_batch_is_split():
                          axis_name="data")(x.reshape(4, 2, 8, 8, 3)).reshape(x.shape)
         np.testing.assert_array_equal(np.asarray(split), np.asarray(whole))
         assert float(jnp.abs(whole - x).max()) > 0.1  # something was drawn
+
+
+@pytest.mark.parametrize("n", [7, 8])
+def test_light_signals_every_kth_iteration_keep_training_and_losses(n):
+    """`scan_with_health(light_every=3)`: the light signals of iterations 3, 6, ... and
+    of the last (full) one; every iteration's losses; the same training as full health.
+
+    Compared with a plain scan of full-health iterations, whose per-iteration metrics
+    give the expected sums. `health_schedule` counts the same iterations. n = 7 divides
+    into groups of 3 after the last iteration, n = 8 leaves one more health-off one.
+    """
+    from jaxgan.diagnostics.signals import LIGHT_KEYS, LIGHT_SAMPLES, interval_means
+    from jaxgan.parts import Health
+    from jaxgan.step import health_schedule, scan_with_health
+
+    models, loss, state = _mlp_setup()
+
+    def make(health):
+        return make_train_step(models, loss, health=health)
+
+    batch = {"image": jnp.asarray(np.random.default_rng(2).normal(size=(n, 1, 32, 2)),
+                                  jnp.float32)}
+    s_a, m_a = jax.jit(scan_with_health(make, True, n, light_every=3))(state, batch)
+    s_b, per_iter = jax.jit(lambda s, b: jax.lax.scan(make(True), s, b))(state, batch)
+    for a, b in zip(jax.tree.leaves(s_a), jax.tree.leaves(s_b), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    sampled = [i for i in range(n) if (i + 1) % 3 == 0 and i < n - 1] + [n - 1]
+    assert float(m_a[LIGHT_SAMPLES]) == len(sampled)
+    counts = dict(health_schedule(True, n, 3))
+    assert counts[Health.LIGHT] + counts[Health.FULL] == len(sampled)
+    assert sum(counts.values()) == n
+    for k in ("d_loss", "g_loss", "nonfinite"):
+        np.testing.assert_allclose(m_a[k], per_iter[k].sum(), rtol=1e-5, err_msg=k)
+    for k in LIGHT_KEYS:
+        np.testing.assert_allclose(m_a[k], per_iter[k][np.array(sampled)].sum(), rtol=1e-5,
+                                   err_msg=k)
+    rec = interval_means(jax.device_get(m_a), n)
+    np.testing.assert_allclose(rec["d_real_acc"], per_iter["d_real_acc"][np.array(sampled)]
+                               .mean(), rtol=1e-5)
+    np.testing.assert_allclose(rec["d_loss"], per_iter["d_loss"].mean(), rtol=1e-5)
+    assert LIGHT_SAMPLES not in rec
+
+
+def test_light_keys_are_what_the_light_step_adds_to_the_off_step():
+    """`signals.LIGHT_KEYS` names exactly the signals a health-off iteration lacks and a
+    light one reports, so `interval_means` divides each by the count that computed it."""
+    from jaxgan.diagnostics.signals import LIGHT_KEYS, LIGHT_SAMPLES
+
+    models, loss, state = _mlp_setup()
+    batch = {"image": jnp.zeros((1, 32, 2), jnp.float32)}
+    keys = {h: set(jax.eval_shape(make_train_step(models, loss, health=h), state, batch)[1])
+            for h in ("off", "light")}
+    assert keys["light"] - keys["off"] == LIGHT_KEYS | {LIGHT_SAMPLES}

@@ -33,6 +33,13 @@ SAMPLED_KEYS = frozenset({"real_diversity", "fake_diversity", "diversity_ratio",
                           "real_dup_frac", "g_param_norm", "d_param_norm", "g_update_ratio",
                           "d_update_ratio"})
 HEALTH_SAMPLES = "health_samples"
+# The light signals (D's accuracies and probabilities, the two global gradient norms): a
+# multi-step call of a cheap model computes them on every `health.light_every`-th
+# iteration only (`step.scan_with_health`); LIGHT_SAMPLES counts the iterations that did.
+# The losses and the NaN flag come from every iteration.
+LIGHT_KEYS = frozenset({"d_real_acc", "d_fake_acc", "d_real_prob", "d_fake_prob",
+                        "g_grad_norm", "d_grad_norm"})
+LIGHT_SAMPLES = "light_samples"
 
 
 def is_sampled(key: str) -> bool:
@@ -42,19 +49,20 @@ def is_sampled(key: str) -> bool:
 
 def interval_means(sums: Mapping[str, Any], count: int) -> dict[str, float]:
     """A log record's values from metric sums over `count` iterations: every metric's
-    mean, except that the sampled ones (`is_sampled`) are the mean over the iterations
-    that computed them (HEALTH_SAMPLES of them), and are left out of an interval with
-    none (a run resumed, or ended, between two samples). Host floats."""
-    samples = float(sums[HEALTH_SAMPLES]) if HEALTH_SAMPLES in sums else None
+    mean over the iterations that computed it. The costly signals (`is_sampled`) were
+    computed by HEALTH_SAMPLES of them and the light ones (LIGHT_KEYS) by LIGHT_SAMPLES;
+    a signal is left out of an interval with no sample of it (a run resumed, or ended,
+    between two samples). Sums without a count (older steps) are means over `count`.
+    Host floats."""
+    counts = {c: float(sums[c]) for c in (HEALTH_SAMPLES, LIGHT_SAMPLES) if c in sums}
     out = {}
     for k, v in sums.items():
-        if k == HEALTH_SAMPLES:
+        if k in counts:
             continue
-        if samples is not None and is_sampled(k):
-            if samples > 0:
-                out[k] = float(v) / samples
-        else:
-            out[k] = float(v) / count
+        tier = HEALTH_SAMPLES if is_sampled(k) else LIGHT_SAMPLES if k in LIGHT_KEYS else None
+        n = counts.get(tier, count)
+        if n > 0:
+            out[k] = float(v) / n
     return out
 
 
