@@ -118,12 +118,15 @@ def test_d_winning_names_the_cause_and_keeps_the_collapse_as_evidence():
 
 # --- pixel spread ---------------------------------------------------------------------------
 
-def test_mean_pairwise_distance_equals_scipy():
-    from scipy.spatial.distance import pdist
-
-    x = np.random.default_rng(0).normal(size=(40, 4, 4, 1)) + 50.0  # a large common offset
-    assert mean_pairwise_distance(x) == pytest.approx(pdist(x.reshape(40, -1)).mean(),
-                                                      rel=1e-9)
+def test_mean_pairwise_distance_equals_the_pairs_one_by_one():
+    """Against every distinct pair's distance taken separately, on images with a large
+    common offset (where a Gram-matrix form loses near-duplicates' distances)."""
+    x = np.random.default_rng(0).normal(size=(40, 4, 4, 1)) + 50.0
+    flat = x.reshape(40, -1)
+    pairs = [np.linalg.norm(flat[i] - flat[j]) for i in range(40) for j in range(i + 1, 40)]
+    assert mean_pairwise_distance(x) == pytest.approx(np.mean(pairs), rel=1e-12)
+    near = np.concatenate([x[:1], x[:1] + 1e-4])  # near-duplicates: the distance survives
+    assert mean_pairwise_distance(near) == pytest.approx(1e-4 * 4, rel=1e-6)
     same = np.repeat(x[:1], 10, axis=0)
     assert mean_pairwise_distance(same) == pytest.approx(0.0, abs=1e-6)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.spatial.distance import pdist
 
 __all__ = ["mean_pairwise_distance", "pixel_spread", "pixel_spread_of", "REAL_SAMPLES"]
 
@@ -23,15 +24,13 @@ REAL_SAMPLES = 256  # real images the reference spread is measured on (a fixed s
 
 def mean_pairwise_distance(x: np.ndarray) -> float:
     """Mean Euclidean distance between distinct rows of `x` (flattened), float64 on the
-    host; NaN when a row is not finite (a diverged generator has no spread to speak of)."""
+    host (`scipy.spatial.distance.pdist`, exact where a Gram form loses the small distances
+    of near-duplicates); NaN when a row is not finite (a diverged generator has no spread
+    to speak of)."""
     x = np.asarray(x, np.float64).reshape(len(x), -1)
-    n = len(x)
-    if n < 2 or not np.isfinite(x).all():
+    if len(x) < 2 or not np.isfinite(x).all():
         return float("nan")
-    x = x - x.mean(axis=0)  # centred: the Gram form then keeps small distances exact
-    sq = np.sum(x * x, axis=1)
-    d = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * x @ x.T, 0.0))
-    return float(d.sum() / (n * (n - 1)))
+    return float(pdist(x).mean())
 
 
 def pixel_spread(fake: np.ndarray, real: np.ndarray) -> dict[str, Any]:
