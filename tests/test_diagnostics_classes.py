@@ -177,3 +177,23 @@ def test_d_ahead_over_one_image_is_a_convergence_failure(acc, expected):
         assert v[ONSET + LAG].name == expected and v[ONSET + LAG - 1].name == "healthy"
     edit(recs, ONSET, pixel_spread=0.5)  # G spread out: D ahead alone is not a failure
     assert replay(recs)[-1].name == "healthy"
+
+
+@pytest.mark.parametrize("acc,expected", [(0.92, "convergence_failure"), (0.8, "mode_collapse")])
+def test_d_ahead_over_duplicates_is_a_convergence_failure(acc, expected):
+    # The same in D's features, with no pixel spread to read (the failure benchmark's digits
+    # run with a latent of 1, seed 3: D ahead from step 100, G's loss 0.9 -> 1.7, 67 % of
+    # its batch near-duplicates at step 400, pixel spread hovering at 0.19-0.31): named the
+    # collapse at 400 and D's dominance at 900; D short of ahead, it stays a collapse
+    recs = healthy(50)
+    edit(recs, ONSET, dup_frac=0.7, d_real_acc=acc, d_fake_acc=acc + 0.03)
+    v = replay(recs)
+    assert v[-1].name == expected
+    if expected == "convergence_failure":
+        assert any("near-duplicates in D's own features" in e for e in v[-1].evidence)
+        assert any(e.startswith("also mode_collapse: dup_frac=0.7") for e in v[-1].evidence)
+        assert v[ONSET + LAG].name == expected and v[ONSET + LAG - 1].name == "healthy"
+    edit(recs, ONSET, dup_frac=0.2, real_dup_frac=0.0)  # few duplicates: D ahead is no failure
+    assert replay(recs)[-1].name == "healthy"
+    edit(recs, ONSET, dup_frac=0.7, real_dup_frac=0.6)  # as duplicated as the real batch
+    assert replay(recs)[-1].name == "healthy"

@@ -476,3 +476,20 @@ def test_missing_signals_do_not_crash_or_fire():
 
 def test_detectors_importable_from_detectors_module():
     assert det.HealthMonitor is HealthMonitor
+
+
+@pytest.mark.parametrize("loss,expected", [("minimax", "vanishing_gradient"),
+                                           ("non_saturating", "healthy")])
+def test_a_minimax_g_saturated_from_the_start_is_named_during_the_warm_up(loss, expected):
+    """D(G(z)) <= 0.05 from record 1 (the failure benchmark's toy_ring minimax runs, D lr
+    20x G: 0.001-0.004 at steps 200-400) is the minimax vanishing gradient by its level
+    alone, named at the third record although the warm-up has not ended; the same levels
+    under the non-saturating loss (whose G gradient does not scale with D(G(z))) are not.
+    Once G recovers, the verdict is healthy again."""
+    recs = edit(healthy(30, loss), 1, 8, d_fake_prob=0.003, d_fake_acc=1.0, d_real_acc=1.0)
+    v = replay(recs)
+    assert WARMUP >= 4 and [x.name for x in v[:3]] == ["healthy"] * 3
+    assert v[3].name == expected and v[3].warming_up
+    if expected == "vanishing_gradient":
+        assert "from the first records" in v[3].evidence[0]
+    assert v[-1].name == "healthy"

@@ -33,6 +33,7 @@ from jaxgan.diagnostics.dominance import (  # noqa: F401 (re-exported: det.X)
     detect_convergence_failure,
     detect_vanishing_gradient,
     early_dominance,
+    early_saturation,
     g_grad_vanished,
 )
 from jaxgan.diagnostics.overfitting import detect_d_overfitting
@@ -42,6 +43,7 @@ from jaxgan.diagnostics.records import (  # noqa: F401 (det.X)
     Record,
     count,
     decoded,
+    excess_dup,
     fmt,
     is_training_record,
     layer_extreme,
@@ -192,11 +194,6 @@ def _low_diversity(r: Record) -> bool | None:
     return None if ratio is None else ratio < DIVERSITY_RATIO_MIN
 
 
-def _excess_dup(r: Record) -> float | None:
-    dup = value(r, "dup_frac")
-    return None if dup is None else dup - (value(r, "real_dup_frac") or 0.0)
-
-
 def _modes_lost(r: Record, prefix: str = "") -> bool | None:
     """Fewer than half the modes (2-D toys) or classes (labelled images) among the samples
     of the training generator (`prefix` "") or of the EMA generator ("ema_"); None when the
@@ -256,10 +253,10 @@ def detect_mode_collapse(window: Sequence[Record], baseline: Mapping[str, float]
     if ok:
         ev.append(f"diversity_ratio={fmt(value(last, 'diversity_ratio'))} < "
                   f"{DIVERSITY_RATIO_MIN:g} {where}")
-    ok, where = sustained(window, lambda r: None if (x := _excess_dup(r)) is None
+    ok, where = sustained(window, lambda r: None if (x := excess_dup(r)) is None
                            else x > DUP_FRAC_MAX, active)
     if ok:
-        ev.append(f"dup_frac={fmt(value(last, 'dup_frac'))} ({fmt(_excess_dup(last))} above "
+        ev.append(f"dup_frac={fmt(value(last, 'dup_frac'))} ({fmt(excess_dup(last))} above "
                   f"the real batch's) > {DUP_FRAC_MAX:g} {where}")
     for prefix in ("", "ema_"):  # the training generator first; the EMA's once it is not
         ok, where = sustained(window, lambda r, p=prefix: _modes_lost(r, p), active)

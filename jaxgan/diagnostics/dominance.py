@@ -18,6 +18,7 @@ from jaxgan.diagnostics.records import (
     LossProfile,
     Record,
     count,
+    excess_dup,
     fmt,
     layer_extreme,
     sustained,
@@ -27,6 +28,7 @@ from jaxgan.diagnostics.thresholds import (
     D_AHEAD_ACC,
     D_CONFIDENT_PROB,
     D_WIN_ACC,
+    DUP_FRAC_MAX,
     FIRE_FRAC,
     G_CLIMB_MARGIN,
     G_DEAD_NORM,
@@ -118,8 +120,9 @@ def _d_ahead(record: Record) -> bool | None:
 def _g_losing(window: Sequence[Record], profile: LossProfile, active: bool) -> list[str]:
     """Evidence that G is losing over the window (and, unless held, still in its latest
     half): the median G loss above the losing level, the median D(G(z)) at ~0, or G's
-    samples nearly one image (pixel spread below PIXEL_SPREAD_MIN, sustained). The last
-    is what D dominance looks like before G's loss climbs: on the failure benchmark's
+    samples nearly one image (pixel spread below PIXEL_SPREAD_MIN, or most of its batch
+    near-duplicates in D's features, sustained). The last two are what D dominance looks
+    like before G's loss climbs: on the failure benchmark's
     D-dominated image runs G's loss and D(G(z)) sat at healthy levels for 300-600 steps
     while G drew one image, and the run was first named a collapse, the consequence,
     with the remedies for it (benchmarks/RESULTS.md, session 13)."""
@@ -141,7 +144,18 @@ def _g_losing(window: Sequence[Record], profile: LossProfile, active: bool) -> l
     if ok:
         ev.append(f"pixel_spread={fmt(value(window[-1], 'pixel_spread'))} < "
                   f"{PIXEL_SPREAD_MIN:g} {where}: G offers D nearly one image")
+    ok, where = sustained(window, _duplicates, active)
+    if ok:
+        ev.append(f"dup_frac={fmt(value(window[-1], 'dup_frac'))} ({fmt(excess_dup(window[-1]))}"
+                  f" above the real batch's) > {DUP_FRAC_MAX:g} {where}: G offers D "
+                  "near-duplicates in D's own features")
     return ev
+
+
+def _duplicates(r: Record) -> bool | None:
+    """G's batch mostly near-duplicates in D's features, beyond the real batch's share."""
+    x = excess_dup(r)
+    return None if x is None else x > DUP_FRAC_MAX
 
 
 def _spread_collapsed(r: Record) -> bool | None:
@@ -301,3 +315,31 @@ def early_dominance(records: Sequence[Record], baseline: Mapping[str, float],
     if len(records) < MIN_EVIDENCE_RECORDS:
         return None
     return _losing_over_time(records, baseline, profile, False)
+
+
+def early_saturation(records: Sequence[Record], profile: LossProfile,
+                     active: bool = False) -> Finding | None:
+    """The minimax G saturated (mean D(G(z)) <= SATURATED_PROB, sustained) on records that
+    include the warm-up's: an absolute level, so it is judged from the third record on, the
+    warm-up included. A D that saturates G from the start is the vanishing gradient itself
+    (Goodfellow et al. 2014), and waiting for a post-warm-up window misses it when G
+    recovers for a while: the failure benchmark's toy_ring minimax runs (half A) sat at
+    D(G(z)) 0.001-0.004 at steps 200-400, recovered to 0.1-0.4 at 500-900, and saturated
+    again, named only at 1,700-1,800, after 7 of 10 post-warm-up records."""
+    from jaxgan.diagnostics.thresholds import MIN_EVIDENCE_RECORDS
+
+    if not profile.saturating or len(records) < MIN_EVIDENCE_RECORDS:
+        return None
+    ok, where = sustained(records, _saturated, active)
+    if not ok:
+        return None
+    p = value(records[-1], "d_fake_prob")
+    return Finding("vanishing_gradient", [
+        f"d_fake_prob={fmt(p)} <= {SATURATED_PROB:g} {where}, from the first records: the "
+        f"minimax G gradient scales with D(G(z)), {fmt(0.5 / max(p or 1e-12, 1e-12))}x "
+        "weaker than in a balanced game"])
+
+
+def _saturated(r: Record) -> bool | None:
+    p = value(r, "d_fake_prob")
+    return None if p is None else p <= SATURATED_PROB

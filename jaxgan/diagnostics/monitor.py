@@ -36,10 +36,11 @@ class Verdict:
     records, warm-up included, or the record itself while warming up): a state saved
     before it is one no evidence of the failure describes, where the autopilot goes back to;
     `warming_up` is true while the monitor is still collecting its early baseline, when the
-    only possible verdicts are `healthy` and `diverged`. `at_risk` is the warning level
-    below a verdict (`d_dominating`, `collapsing`, ...; "" when none, and only ever set while
-    the verdict is `healthy`): a failure's condition holds in part of the window, not yet
-    in enough of it to be a verdict; `at_risk_evidence` says what was seen.
+    only possible verdicts are `healthy`, `diverged` and, from absolute levels alone, a
+    saturated minimax G's `vanishing_gradient` (`dominance.early_saturation`). `at_risk`
+    is the warning level below a verdict (`d_dominating`, `collapsing`, ...; "" when none,
+    and only ever set while the verdict is `healthy`): a failure's condition holds in part
+    of the window, not yet in enough of it to be a verdict; `at_risk_evidence` says what was seen.
     """
 
     name: str
@@ -143,8 +144,11 @@ class HealthMonitor:
             self._early.append(record)
             self._baseline = make_baseline(self._early)
         risk, evidence_from = None, step
+        current = self.verdict.name if self.verdict else "healthy"
         if warming:
-            found = det.detect_diverged([record], self._baseline, profile)
+            found = det.detect_diverged([record], self._baseline, profile) \
+                or det.early_saturation(self._kept[-self.window:], profile,
+                                        current == "vanishing_gradient")
             if found is None:
                 found = det.Finding("healthy",
                                     [f"warming up: record {len(self._kept)}/{self.warmup}"])
@@ -160,8 +164,10 @@ class HealthMonitor:
                 # loses reads absolute levels, so the warm-up records count for it too (a
                 # D ahead from the start is named at the first record after the warm-up,
                 # a start-up transient that has ended is not: the latest record must show it)
-                found = det.early_dominance(self._kept[-self.window:], self._baseline,
-                                            profile) or found
+                early = self._kept[-self.window:]
+                found = det.early_dominance(early, self._baseline, profile) \
+                    or det.early_saturation(early, profile, current == "vanishing_gradient") \
+                    or found
             if found.name == "healthy":
                 risk = assess_risk(list(self._recent), self._baseline, profile)
         return self._emit(found, step, warming, profile, risk, evidence_from)

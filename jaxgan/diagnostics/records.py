@@ -64,6 +64,13 @@ def decoded(record: Record) -> Record:
     return {**record, **bad} if bad else record
 
 
+def excess_dup(r: Record) -> float | None:
+    """The share of G's batch that are near-duplicates in D's features beyond the real
+    batch's own share (real toy batches are themselves near-duplicates)."""
+    dup = value(r, "dup_frac")
+    return None if dup is None else dup - (value(r, "real_dup_frac") or 0.0)
+
+
 def fmt(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.3g}"
 
