@@ -40,7 +40,7 @@ _LAZY = {
     "register_detector": "jaxgan.diagnostics.detectors",
     "RunSetup": "jaxgan.run",
     "sample_latents": "jaxgan.step",
-    "scan_steps": "jaxgan.step",
+    "scan_steps": "jaxgan.multistep",
     "train": "jaxgan.trainer",
     "TrainResult": "jaxgan.trainer",
     "TrainingDiverged": "jaxgan.trainer",

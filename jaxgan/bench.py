@@ -197,14 +197,14 @@ def step_flops(p: Prepared) -> float:
     XLA's cost analysis of `p.compiled` itself for one iteration per call. A call of
     several iterations is a scan that the analysis counts once, so it is counted from its
     iterations compiled straight-line by the same `build_step`, as many of each health
-    level as the call runs (`step.health_schedule`).
+    level as the call runs (`multistep.health_schedule`).
     """
     cfg, spc = p.cfg, p.cfg.train.steps_per_call
     scale = lazy_share(p)
     if spc == 1:
         return _flops(p.compiled) * jax.device_count() * scale
+    from jaxgan.multistep import health_schedule
     from jaxgan.run import build_step
-    from jaxgan.step import health_schedule
 
     models, loss, source, mesh, shape = p.parts
     batch = _batch(cfg, source, 1, mesh)

@@ -34,9 +34,10 @@ from jaxgan import parallel, xla_cpu
 from jaxgan.config import Config, ConfigError
 from jaxgan.losses import GANLoss, get_loss
 from jaxgan.models.family import generator_family
+from jaxgan.multistep import scan_steps, scan_with_health
 from jaxgan.parts import Health
 from jaxgan.state import GANModels, GANState, init_state, make_models
-from jaxgan.step import make_train_step, scan_steps, scan_with_health
+from jaxgan.step import make_train_step
 from jaxgan.tricks import step_parts
 
 __all__ = ["RunSetup", "setup_run", "checked_source", "sample_shape", "step_factory",

@@ -225,7 +225,7 @@ class HealthConfig:
     on_failure: str = "warn"
     window: int = 10  # log points per detector window
     # a multi-step call computes the light signals (D's accuracies, gradient norms) on every
-    # light_every-th iteration, the losses and NaN flag on all (jaxgan.step.scan_with_health)
+    # light_every-th iteration, the losses and NaN flag on all (jaxgan.multistep.scan_with_health)
     light_every: int = 5
     max_remedies: int = 3
     # live class count for the mode-collapse detector on labelled image data: jaxgan's

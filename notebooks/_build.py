@@ -188,8 +188,9 @@ from jaxgan.data import make_source
 from jaxgan.diagnostics import HealthMonitor
 from jaxgan.losses import GANLoss, get_loss
 from jaxgan.metrics import mode_coverage
+from jaxgan.multistep import scan_steps
 from jaxgan.state import init_state, make_models
-from jaxgan.step import make_train_step, scan_steps
+from jaxgan.step import make_train_step
 
 STEPS = int(os.environ.get("JAXGAN_NB_STEPS", "3000"))
 SEEDS = 4

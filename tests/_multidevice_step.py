@@ -25,8 +25,9 @@ import numpy as np  # noqa: E402
 from jaxgan import parallel  # noqa: E402
 from jaxgan.config import Config  # noqa: E402
 from jaxgan.losses import get_loss  # noqa: E402
+from jaxgan.multistep import scan_steps  # noqa: E402
 from jaxgan.state import init_state, make_models  # noqa: E402
-from jaxgan.step import make_train_step, scan_steps  # noqa: E402
+from jaxgan.step import make_train_step  # noqa: E402
 from jaxgan.tricks import step_parts  # noqa: E402
 
 assert jax.device_count() == n_devices

@@ -62,7 +62,7 @@ def test_flops_are_the_timed_programs_with_its_tricks():
 def test_flops_of_a_multi_step_call_count_every_iteration():
     """XLA counts a scan's body once; the per-step figure must count every iteration of
     the call at its own health level: with light signals every 4th iteration, a call of 16
-    runs 12 health-off iterations, 3 light and the full last (`step.health_schedule`)."""
+    runs 12 health-off iterations, 3 light and the full last (`multistep.health_schedule`)."""
     full = flops_per_step(resolve("toy_ring_vanilla", ONE))
     off = flops_per_step(resolve("toy_ring_vanilla", [*ONE, "health.enabled=false"]))
     light = flops_per_step(resolve("toy_ring_vanilla", [*ONE, "health.light_every=1",

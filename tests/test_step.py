@@ -117,7 +117,7 @@ def test_sampled_health_signals_match_the_full_step():
     ``health_samples``, so a record reports that value (`signals.interval_means`).
     """
     from jaxgan.diagnostics.signals import interval_means
-    from jaxgan.step import scan_steps, scan_with_health
+    from jaxgan.multistep import scan_steps, scan_with_health
 
     models, loss, state = _mlp_setup()
 
@@ -175,8 +175,8 @@ def test_light_signals_every_kth_iteration_keep_training_and_losses(n):
     into groups of 3 after the last iteration, n = 8 leaves one more health-off one.
     """
     from jaxgan.diagnostics.signals import LIGHT_KEYS, LIGHT_SAMPLES, interval_means
+    from jaxgan.multistep import health_schedule, scan_with_health
     from jaxgan.parts import Health
-    from jaxgan.step import health_schedule, scan_with_health
 
     models, loss, state = _mlp_setup()
 

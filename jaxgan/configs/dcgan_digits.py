@@ -41,7 +41,7 @@ def get_config() -> Config:
     cfg.optim.d.lr = 2e-4
     cfg.train.steps = 3000
     cfg.train.batch_size = 64
-    cfg.train.steps_per_call = 1  # see step.scan_steps: conv grads in a CPU loop are slow
+    cfg.train.steps_per_call = 1  # see multistep.scan_steps: conv grads in a CPU loop are slow
     cfg.train.log_every = 50
     cfg.train.sample_every = 500
     cfg.train.checkpoint_every = 500

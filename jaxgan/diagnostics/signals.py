@@ -35,7 +35,7 @@ SAMPLED_KEYS = frozenset({"real_diversity", "fake_diversity", "diversity_ratio",
 HEALTH_SAMPLES = "health_samples"
 # The light signals (D's accuracies and probabilities, the two global gradient norms): a
 # multi-step call of a cheap model computes them on every `health.light_every`-th
-# iteration only (`step.scan_with_health`); LIGHT_SAMPLES counts the iterations that did.
+# iteration only (`multistep.scan_with_health`); LIGHT_SAMPLES counts the iterations that did.
 # The losses and the NaN flag come from every iteration.
 LIGHT_KEYS = frozenset({"d_real_acc", "d_fake_acc", "d_real_prob", "d_fake_prob",
                         "g_grad_norm", "d_grad_norm"})
