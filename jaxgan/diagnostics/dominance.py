@@ -47,9 +47,8 @@ from jaxgan.diagnostics.thresholds import (
 def g_grad_vanished(record: Record, baseline: Mapping[str, float],
                     profile: LossProfile) -> bool | None:
     """G's gradient has collapsed (or, for minimax, is saturated by D(G(z)) ~ 0)."""
-    if profile.saturating and (p := value(record, "d_fake_prob")) is not None:
-        if p <= SATURATED_PROB:
-            return True
+    if profile.saturating and _saturated(record):
+        return True
     g, base = value(record, "g_grad_norm"), baseline.get("g_grad_norm")
     if g is None or not base or base <= 0:
         return None
@@ -290,11 +289,8 @@ def detect_vanishing_gradient(window: Sequence[Record], baseline: Mapping[str, f
     ratio = f" ({fmt(100 * g / base)}% of early median {fmt(base)})" if g and base else ""
     if g is not None and g <= G_DEAD_NORM:
         ratio = " (G receives no gradient at all: dead units or a saturated output)"
-    p = value(last, "d_fake_prob")
-    if profile.saturating and p is not None and p <= SATURATED_PROB:
-        ev = [f"d_fake_prob={fmt(p)} <= {SATURATED_PROB:g} {where}: the minimax G gradient "
-              f"scales with D(G(z)), {fmt(0.5 / max(p, 1e-12))}x weaker than in a balanced game",
-              f"g_grad_norm={fmt(g)}{ratio}"]
+    if profile.saturating and _saturated(last):
+        ev = [_saturation_evidence(last, where), f"g_grad_norm={fmt(g)}{ratio}"]
     else:
         ev = [f"g_grad_norm={fmt(g)}{ratio} {where}"]
         if d_confident(last, profile):
@@ -333,13 +329,18 @@ def early_saturation(records: Sequence[Record], profile: LossProfile,
     ok, where = sustained(records, _saturated, active)
     if not ok:
         return None
-    p = value(records[-1], "d_fake_prob")
-    return Finding("vanishing_gradient", [
-        f"d_fake_prob={fmt(p)} <= {SATURATED_PROB:g} {where}, from the first records: the "
-        f"minimax G gradient scales with D(G(z)), {fmt(0.5 / max(p or 1e-12, 1e-12))}x "
-        "weaker than in a balanced game"])
+    return Finding("vanishing_gradient",
+                   [_saturation_evidence(records[-1], f"{where}, from the first records")])
 
 
 def _saturated(r: Record) -> bool | None:
+    """Mean D(G(z)) at or below SATURATED_PROB: the minimax G's gradient is starved."""
     p = value(r, "d_fake_prob")
     return None if p is None else p <= SATURATED_PROB
+
+
+def _saturation_evidence(r: Record, where: str) -> str:
+    """The one wording of a saturated minimax G, for the post- and the in-warm-up rule."""
+    p = value(r, "d_fake_prob") or 0.0
+    return (f"d_fake_prob={fmt(p)} <= {SATURATED_PROB:g} {where}: the minimax G gradient "
+            f"scales with D(G(z)), {fmt(0.5 / max(p, 1e-12))}x weaker than in a balanced game")
