@@ -49,6 +49,7 @@ from jaxgan.diagnostics.records import (  # noqa: F401 (det.X)
     layer_extreme,
     nonfinite_signals,
     out_of_bounds,
+    reference,
     sustained,
     swing,
     value,
@@ -143,7 +144,7 @@ def detect_diverged(window: Sequence[Record], baseline: Mapping[str, float],
     if len(recent) < EXPLODE_RECORDS:
         return None
     for key in GRAD_KEYS:
-        base = baseline.get(key)
+        base = reference(baseline, key)
         if not base or base <= 0:
             continue
         vals = [v for r in recent if (v := value(r, key)) is not None]
@@ -172,7 +173,7 @@ def _runaway(window: Sequence[Record], baseline: Mapping[str, float], profile: L
     while it keeps growing at sqrt(RUNAWAY_GROWTH) over the same records."""
     keys = GRAD_KEYS + (("d_loss",) if profile.name == "wasserstein" else ())
     for key in keys:
-        base = abs(baseline.get(key) or 0.0)
+        base = abs(reference(baseline, key) or 0.0)
         if not base:
             continue
         vals = [v for r in window[-RUNAWAY_RECORDS:] if (v := _magnitude(r, key)) is not None]
