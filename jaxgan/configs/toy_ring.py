@@ -34,6 +34,7 @@ def get_config() -> Config:
     cfg.model.mlp.depth = 3
     cfg.optim.g.lr = 5e-4
     cfg.optim.d.lr = 1e-3
+    cfg.train.batch_size = 1024
     cfg.train.steps = 10000
     cfg.train.log_every = 200
     cfg.train.sample_every = 2500
