@@ -37,6 +37,7 @@ WORKLOADS = {
     "dcgan 64x64x3, batch 64": ("dcgan_digits", ["data.resolution=64", "data.channels=3",
                                                  "model.latent_dim=100"]),
     "toy_ring MLP (batch 256, 50 steps/call)": ("toy_ring_vanilla", []),
+    "toy_ring preset (pack 4, 3 x 256, batch 1,024)": ("toy_ring", []),
 }
 
 
