@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from test_diagnostics_detectors import EVERY, LAG, ONSET, W, edit, healthy, names, replay
 
-from jaxgan import autopilot
+from jaxgan import remedies
 from jaxgan.config import resolve
 from jaxgan.diagnostics import detectors as det
 from jaxgan.diagnostics.risks import RISK_NAMES
@@ -69,8 +69,8 @@ def test_registered_as_the_cause_above_convergence_failure_with_remedies():
     assert order.index("d_overfitting") == order.index("convergence_failure") - 1
     assert RISK_NAMES["d_overfitting"] == "overfitting"
     cfg = resolve("stylegan2_digits", [])
-    remedy, overrides = autopilot.next_remedy("d_overfitting", cfg, 100)
+    remedy, overrides = remedies.next_remedy("d_overfitting", cfg, 100)
     assert remedy.name == "stronger_r1"
     assert overrides == [f"tricks.r1_gamma={cfg.tricks.r1_gamma * 10:.6g}"]
-    fixed = autopilot.apply_remedy(cfg, overrides)
+    fixed = remedies.apply_remedy(cfg, overrides)
     assert fixed.tricks.r1_gamma == pytest.approx(10 * cfg.tricks.r1_gamma)
