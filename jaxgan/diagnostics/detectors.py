@@ -370,10 +370,16 @@ def register_detector(name: str, detect: Callable[..., Finding | None], *,
     return entry
 
 
+# An optimizer that is unstable in itself (SGD, RMSprop off WGAN, Adam b1 0.9+) is the
+# first thing the autopilot changes (remedies.ADAM_RECIPE); the monitor says the same.
+RECIPE_ADVICE = ("on SGD, RMSprop or Adam with b1 > 0.5: the DCGAN recipe's Adam "
+                 "(optim.*.name=adam, b1=0.5, b2=0.999, lr <= 2e-4; 1e-3 on 2-D toys)")
+
 register_detector(
     "diverged", detect_diverged, colour="#000000",
     remedies=(
         "lower both learning rates (optim.g.lr, optim.d.lr), e.g. by 2-4x",
+        RECIPE_ADVICE,
         "clip gradients by global norm (optim.g.grad_clip / optim.d.grad_clip)",
         "regularize D: gradient penalty (R1 or WGAN-GP) or spectral norm (model.spectral_norm)",
         "check the data scaling ([-1, 1] to match a tanh generator) and train.precision=float32",
@@ -391,6 +397,7 @@ register_detector(
     "convergence_failure", detect_convergence_failure, colour="#d62728",
     remedies=(
         "TTUR the other way round: lower D's learning rate (optim.d.lr) or raise G's",
+        RECIPE_ADVICE,
         "weaken D: spectral norm (model.spectral_norm=true), a narrower D (model.d_width), "
         "fewer D steps (train.n_critic=1)",
         "one-sided label smoothing (real targets 0.9) or instance noise on D's inputs",
@@ -412,6 +419,7 @@ register_detector(
         "minibatch standard deviation (or minibatch discrimination) in D",
         "a gradient penalty (R1 / WGAN-GP) or spectral norm (model.spectral_norm=true)",
         "TTUR: a lower G learning rate (optim.g.lr) than D's",
+        RECIPE_ADVICE,
         "instance noise or DiffAugment; a class-conditional model (model.num_classes)",
         "a different loss (loss.name=hinge or wasserstein)",
     ))
@@ -419,6 +427,7 @@ register_detector(
     "oscillation", detect_oscillation, colour="#1f77b4",
     remedies=(
         "lower both learning rates, and Adam b1=0.0-0.5 (optim.*.b1)",
+        RECIPE_ADVICE,
         "TTUR: D's learning rate ~4x G's (optim.d.lr vs optim.g.lr)",
         "a gradient penalty (R1) or spectral norm: they damp the players' rotation",
         "evaluate the EMA generator (train.ema_decay), which averages the cycle out",
