@@ -105,6 +105,32 @@ def carry_optimizers(state: Any, old: Config, run: Any) -> Any:
     return moved.replace(**fresh)
 
 
+def read_applied(workdir: str | Path) -> list[dict[str, Any]]:
+    """The remedies committed to ``WORKDIR/autopilot.json``, in order ([] when none)."""
+    path = Path(workdir) / "autopilot.json"
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def config_at(user_cfg: Config, applied: Sequence[Mapping[str, Any]], step: int) -> Config:
+    """The config whose optimizer state a checkpoint at `step` holds: the user's with the
+    remedies applied before it was saved. Those are the first k of `applied`, k the last
+    with a restored step below `step` (a checkpoint is saved only after its remedy's
+    restore, at a later step, and each later remedy that restored below `step` deleted
+    it). The initial state (step 0) and a checkpoint at a remedy's own restored step
+    predate that remedy. Restoring one older than the previous remedy must not undo that
+    remedy's learning rates (a `fast_g` at step 0 and then a `slow_d` back at step 0
+    again: G at its old rate). That is the healthy checkpoints' rule; in ``checkpoints/``
+    the remedy re-saves its restored step with the remedied state, so a checkpoint there
+    at `s` is read with ``config_at(..., s + 1)``. Readers need it too: after
+    `adam_recipe` the checkpoints hold Adam's state where ``config.json`` (the user's
+    config) names SGD."""
+    k = max((i + 1 for i, e in enumerate(applied) if e["step"] < step), default=0)
+    cfg = user_cfg
+    for entry in applied[:k]:
+        cfg = apply_remedy(cfg, entry["overrides"])
+    return cfg
+
+
 def is_failure(record: Mapping[str, Any]) -> bool:
     """A confirmed failure verdict (the monitor's windowed rules, not an `at_risk` warning
     and not the warm-up)."""
@@ -157,7 +183,7 @@ class Autopilot:
         self.user_cfg = cfg
         self.path = workdir / "autopilot.json"
         self.applied: list[dict[str, Any]] = (
-            json.loads(self.path.read_text()) if self.path.exists() else [])
+            read_applied(workdir))
         self.healthy = Checkpointer(workdir / "checkpoints_healthy", keep=HEALTHY_KEPT,
                                     async_save=False, keep_steps=(0,))
 
@@ -177,19 +203,9 @@ class Autopilot:
         return cfg
 
     def saved_under(self, step: int, applied: Sequence[Mapping[str, Any]]) -> Config:
-        """The config whose optimizer hyperparameters the healthy checkpoint at `step`
-        holds: the user's with the remedies applied before it was saved. Those are the
-        first k of `applied`, k the last with a restored step below `step` (a checkpoint
-        is saved only after its remedy's restore, at a later step, and each later remedy
-        that restored below `step` deleted it). The initial state (step 0) and a
-        checkpoint at a remedy's own restored step predate that remedy. Restoring one
-        older than the previous remedy must not undo that remedy's learning rates (a
-        `fast_g` at step 0 and then a `slow_d` back at step 0 again: G at its old rate)."""
-        k = max((i + 1 for i, e in enumerate(applied) if e["step"] < step), default=0)
-        cfg = self.user_cfg
-        for entry in applied[:k]:
-            cfg = apply_remedy(cfg, entry["overrides"])
-        return cfg
+        """The config whose optimizer state the checkpoint at `step` holds
+        (`config_at` from the user's config)."""
+        return config_at(self.user_cfg, applied, step)
 
     def note_start(self, step: int, state: Any) -> None:
         """Keep the initial state (a run starting at step 0 with no healthy step yet)."""

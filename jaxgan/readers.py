@@ -117,16 +117,22 @@ def load_run(workdir: str | Path, overrides: list[str] | tuple[str, ...] = (),
     """The run in `workdir` restored from its newest committed checkpoint (or `step`),
     read-only. `overrides` (KEY=VALUE) adjust what does not change the state, e.g.
     ``eval.num_samples=5000``. Raises ConfigError/CheckpointError with one line."""
+    from jaxgan import autopilot
     from jaxgan.checkpoint import Checkpointer, CheckpointError, abstract_like
     from jaxgan.paths import local_workdir
     from jaxgan.run import abstract_state, restore_latest
     from jaxgan.runtime import load_run_config
 
     workdir = local_workdir(workdir)
-    cfg = apply_overrides(load_run_config(workdir), list(overrides))
-    run = reader_setup(cfg)
+    cfg = load_run_config(workdir)
     ckpt = Checkpointer(workdir / "checkpoints", read_only=True)
     try:
+        applied = autopilot.read_applied(workdir)
+        if applied:  # the autopilot's remedies: the checkpoint's optimizers, not config.json's
+            at = step if step is not None else max(ckpt.steps(), default=0)
+            # a remedy re-saves its restored step in checkpoints/: that one is remedied too
+            cfg = autopilot.config_at(cfg, applied, at + 1)
+        run = reader_setup(apply_overrides(cfg, list(overrides)))
         if step is None:
             restored = restore_latest(run, ckpt)
             if restored is None:

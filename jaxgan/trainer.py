@@ -23,7 +23,7 @@ import numpy as np
 
 from jaxgan import config as config_lib
 from jaxgan import parallel
-from jaxgan.autopilot import Autopilot
+from jaxgan.autopilot import Autopilot, config_at, read_applied
 from jaxgan.checkpoint import Checkpointer
 from jaxgan.classifier import health_classifier
 from jaxgan.config import Config, ConfigError
@@ -114,6 +114,8 @@ def train(cfg: Config, workdir: str | Path, force: bool = False) -> TrainResult:
     if pilot is not None and pilot.applied:  # resuming a remedied run: its config
         run = setup_run(pilot.config(cfg))
         pilot.resume(run, ckpt)
+    elif pilot is None and (applied := read_applied(workdir)):  # remedied, autopilot now off
+        run = setup_run(config_at(cfg, applied, (ckpt.latest_step() or 0) + 1))
     writer = progress = monitor = probe = None
     exit_flag = GracefulExit()
     rollbacks, stop, wall0 = 0, False, 0.0

@@ -486,6 +486,33 @@ def test_a_nan_is_answered_by_the_diverged_remedy_not_the_rollback(nan_remedied)
                for w in report.warnings)
 
 
+def test_readers_and_a_resume_without_the_autopilot_open_the_swapped_optimizer(
+        nan_remedied, tmp_path):
+    """After adam_recipe the checkpoints hold Adam's state and config.json still names SGD
+    (the user's config): `load_run` (jaxgan sample / eval) and a resume with the autopilot
+    off must build the remedied optimizers from autopilot.json, not fail to restore."""
+    import shutil
+
+    import numpy as np
+
+    from jaxgan.guards import all_finite, learning_rates
+    from jaxgan.readers import load_run
+    from jaxgan.trainer import train
+
+    wd, whole = nan_remedied
+    copy = tmp_path / "run"
+    shutil.copytree(wd, copy)
+    loaded = load_run(copy)
+    assert loaded.step == 30 and loaded.config.optim.g.name == "adam"
+    np.testing.assert_allclose(learning_rates(loaded.state), [1e-3, 1e-3], rtol=1e-6)
+    assert np.isfinite(np.asarray(loaded.sample(8))).all()
+    assert load_run(copy, step=0).config.optim.g.name == "adam"  # re-saved by the remedy
+    more = [*NAN, "train.steps=40", "health.on_failure=warn"]
+    out = train(resolve("toy_ring_vanilla", more, 1), copy)
+    assert int(out.state.step) == 40 and all_finite(out.state)
+    np.testing.assert_allclose(learning_rates(out.state), [1e-3, 1e-3], rtol=1e-6)
+
+
 def test_a_nan_counts_against_max_remedies_then_on_nan_decides(tmp_path):
     """RMSprop under the Wasserstein loss (the WGAN recipe, which adam_recipe leaves alone)
     at lr 1e6 is NaN at 5 again after lower_both_lrs (2.5e5), with R1, and after
