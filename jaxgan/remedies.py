@@ -168,7 +168,9 @@ def _adam_recipe(cfg: Config, step: int) -> list[str] | None:
     unstable in itself is not undone by a slower D or a regularizer (the failure
     benchmark's RMSprop 0.05 and Adam b1 0.9-0.95 runs: none rescued by them). RMSprop under
     the Wasserstein loss is left alone: it is the WGAN recipe's own optimizer (Arjovsky et
-    al. 2017 found momentum destabilizes the clipped critic)."""
+    al. 2017 found momentum destabilizes the clipped critic). Rescued, for one: the failure
+    benchmark's digits run on SGD lr 1 with momentum 0.9 (diverged at step 150, seeds 0
+    and 1) and MNIST on RMSprop 0.05 (benchmarks/RESULTS.md, session 16)."""
     del step
     cap = RECIPE_LR_TOYS if on_device(cfg.data.source) else RECIPE_LR_IMAGES
     out: list[str] = []
