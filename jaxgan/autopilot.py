@@ -293,5 +293,5 @@ class Autopilot:
 
 
 __all__ = ["Remedy", "REMEDY_TABLE", "next_remedy", "apply_remedy", "set_hyperparams",
-           "carry_optimizers",
+           "carry_optimizers", "config_at", "read_applied",
            "Autopilot", "is_failure", "is_healthy", "restore_point", "HEALTHY_KEPT"]
