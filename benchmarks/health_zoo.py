@@ -425,6 +425,35 @@ def score(root: Path) -> list[Scored]:
                 truth = "healthy" if truth is None else f"control failed: {truth}"
             changes, risks = replay(ev["workdir"])
             out.append(Scored(case, seed, truth, why, changes, risks, onset(case, ev, truth)))
+    return out + score_kept(root / "kept")
+
+
+# Controls kept as traces (too long to retrain with the benchmark): the shipped dcgan_mnist
+# at its full budget, five seeds, with the judge's scores of their EMA samples (session 18).
+KEPT = Path(__file__).resolve().parent / "traces" / "dcgan_mnist_5000"
+KEPT_CASE = Case("healthy", "stock dcgan_mnist, 32x32, 5,000 it. (kept traces)", "control",
+                 "mnist32", (), (0, 1, 2, 3, 4))
+
+
+def score_kept(scratch: Path) -> list[Scored]:
+    """The kept controls replayed through the current monitor; truth by the same image rule
+    as `label` (>= 7 classes with >= 3 % of the samples and >= 30 % confident) and the FD."""
+    judged = {r["seed"]: r for r in json.loads((KEPT / "judge.json").read_text())["rows"]}
+    floor = json.loads((KEPT / "judge.json").read_text())["fd_floor"]
+    out = []
+    for seed in KEPT_CASE.seeds:
+        wd = scratch / f"dcgan_mnist_s{seed}"
+        wd.mkdir(parents=True, exist_ok=True)
+        (wd / "config.json").write_bytes((KEPT / "config.json").read_bytes())
+        with gzip.open(KEPT / f"s{seed}.metrics.jsonl.gz") as f:
+            (wd / "metrics.jsonl").write_bytes(f.read())
+        j = judged[seed]
+        good = j["classes_3pct"] > 6 and j["confident"] >= 0.3
+        why = f"{j['classes_3pct']} classes >= 3 %, {100 * j['confident']:.1f} % confident, " \
+            f"FD {j['fd']:.2f} (held-out reals {floor:.2f})"
+        changes, risks = replay(str(wd))
+        out.append(Scored(KEPT_CASE, seed, "healthy" if good else "control failed", why,
+                          changes, risks))
     return out
 
 
@@ -452,11 +481,18 @@ def summarize(rows: list[Scored]) -> dict:
             if r.latency is not None:
                 t["worst_latency"] = max(r.latency, t["worst_latency"] or r.latency)
     controls = [r for r in rows if r.case.half == "control"]
+    # runs of a failure mechanism that did not fail by the evidence (good samples, covered):
+    # a failure verdict standing at their end is a false alarm too
+    fine = [r for r in rows if r.case.half in ("A", "B") and r.truth is None]
     return {"recall": {f"{h}/{k}": v for (h, k), v in sorted(table.items())},
             "controls": {"runs": len(controls),
                          "valid": sum(r.truth == "healthy" for r in controls),
                          "flagged": sum(bool(r.seen) for r in controls if r.truth == "healthy"),
-                         "at_risk": sum(bool(r.at_risk) for r in controls)}}
+                         "at_risk": sum(bool(r.at_risk) for r in controls)},
+            "did_not_fail": {"runs": len(fine),
+                             "ending_flagged": sum(bool(r.verdicts) and
+                                                   r.verdicts[-1][1] != "healthy"
+                                                   for r in fine)}}
 
 
 def print_rows(rows: list[Scored]) -> None:
@@ -522,7 +558,7 @@ def _picked(name: str, only: tuple[str, ...]) -> bool:
 def _control_medians(root: Path, rows: list[Scored]) -> dict[str, dict[str, float]]:
     by_base: dict[str, list[dict]] = defaultdict(list)
     for r in rows:
-        if r.case.half == "control" and r.truth == "healthy":
+        if r.case.half == "control" and r.truth == "healthy" and r.case.base in BASES:
             ev = json.loads((root / r.case.name / f"s{r.seed}.json").read_text())
             by_base[r.case.base].append(ev["judge"])
     return {b: {k: float(np.median([j[k] for j in js])) for k in js[0]

@@ -33,6 +33,8 @@ from jaxgan.diagnostics.thresholds import (
     G_CLIMB_MARGIN,
     G_DEAD_NORM,
     HOLD_FRAC,
+    LOOKS_REAL_CONFIDENT,
+    LOOKS_REAL_SPREAD,
     NOTHING_CONFIDENT,
     NOTHING_MIN_RECORDS,
     OSC_MIN_RECORDS,
@@ -177,6 +179,30 @@ def _nothing_recognized(window: Sequence[Record], active: bool) -> list[str]:
             "nothing it can name while D is ahead)"]
 
 
+def samples_look_real(window: Sequence[Record]) -> list[str]:
+    """Evidence that G's samples look like the data over the window, which contradicts "G
+    is losing" read off its loss: the raw G's pixel spread (window median) near the real
+    images', where the live classifier runs some of them recognized, and the batch not
+    mostly near-duplicates in D's features (beyond the real batch's share). D ahead with G's
+    loss high is then a strong D, not a stalled G (the shipped dcgan_mnist's whole second
+    half: D 0.89-1.0 accurate, G loss 3-5, samples at real-data FD). Empty without the
+    pixel-spread signal (toys, streamed data): there the loss levels decide alone."""
+    spread = _median(window, "pixel_spread")
+    lo, hi = LOOKS_REAL_SPREAD
+    if spread is None or not lo <= spread <= hi:
+        return []
+    confident = _median(window, "class_confident")
+    if confident is not None and confident < LOOKS_REAL_CONFIDENT:
+        return []
+    dups = [x for r in window if (x := excess_dup(r)) is not None]
+    if dups and statistics.median(dups) > DUP_FRAC_MAX:  # alike in D's own features
+        return []
+    return [f"G's samples look like the data: median pixel_spread {fmt(spread)} in "
+            f"[{lo:g}, {hi:g}] of the real images'"
+            + ("" if confident is None else
+               f", median class_confident {fmt(confident)} >= {LOOKS_REAL_CONFIDENT:g}")]
+
+
 def _g_starved(window: Sequence[Record], baseline: Mapping[str, float],
                profile: LossProfile) -> bool:
     """G's gradient has collapsed in much of the window: a vanishing gradient instead."""
@@ -194,7 +220,7 @@ def _losing_over_time(window: Sequence[Record], baseline: Mapping[str, float],
     if not ok or not (losing := _g_losing(window, profile, active)
                       or _nothing_recognized(window, active)):
         return None
-    if _g_starved(window, baseline, profile):
+    if _g_starved(window, baseline, profile) or samples_look_real(window):
         return None
     last = next(r for r in reversed(window) if _d_ahead(r))  # the evidence: D ahead there
     return Finding("convergence_failure", [
@@ -240,7 +266,8 @@ def _d_wins_outright(window: Sequence[Record], baseline: Mapping[str, float],
     probs = [p for r in won if (p := value(r, "d_fake_prob")) is not None]
     p_fake = statistics.fmean(probs) if probs else None
     losing = profile.probabilistic and p_fake is not None and p_fake <= D_CONFIDENT_PROB
-    if not (climbed or high or losing) or _g_starved(window, baseline, profile):
+    if not (climbed or high or losing) or _g_starved(window, baseline, profile) or \
+            samples_look_real(window):
         return None
     last = won[-1]  # the latest record that shows it (a held verdict's latest may not)
     ev = []

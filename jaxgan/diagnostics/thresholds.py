@@ -108,6 +108,24 @@ D_AHEAD_ACC = 0.85
 # than a G at lr 1e-5 in all 30. A level of G's loss cannot tell these apart from health.
 NOTHING_CONFIDENT = 0.02
 NOTHING_MIN_RECORDS = 8
+# ...unless G's samples look like the data over the window: the raw G's pixel spread within
+# LOOKS_REAL_SPREAD of the real images' (window median), the batch not mostly near-duplicates
+# in D's features (median excess over the real batch's at most DUP_FRAC_MAX: pixels can be
+# spread while D sees one image, the digits latent-1 runs) and, where the live classifier
+# runs, more than LOOKS_REAL_CONFIDENT of the samples recognized (median). A strong D is not
+# a failed G: the shipped dcgan_mnist (widths 64, 32x32) holds D at 0.89-1.0 accuracy and G's
+# loss at 3-5 from step ~2,600 on (and above 3 at steps 600-700) while an independent judge
+# scores its EMA samples at real-data FD with all 10 classes (five seeds,
+# benchmarks/traces/dcgan_mnist_5000; pixel spread 0.8-1.0 in those windows). Set from those
+# traces and half A of the failure benchmark, reported on half B (benchmarks/RESULTS.md,
+# session 19): wherever the rule fired on a failing image run, G drew 0.001-0.4 of the real
+# spread. The classifier's level only separates "nothing recognized" (the D-dominated runs
+# that drew no digit: 0-0.07 of their samples) from a G that has begun (dcgan_mnist: 0.15 at
+# step 200, 0.55 by step 1,100; 0.63-0.65 of its EMA samples at step 5,000; real digits
+# 0.94). The upper spread bound keeps noise out: independent pixels are farther apart than
+# digits, which are mostly background.
+LOOKS_REAL_SPREAD = (0.7, 1.3)
+LOOKS_REAL_CONFIDENT = 0.1
 # Wasserstein has no floor and no meaningful sign: the critic winning shows as its
 # Wasserstein estimate -(d_loss) growing steadily, here 3x within one window.
 WGAN_W_GROWTH = 3.0
