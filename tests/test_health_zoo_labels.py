@@ -99,3 +99,16 @@ def test_image_samples_far_from_the_data_are_not_good_however_confident():
     assert hz.label(DIGITS, img(1, 1.0, 2.6, 0.0, **won))[0] == "convergence_failure"
     assert hz.label(DIGITS, img(10, 0.85, 0.9, 0.01))[0] == "mode_collapse"  # one image
     assert hz.label(DIGITS, img(10, 0.85, 1.6, 0.9, **won))[0] == "convergence_failure"
+
+
+def test_the_kept_dcgan_mnist_controls_are_healthy_by_the_judge_and_replayed(tmp_path):
+    """The kept traces count as controls: labelled from the judge's scores (10 classes,
+    76-80 % confident), replayed through the current monitor like every other run, and a
+    summary counts them among the controls."""
+    rows = hz.score_kept(tmp_path)
+    assert [r.seed for r in rows] == [0, 1, 2, 3, 4]
+    assert all(r.truth == "healthy" and "10 classes" in r.why for r in rows)
+    assert all(r.verdicts[0] == (100, "healthy") for r in rows)
+    controls = hz.summarize(rows)["controls"]
+    assert controls["runs"] == controls["valid"] == 5
+    assert controls["flagged"] == 0 == controls["at_risk"]  # the false alarm of session 18
