@@ -32,7 +32,9 @@ if [ -n "${QUICK:-}" ]; then
 else
   SMALL=(); S=5000; L=20000; CAP=${CAP:-420}
 fi
-# 1. the real command at seed 0, as a user runs it (the preset's own steps_per_call)
+# 1. the real command at seed 0, as a user runs it (the preset's own steps_per_call), in a
+# fresh workdir: a second call on a warm machine would otherwise resume the finished run
+rm -rf /tmp/gq
 ( t=$SECONDS
   timeout "$CAP" "$PY" -m jaxgan.cli train --config dcgan_mnist --workdir /tmp/gq/s0 --force \
     seed=0 train.progress=false "${DATA[@]}" "${SMALL[@]}" train.steps=$S \
