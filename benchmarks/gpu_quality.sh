@@ -7,6 +7,7 @@
 #
 #   bash benchmarks/gpu_quality.sh            # on the GPU machine, with MNIST in ./.mnist
 #   QUICK=1 bash benchmarks/gpu_quality.sh    # the dry run here: tiny nets, a few steps
+#   SHORT_ONLY=1 / LONG_ONLY=1                # only the 5,000- / the 20,000-iteration recipes
 #
 # MNIST: the shared IDX files (t10k-*.gz), copied into ./.mnist (ignored by git, carried).
 set -u
@@ -35,7 +36,7 @@ fi
 # 1. the real command at seed 0, as a user runs it (the preset's own steps_per_call), in a
 # fresh workdir: a second call on a warm machine would otherwise resume the finished run
 rm -rf /tmp/gq
-( t=$SECONDS
+[ -z "${LONG_ONLY:-}" ] && ( t=$SECONDS
   timeout "$CAP" "$PY" -m jaxgan.cli train --config dcgan_mnist --workdir /tmp/gq/s0 --force \
     seed=0 train.progress=false "${DATA[@]}" "${SMALL[@]}" train.steps=$S \
     >"$OUT/logs/train_s0.log" 2>&1 && \
@@ -63,9 +64,11 @@ sweep() {  # NAME STEPS KEY=V...
     >"$OUT/logs/$name.log" 2>&1
   echo "$name: rc $?" | tee -a "$OUT/logs/$name.log"
 }
-sweep preset $S &
-sweep decay $S optim.g.schedule=linear optim.d.schedule=linear &
-sweep diffaug $S tricks.diffaugment=translation,cutout &
+if [ -z "${LONG_ONLY:-}" ]; then  # LONG_ONLY=1: only the 4x-budget recipes (one call each)
+  sweep preset $S &
+  sweep decay $S optim.g.schedule=linear optim.d.schedule=linear &
+  sweep diffaug $S tricks.diffaugment=translation,cutout &
+fi
 if [ -z "${SHORT_ONLY:-}" ]; then
   sweep long $L &
   sweep long_ema9999 $L train.ema_decay=0.9999 &
