@@ -438,8 +438,8 @@ KEPT_CASE = Case("healthy", "stock dcgan_mnist, 32x32, 5,000 it. (kept traces)",
 def score_kept(scratch: Path) -> list[Scored]:
     """The kept controls replayed through the current monitor; truth by the same image rule
     as `label` (>= 7 classes with >= 3 % of the samples and >= 30 % confident) and the FD."""
-    judged = {r["seed"]: r for r in json.loads((KEPT / "judge.json").read_text())["rows"]}
-    floor = json.loads((KEPT / "judge.json").read_text())["fd_floor"]
+    kept = json.loads((KEPT / "judge.json").read_text())
+    judged, floor = {r["seed"]: r for r in kept["rows"]}, kept["fd_floor"]
     out = []
     for seed in KEPT_CASE.seeds:
         wd = scratch / f"dcgan_mnist_s{seed}"

@@ -69,7 +69,7 @@ def test_d_ahead_with_g_losing_is_vetoed_only_by_samples_that_look_real(spread, 
 
 def test_without_a_spread_signal_the_loss_levels_decide_as_before():
     # toys and streamed data log no pixel_spread: the veto never applies
-    assert dominance.samples_look_real(d_ahead_g_losing()) == []
+    assert dominance.samples_look_real(d_ahead_g_losing()) is False
     assert replay(d_ahead_g_losing())[-1].name == "convergence_failure"
 
 

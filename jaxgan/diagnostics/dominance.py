@@ -179,28 +179,23 @@ def _nothing_recognized(window: Sequence[Record], active: bool) -> list[str]:
             "nothing it can name while D is ahead)"]
 
 
-def samples_look_real(window: Sequence[Record]) -> list[str]:
-    """Evidence that G's samples look like the data over the window, which contradicts "G
-    is losing" read off its loss: the raw G's pixel spread (window median) near the real
+def samples_look_real(window: Sequence[Record]) -> bool:
+    """Whether G's samples look like the data over the window, which contradicts "G is
+    losing" read off its loss: the raw G's pixel spread (window median) near the real
     images', where the live classifier runs some of them recognized, and the batch not
     mostly near-duplicates in D's features (beyond the real batch's share). D ahead with G's
     loss high is then a strong D, not a stalled G (the shipped dcgan_mnist's whole second
-    half: D 0.89-1.0 accurate, G loss 3-5, samples at real-data FD). Empty without the
+    half: D 0.89-1.0 accurate, G loss 3-5, samples at real-data FD). False without the
     pixel-spread signal (toys, streamed data): there the loss levels decide alone."""
     spread = _median(window, "pixel_spread")
     lo, hi = LOOKS_REAL_SPREAD
     if spread is None or not lo <= spread <= hi:
-        return []
+        return False
     confident = _median(window, "class_confident")
     if confident is not None and confident < LOOKS_REAL_CONFIDENT:
-        return []
+        return False
     dups = [x for r in window if (x := excess_dup(r)) is not None]
-    if dups and statistics.median(dups) > DUP_FRAC_MAX:  # alike in D's own features
-        return []
-    return [f"G's samples look like the data: median pixel_spread {fmt(spread)} in "
-            f"[{lo:g}, {hi:g}] of the real images'"
-            + ("" if confident is None else
-               f", median class_confident {fmt(confident)} >= {LOOKS_REAL_CONFIDENT:g}")]
+    return not (dups and statistics.median(dups) > DUP_FRAC_MAX)  # alike in D's features
 
 
 def _g_starved(window: Sequence[Record], baseline: Mapping[str, float],
